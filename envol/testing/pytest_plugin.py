@@ -1,0 +1,72 @@
+"""envol's pytest plugin: the real test servers and the database switch.
+
+Loaded with ``-p envol.testing.pytest_plugin`` (see pyproject) so that it runs before pytest-django
+reads the settings: ``--db=postgres`` starts a throwaway PostgreSQL cluster and points
+``ENVOL_DATABASE_URL`` at it, then only the tests that touch the database run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest_plugins = [
+    "envol.testing.fixtures.postgres",
+    "envol.testing.fixtures.pds",
+    "envol.testing.fixtures.mastodon",
+    "envol.testing.fixtures.browser",
+]
+
+_cluster = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default=os.environ.get("ENVOL_TEST_DB", "sqlite"),
+        help="database for the Django tests: sqlite (default) or postgres (a throwaway cluster)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    global _cluster
+    os.environ.setdefault("ENVOL_SECRET_KEY", "test-secret-key-not-for-production")
+    os.environ.setdefault("ENVOL_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
+    db = os.environ.get("ENVOL_TEST_DB", "sqlite")
+    for i, arg in enumerate(args):
+        if arg.startswith("--db="):
+            db = arg.split("=", 1)[1]
+        elif arg == "--db" and i + 1 < len(args):
+            db = args[i + 1]
+    if db == "postgres":
+        from envol.testing.postgres import PostgresCluster
+
+        _cluster = PostgresCluster.start()
+        os.environ["ENVOL_DATABASE_URL"] = _cluster.url
+        os.environ["ENVOL_TEST_DB"] = "postgres"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _cluster is not None:
+        _cluster.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that touch the database: the rest already ran on SQLite."""
+    if config.getoption("--db") != "postgres":
+        return
+    db_fixtures = {"db", "transactional_db", "django_db_setup", "live_server", "admin_client"}
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or bool(
+            db_fixtures & set(getattr(item, "fixturenames", ()))
+        )
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
