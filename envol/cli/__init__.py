@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
+
+from envol.config import ConfigError
 
 
 def setup_django() -> None:
@@ -22,3 +25,22 @@ def main() -> None:
 
 
 # Command groups, one module each (keep one import + add_command line per topic).
+
+
+def run() -> None:
+    """Console entry point: configuration mistakes print one clear line, never a traceback."""
+    try:
+        main(standalone_mode=True)
+    except ConfigError as exc:
+        click.secho(f"Configuration error — {exc}", fg="red", err=True)
+        sys.exit(2)
+
+
+from envol.cli import orgs, server  # noqa: E402
+
+main.add_command(server.demo)
+main.add_command(server.serve)
+main.add_command(server.worker_command)
+main.add_command(server.manage)
+main.add_command(orgs.org)
+main.add_command(orgs.user)

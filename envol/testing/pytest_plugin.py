@@ -8,6 +8,7 @@ reads the settings: ``--db=postgres`` starts a throwaway PostgreSQL cluster and 
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -35,6 +36,7 @@ def pytest_load_initial_conftests(
     early_config: pytest.Config, parser: pytest.Parser, args: list[str]
 ) -> None:
     global _cluster
+    os.environ.setdefault("ENVOL_DATA_DIR", tempfile.mkdtemp(prefix="envol-test-"))
     os.environ.setdefault("ENVOL_SECRET_KEY", "test-secret-key-not-for-production")
     os.environ.setdefault("ENVOL_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
     db = os.environ.get("ENVOL_TEST_DB", "sqlite")

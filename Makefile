@@ -1,0 +1,63 @@
+# envol — two commands from a fresh clone:  `make demo`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export ENVOL_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test venv messages system-deps testservers lint pytest pytest-postgres sandbox bench clean
+
+## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
+demo: venv messages testservers
+	$(BIN)/envol demo
+
+## ruff, mypy, import-linter, then the whole suite on SQLite and the database tests on PostgreSQL
+test: venv messages system-deps testservers lint pytest pytest-postgres
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+messages: venv
+	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } || true
+	cd envol && ../$(BIN)/django-admin compilemessages --settings=envol.settings --pythonpath=.. -v 0
+
+## Debian packages the tests need: chromium (browser tests), PostgreSQL server binaries, gettext.
+system-deps:
+	@need=""; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v msgfmt >/dev/null || need="$$need gettext"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian packages:$$need"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  else echo "Missing Debian packages:$$need (install them as root; the tests needing them will say so)"; fi; \
+	fi
+
+testservers:
+	bash testservers/bluesky/install.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy envol
+	$(BIN)/lint-imports
+
+pytest: venv
+	$(BIN)/pytest
+
+pytest-postgres: venv
+	$(BIN)/pytest --db=postgres
+
+sandbox: venv messages testservers
+	$(BIN)/envol sandbox
+
+bench: venv testservers
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache

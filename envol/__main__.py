@@ -1,0 +1,3 @@
+from envol.cli import run
+
+run()

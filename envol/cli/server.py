@@ -1,0 +1,102 @@
+"""Running envol: `envol demo`, `envol serve`, `envol worker`, `envol manage …`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from envol.cli import setup_django
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command (e.g. `envol manage migrate`)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["envol manage", *args])
+
+
+def prepare(verbosity: int = 1) -> None:
+    """Everything a fresh data dir needs before serving: tables and static files."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _spawn_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "envol", "worker"], env=os.environ.copy())
+
+
+def run_server(host: str, port: int, with_worker: bool) -> None:
+    import uvicorn
+
+    worker = _spawn_worker() if with_worker else None
+    if worker:
+        click.echo(f"Worker started (pid {worker.pid}).")
+    try:
+        uvicorn.run("envol.asgi:application", host=host, port=port, log_level="info",
+                    lifespan="off")
+    finally:
+        if worker and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def _embedded() -> bool:
+    from django.conf import settings
+
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--worker/--no-worker", default=None,
+              help="Run a task worker beside the server (default: yes on the embedded SQLite).")
+def serve(host: str, port: int, worker: bool | None) -> None:
+    """Serve the web interface (and, on the embedded default, a worker beside it)."""
+    prepare(verbosity=0)
+    run_server(host, port, _embedded() if worker is None else worker)
+
+
+@click.command(name="worker")
+@click.option("--queue", default="default", show_default=True)
+@click.option("--interval", default=1.0, show_default=True, type=float,
+              help="Seconds between polls when the queue is empty.")
+def worker_command(queue: str, interval: float) -> None:
+    """Run a task worker (as many as you like, on as many machines, in production)."""
+    setup_django()
+    from django.core.management import call_command
+
+    options: dict[str, Any] = {"queue_name": queue, "interval": interval}
+    call_command("db_worker", **options)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo data and stop.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create the data dir, migrate, seed a demo organisation and user, then serve."""
+    prepare(verbosity=0)
+    from envol.orgs.demo import seed_demo
+
+    login = seed_demo()
+    click.secho("envol demo is ready.", fg="green", bold=True)
+    click.echo(f"  URL:      http://{host}:{port}/")
+    click.echo(f"  Login:    {login.email}")
+    click.echo(f"  Password: {login.password}")
+    if not no_serve:
+        run_server(host, port, with_worker=True)

@@ -1,0 +1,119 @@
+"""Settings from the environment, with safe embedded defaults and one clear line per mistake.
+
+A configuration mistake must never show a stack trace: `ConfigError` names the variable and says what
+to put there; the CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A wrong or missing setting: says which variable and what to put."""
+
+    def __init__(self, variable: str, problem: str, fix: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {problem}. {fix}")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(name, f"'{raw}' is not a yes/no value", "Put true or false.")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"'{raw}' is not a whole number", "Put a number such as "
+                          f"{default}.") from None
+    if value < minimum:
+        raise ConfigError(name, f"{value} is below {minimum}", f"Put a number ≥ {minimum}.")
+    return value
+
+
+def data_dir() -> Path:
+    """Where the embedded mode keeps its database, keys and uploads (ENVOL_DATA_DIR, ./var)."""
+    path = Path(env_str("ENVOL_DATA_DIR", "var")).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("ENVOL_DATA_DIR", f"cannot create {path} ({exc.strerror})",
+                          "Point it at a writable folder.") from None
+    return path
+
+
+def _stored_secret(path: Path, make: str) -> str:
+    """Read a generated secret from the data dir, creating it (mode 600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.write_text(make)
+    path.chmod(0o600)
+    return make
+
+
+@dataclass(frozen=True)
+class Secrets:
+    secret_key: str
+    encryption_keys: list[str]
+
+
+def load_secrets(production: bool, where: Path) -> Secrets:
+    """The Django secret key and the Fernet keys that encrypt credentials at rest.
+
+    In production both must come from the environment; the embedded mode generates them once in
+    the data dir so a demo needs no setup. ENVOL_ENCRYPTION_KEYS is a comma-separated list, newest
+    first: older keys still decrypt, so keys rotate without downtime.
+    """
+    secret_key = env_str("ENVOL_SECRET_KEY")
+    keys_raw = env_str("ENVOL_ENCRYPTION_KEYS")
+    if production:
+        if len(secret_key) < 32:
+            raise ConfigError("ENVOL_SECRET_KEY", "missing or shorter than 32 characters",
+                              "Put a long random string, e.g. the output of "
+                              "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.")
+        if not keys_raw:
+            raise ConfigError("ENVOL_ENCRYPTION_KEYS", "missing",
+                              "Put one or more Fernet keys separated by commas, from "
+                              "`envol manage generate_encryption_key`.")
+    if not secret_key:
+        secret_key = _stored_secret(where / "secret_key", secrets.token_urlsafe(50))
+    if not keys_raw:
+        fresh = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        keys_raw = _stored_secret(where / "encryption_keys", fresh)
+    keys = [k.strip() for k in keys_raw.split(",") if k.strip()]
+    for key in keys:
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                raise ValueError
+        except ValueError:
+            raise ConfigError("ENVOL_ENCRYPTION_KEYS", "a key is not a valid Fernet key",
+                              "Each key is 32 bytes in URL-safe base64 (44 characters); "
+                              "generate one with `envol manage generate_encryption_key`.") from None
+    return Secrets(secret_key=secret_key, encryption_keys=keys)
+
+
+def database_url(where: Path) -> str:
+    url = env_str("ENVOL_DATABASE_URL") or f"sqlite:///{where / 'envol.sqlite3'}"
+    if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ConfigError("ENVOL_DATABASE_URL", f"unsupported scheme in '{url.split(':')[0]}'",
+                          "Use sqlite:////abs/path.sqlite3 or postgresql://user:pass@host:5432/db.")
+    return url

@@ -1,0 +1,136 @@
+"""Organisation logic shared by the CLI, the web and the tasks: membership, scoping, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from envol.orgs.models import AuditEvent, Membership, Organisation, Role
+
+User = get_user_model()
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class OrgError(Exception):
+    """A user-facing mistake (unknown organisation, duplicate slug, bad role)."""
+
+
+def audit(
+    action: str,
+    *,
+    organisation: Organisation | None,
+    actor: Any = None,
+    obj: Model | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """Record who did what on which object. Never put secrets in `detail`."""
+    return AuditEvent.objects.create(
+        organisation=organisation,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def create_organisation(slug: str, name: str, kind: str = Organisation.Kind.CITY,
+                        actor: Any = None) -> Organisation:
+    slug = slugify(slug)
+    if not slug:
+        raise OrgError(_("The slug must contain letters or digits."))
+    if kind not in Organisation.Kind.values:
+        raise OrgError(_("Unknown kind '%(kind)s': use one of %(kinds)s.")
+                       % {"kind": kind, "kinds": ", ".join(Organisation.Kind.values)})
+    if Organisation.objects.filter(slug=slug).exists():
+        raise OrgError(_("An organisation with the slug '%(slug)s' already exists.")
+                       % {"slug": slug})
+    org = Organisation.objects.create(slug=slug, name=name, kind=kind)
+    audit("org.create", organisation=org, actor=actor, obj=org)
+    return org
+
+
+def get_organisation(slug: str) -> Organisation:
+    try:
+        return Organisation.objects.get(slug=slug)
+    except Organisation.DoesNotExist:
+        raise OrgError(_("No organisation with the slug '%(slug)s'. "
+                         "Create it with: envol org create %(slug)s --name \"…\"")
+                       % {"slug": slug}) from None
+
+
+@transaction.atomic
+def add_member(org: Organisation, email: str, role: str, password: str | None = None,
+               actor: Any = None) -> Membership:
+    """Create the user if needed (email is the login) and give them `role` in `org`."""
+    if role not in Role.values:
+        raise OrgError(_("Unknown role '%(role)s': use one of %(roles)s.")
+                       % {"role": role, "roles": ", ".join(Role.values)})
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(username=email).first()
+    if user is None:
+        user = User.objects.create_user(username=email, email=email, password=password)
+    elif password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    membership, _created = Membership.objects.update_or_create(
+        organisation=org, user=user, defaults={"role": role}
+    )
+    audit("member.set_role", organisation=org, actor=actor, obj=membership,
+          email=email, role=role)
+    return membership
+
+
+def organisations_of(user: AnyUser) -> QuerySet[Organisation]:
+    """Every query for org data starts here: only the organisations the user belongs to."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(memberships__user=user).order_by("name")
+
+
+def membership_for(user: AnyUser, slug: str) -> Membership:
+    """The user's membership in the organisation `slug`, or 404 — never 403, so that the
+    existence of other organisations is not revealed."""
+    if not user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("organisation")
+        .filter(user=user, organisation__slug=slug)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+
+
+def org_view(min_role: str = Role.VIEWER) -> Callable[[ViewFunc], ViewFunc]:
+    """Decorator for views under /o/<org>/…: resolves the membership (404 if none), checks the
+    role (404 too: same answer for 'not yours' and 'not allowed'), sets request.organisation."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = membership_for(request.user, org)
+            if not membership.can(min_role):
+                raise Http404
+            request.organisation = membership.organisation  # type: ignore[attr-defined]
+            request.membership = membership  # type: ignore[attr-defined]
+            request.session["current_org"] = org
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

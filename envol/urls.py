@@ -1,0 +1,22 @@
+"""URL map. Everything that belongs to an organisation lives under /o/<org>/ and goes through
+`envol.orgs.services.org_view`, which answers 404 to non-members."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from envol.web import views
+from envol.web.forms import EmailAuthenticationForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/",
+         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
+         name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("o/switch/", views.switch_organisation, name="switch_organisation"),
+    path("o/<slug:org>/", views.dashboard, name="dashboard"),
+]
