@@ -1,7 +1,7 @@
 """Settings from the environment, with safe embedded defaults and one clear line per mistake.
 
-A configuration mistake must never show a stack trace: `ConfigError` names the variable and says what
-to put there; the CLI prints it and exits with status 2.
+A configuration mistake must never show a stack trace: `ConfigError` names the variable and
+says what to put there; the CLI prints it and exits with status 2.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(name, f"'{raw}' is not a whole number", "Put a number such as "
-                          f"{default}.") from None
+        raise ConfigError(
+            name, f"'{raw}' is not a whole number", f"Put a number such as {default}."
+        ) from None
     if value < minimum:
         raise ConfigError(name, f"{value} is below {minimum}", f"Put a number ≥ {minimum}.")
     return value
@@ -56,8 +57,11 @@ def data_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError("ENVOL_DATA_DIR", f"cannot create {path} ({exc.strerror})",
-                          "Point it at a writable folder.") from None
+        raise ConfigError(
+            "ENVOL_DATA_DIR",
+            f"cannot create {path} ({exc.strerror})",
+            "Point it at a writable folder.",
+        ) from None
     return path
 
 
@@ -87,13 +91,19 @@ def load_secrets(production: bool, where: Path) -> Secrets:
     keys_raw = env_str("ENVOL_ENCRYPTION_KEYS")
     if production:
         if len(secret_key) < 32:
-            raise ConfigError("ENVOL_SECRET_KEY", "missing or shorter than 32 characters",
-                              "Put a long random string, e.g. the output of "
-                              "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.")
+            raise ConfigError(
+                "ENVOL_SECRET_KEY",
+                "missing or shorter than 32 characters",
+                "Put a long random string, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+            )
         if not keys_raw:
-            raise ConfigError("ENVOL_ENCRYPTION_KEYS", "missing",
-                              "Put one or more Fernet keys separated by commas, from "
-                              "`envol manage generate_encryption_key`.")
+            raise ConfigError(
+                "ENVOL_ENCRYPTION_KEYS",
+                "missing",
+                "Put one or more Fernet keys separated by commas, from "
+                "`envol manage generate_encryption_key`.",
+            )
     if not secret_key:
         secret_key = _stored_secret(where / "secret_key", secrets.token_urlsafe(50))
     if not keys_raw:
@@ -105,15 +115,21 @@ def load_secrets(production: bool, where: Path) -> Secrets:
             if len(base64.urlsafe_b64decode(key.encode())) != 32:
                 raise ValueError
         except ValueError:
-            raise ConfigError("ENVOL_ENCRYPTION_KEYS", "a key is not a valid Fernet key",
-                              "Each key is 32 bytes in URL-safe base64 (44 characters); "
-                              "generate one with `envol manage generate_encryption_key`.") from None
+            raise ConfigError(
+                "ENVOL_ENCRYPTION_KEYS",
+                "a key is not a valid Fernet key",
+                "Each key is 32 bytes in URL-safe base64 (44 characters); "
+                "generate one with `envol manage generate_encryption_key`.",
+            ) from None
     return Secrets(secret_key=secret_key, encryption_keys=keys)
 
 
 def database_url(where: Path) -> str:
     url = env_str("ENVOL_DATABASE_URL") or f"sqlite:///{where / 'envol.sqlite3'}"
     if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
-        raise ConfigError("ENVOL_DATABASE_URL", f"unsupported scheme in '{url.split(':')[0]}'",
-                          "Use sqlite:////abs/path.sqlite3 or postgresql://user:pass@host:5432/db.")
+        raise ConfigError(
+            "ENVOL_DATABASE_URL",
+            f"unsupported scheme in '{url.split(':')[0]}'",
+            "Use sqlite:////abs/path.sqlite3 or postgresql://user:pass@host:5432/db.",
+        )
     return url

@@ -1,21 +1,15 @@
-"""The ``envol`` command: one click group; each topic lives in its own module and is registered here."""
+"""The ``envol`` command: one click group; each topic lives in its own module, registered here."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
+from envol.cli.common import setup_django
+
+__all__ = ["main", "run", "setup_django"]
 from envol.config import ConfigError
-
-
-def setup_django() -> None:
-    """Configure Django once, for commands that touch the database or the apps."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
-    django.setup()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +30,7 @@ def run() -> None:
         sys.exit(2)
 
 
-from envol.cli import orgs, server  # noqa: E402
+from envol.cli import orgs, server  # noqa: E402  (registered after `main` exists)
 
 main.add_command(server.demo)
 main.add_command(server.serve)

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from envol.cli import setup_django
-
-
-def read_secret(prompt: str, confirm: bool = False) -> str:
-    """A secret from stdin when piped, else from a hidden prompt: never from argv (it would
-    end up in shell history and process lists)."""
-    if not sys.stdin.isatty():
-        value = sys.stdin.readline().rstrip("\n")
-        if not value:
-            raise click.UsageError(f"{prompt}: nothing on standard input.")
-        return value
-    value = str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
-    return value
+from envol.cli.common import read_secret, setup_django
 
 
 @click.group()
@@ -28,10 +14,15 @@ def org() -> None:
 
 @org.command("create")
 @click.argument("slug")
-@click.option("--name", required=True, help="Display name, e.g. \"Ville de Rennes\".")
-@click.option("--kind", default="city", show_default=True,
-              type=click.Choice(["city", "region", "university", "ministry", "agency",
-                                 "association", "person"]))
+@click.option("--name", required=True, help='Display name, e.g. "Ville de Rennes".')
+@click.option(
+    "--kind",
+    default="city",
+    show_default=True,
+    type=click.Choice(
+        ["city", "region", "university", "ministry", "agency", "association", "person"]
+    ),
+)
 def org_create(slug: str, name: str, kind: str) -> None:
     """Create an organisation."""
     setup_django()
@@ -62,8 +53,12 @@ def user() -> None:
 @user.command("create")
 @click.argument("email")
 @click.option("--org", "org_slug", required=True, help="Organisation slug.")
-@click.option("--role", default="viewer", show_default=True,
-              type=click.Choice(["admin", "editor", "reviewer", "viewer"]))
+@click.option(
+    "--role",
+    default="viewer",
+    show_default=True,
+    type=click.Choice(["admin", "editor", "reviewer", "viewer"]),
+)
 def user_create(email: str, org_slug: str, role: str) -> None:
     """Create a user (or update their role); the password is read from stdin or a prompt."""
     setup_django()

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from envol.cli import setup_django
+from envol.cli.common import setup_django
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -43,8 +43,9 @@ def run_server(host: str, port: int, with_worker: bool) -> None:
     if worker:
         click.echo(f"Worker started (pid {worker.pid}).")
     try:
-        uvicorn.run("envol.asgi:application", host=host, port=port, log_level="info",
-                    lifespan="off")
+        uvicorn.run(
+            "envol.asgi:application", host=host, port=port, log_level="info", lifespan="off"
+        )
     finally:
         if worker and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -63,8 +64,11 @@ def _embedded() -> bool:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--worker/--no-worker", default=None,
-              help="Run a task worker beside the server (default: yes on the embedded SQLite).")
+@click.option(
+    "--worker/--no-worker",
+    default=None,
+    help="Run a task worker beside the server (default: yes on the embedded SQLite).",
+)
 def serve(host: str, port: int, worker: bool | None) -> None:
     """Serve the web interface (and, on the embedded default, a worker beside it)."""
     prepare(verbosity=0)
@@ -73,8 +77,13 @@ def serve(host: str, port: int, worker: bool | None) -> None:
 
 @click.command(name="worker")
 @click.option("--queue", default="default", show_default=True)
-@click.option("--interval", default=1.0, show_default=True, type=float,
-              help="Seconds between polls when the queue is empty.")
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Seconds between polls when the queue is empty.",
+)
 def worker_command(queue: str, interval: float) -> None:
     """Run a task worker (as many as you like, on as many machines, in production)."""
     setup_django()

@@ -49,8 +49,10 @@ def rotate(token: str) -> str:
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization:\s*(?:bearer|dpop)\s+)[^\s'\"]+"),
-    re.compile(r"(?i)((?:password|app_password|access_?jwt|refresh_?jwt|access_token|"
-               r"refresh_token|client_secret|token)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+    re.compile(
+        r"(?i)((?:password|app_password|access_?jwt|refresh_?jwt|access_token|"
+        r"refresh_token|client_secret|token)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"
+    ),
     re.compile(r"\b([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})\b"),  # Bluesky app passwords
     re.compile(r"(eyJ[\w-]{8,}\.[\w-]{8,}\.)[\w-]+"),  # JWTs
 ]

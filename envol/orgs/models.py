@@ -49,10 +49,12 @@ ROLE_RANK = {Role.VIEWER: 0, Role.REVIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
 
 class Membership(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -82,8 +84,9 @@ class ConnectedAccount(models.Model):
         OK = "ok", _("Connected")
         BROKEN = "broken", _("Needs reconnecting")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="accounts")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="accounts"
+    )
     network = models.CharField(_("network"), max_length=20, choices=Network.choices)
     handle = models.CharField(_("handle"), max_length=255)
     remote_id = models.CharField(_("remote id"), max_length=255, blank=True)
@@ -96,8 +99,9 @@ class ConnectedAccount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "network", "handle"],
-                                    name="one_connection_per_handle")
+            models.UniqueConstraint(
+                fields=["organisation", "network", "handle"], name="one_connection_per_handle"
+            )
         ]
 
     def __str__(self) -> str:
@@ -120,10 +124,12 @@ class ConnectedAccount(models.Model):
 class AuditEvent(models.Model):
     """Who did what, when, on which object: written by services, never edited."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="audit_events", null=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="audit_events", null=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     action = models.CharField(max_length=100)
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=100, blank=True)

@@ -7,7 +7,6 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from envol.orgs.models import AuditEvent, Membership, Organisation, Role
 
 User = get_user_model()
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = Any  # a request's user: authenticated or anonymous
 
 
 class OrgError(Exception):
@@ -44,17 +43,21 @@ def audit(
 
 
 @transaction.atomic
-def create_organisation(slug: str, name: str, kind: str = Organisation.Kind.CITY,
-                        actor: Any = None) -> Organisation:
+def create_organisation(
+    slug: str, name: str, kind: str = Organisation.Kind.CITY, actor: Any = None
+) -> Organisation:
     slug = slugify(slug)
     if not slug:
         raise OrgError(_("The slug must contain letters or digits."))
     if kind not in Organisation.Kind.values:
-        raise OrgError(_("Unknown kind '%(kind)s': use one of %(kinds)s.")
-                       % {"kind": kind, "kinds": ", ".join(Organisation.Kind.values)})
+        raise OrgError(
+            _("Unknown kind '%(kind)s': use one of %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(Organisation.Kind.values)}
+        )
     if Organisation.objects.filter(slug=slug).exists():
-        raise OrgError(_("An organisation with the slug '%(slug)s' already exists.")
-                       % {"slug": slug})
+        raise OrgError(
+            _("An organisation with the slug '%(slug)s' already exists.") % {"slug": slug}
+        )
     org = Organisation.objects.create(slug=slug, name=name, kind=kind)
     audit("org.create", organisation=org, actor=actor, obj=org)
     return org
@@ -64,18 +67,25 @@ def get_organisation(slug: str) -> Organisation:
     try:
         return Organisation.objects.get(slug=slug)
     except Organisation.DoesNotExist:
-        raise OrgError(_("No organisation with the slug '%(slug)s'. "
-                         "Create it with: envol org create %(slug)s --name \"…\"")
-                       % {"slug": slug}) from None
+        raise OrgError(
+            _(
+                "No organisation with the slug '%(slug)s'. "
+                'Create it with: envol org create %(slug)s --name "…"'
+            )
+            % {"slug": slug}
+        ) from None
 
 
 @transaction.atomic
-def add_member(org: Organisation, email: str, role: str, password: str | None = None,
-               actor: Any = None) -> Membership:
+def add_member(
+    org: Organisation, email: str, role: str, password: str | None = None, actor: Any = None
+) -> Membership:
     """Create the user if needed (email is the login) and give them `role` in `org`."""
     if role not in Role.values:
-        raise OrgError(_("Unknown role '%(role)s': use one of %(roles)s.")
-                       % {"role": role, "roles": ", ".join(Role.values)})
+        raise OrgError(
+            _("Unknown role '%(role)s': use one of %(roles)s.")
+            % {"role": role, "roles": ", ".join(Role.values)}
+        )
     email = User.objects.normalize_email(email).lower()
     user = User.objects.filter(username=email).first()
     if user is None:
@@ -86,8 +96,7 @@ def add_member(org: Organisation, email: str, role: str, password: str | None = 
     membership, _created = Membership.objects.update_or_create(
         organisation=org, user=user, defaults={"role": role}
     )
-    audit("member.set_role", organisation=org, actor=actor, obj=membership,
-          email=email, role=role)
+    audit("member.set_role", organisation=org, actor=actor, obj=membership, email=email, role=role)
     return membership
 
 

@@ -6,6 +6,7 @@ root, so as root the cluster belongs to the `postgres` system user (created by D
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -23,8 +24,11 @@ class PostgresUnavailable(RuntimeError):
 
 def find_bindir() -> Path:
     """The newest /usr/lib/postgresql/<v>/bin holding initdb, or the one on PATH."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parent.parent.name), reverse=True)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parent.parent.name),
+        reverse=True,
+    )
     found = candidates[0] if candidates else shutil.which("initdb")
     if not found:
         raise PostgresUnavailable(
@@ -66,23 +70,52 @@ class PostgresCluster:
         if run_as:
             shutil.chown(root, user=run_as)
         cluster = cls(datadir=datadir, port=free_port(), bindir=bindir, run_as=run_as)
-        cluster._run(str(bindir / "initdb"), "-D", str(datadir), "-U", "envol", "-A", "trust",
-                     "-E", "UTF8", "--no-sync", "--locale=C")
-        opts = (f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c fsync=off "
-                f"-c synchronous_commit=off -c full_page_writes=off "
-                f"-c unix_socket_directories={root} -c max_connections=200")
-        cluster._run(str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts, "-w",
-                     "-l", str(root / "log"), "start")
-        cluster._run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port),
-                     "-U", "envol", "envol")
+        cluster._run(
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "envol",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off "
+            f"-c unix_socket_directories={root} -c max_connections=200"
+        )
+        cluster._run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(root / "log"),
+            "start",
+        )
+        cluster._run(
+            str(bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "envol",
+            "envol",
+        )
         return cluster
 
     def stop(self) -> None:
-        try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate",
-                      "stop")
-        except subprocess.CalledProcessError:
-            pass
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+            )
         for _ in range(20):
             if not (self.datadir / "postmaster.pid").exists():
                 break

@@ -63,7 +63,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.getoption("--db") != "postgres":
         return
     db_fixtures = {"db", "transactional_db", "django_db_setup", "live_server", "admin_client"}
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         uses_db = item.get_closest_marker("django_db") is not None or bool(
             db_fixtures & set(getattr(item, "fixturenames", ()))

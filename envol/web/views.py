@@ -30,11 +30,15 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
 @org_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
-    return render(request, "web/dashboard.html", {
-        "org": org,
-        "accounts": org.accounts.order_by("network", "handle"),
-        "membership": request.membership,  # type: ignore[attr-defined]
-    })
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "org": org,
+            "accounts": org.accounts.order_by("network", "handle"),
+            "membership": request.membership,  # type: ignore[attr-defined]
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

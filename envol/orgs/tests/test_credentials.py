@@ -37,8 +37,16 @@ def _database_dump() -> str:
         assert isinstance(raw, sqlite3.Connection)
         return "\n".join(raw.iterdump())
     params = connection.get_connection_params()
-    cmd = ["pg_dump", "-h", params["host"], "-p", str(params["port"]), "-U", params["user"],
-           connection.settings_dict["NAME"]]
+    cmd = [
+        "pg_dump",
+        "-h",
+        params["host"],
+        "-p",
+        str(params["port"]),
+        "-U",
+        params["user"],
+        connection.settings_dict["NAME"],
+    ]
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
 
@@ -67,9 +75,9 @@ def test_keys_rotate_old_key_still_decrypts() -> None:
 @pytest.mark.django_db
 def test_lost_key_gives_a_clear_error() -> None:
     account = _connect()
-    with override_settings(ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
-        with pytest.raises(crypto.DecryptionError, match="ENVOL_ENCRYPTION_KEYS"):
-            account.get_credentials()
+    wrong_key = override_settings(ENCRYPTION_KEYS=[Fernet.generate_key().decode()])
+    with wrong_key, pytest.raises(crypto.DecryptionError, match="ENVOL_ENCRYPTION_KEYS"):
+        account.get_credentials()
 
 
 def test_log_filter_redacts_secrets(caplog: pytest.LogCaptureFixture) -> None:
@@ -80,7 +88,9 @@ def test_log_filter_redacts_secrets(caplog: pytest.LogCaptureFixture) -> None:
     logger.addHandler(handler)
     try:
         logger.warning("login with password=%s and Authorization: Bearer %s", SECRET, TOKEN)
-        logger.warning("session {'accessJwt': 'eyJhbGciOiJIUzI1.eyJzdWIiOiJkaWQ6cGxj.c2lnbmF0dXJl'}")
+        logger.warning(
+            "session {'accessJwt': 'eyJhbGciOiJIUzI1.eyJzdWIiOiJkaWQ6cGxj.c2lnbmF0dXJl'}"
+        )
     finally:
         logger.removeHandler(handler)
     out = stream.getvalue()

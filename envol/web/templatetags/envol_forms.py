@@ -22,7 +22,7 @@ def dsfr_widget(field: forms.BoundField) -> SafeString:
     invalid and point `aria-describedby` at the error text (`<id>-errors`)."""
     widget = field.field.widget
     css = next(c for cls, c in _CLASS_BY_WIDGET if isinstance(widget, cls))
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     existing = widget.attrs.get("class", "")
     if css:
         attrs["class"] = f"{existing} {css}".strip()

@@ -1,0 +1,25 @@
+"""Let a subprocess (a worker, `envol serve`) use the database of the running test.
+
+pytest-django creates a separate test database; a child process only sees it when told its URL.
+SQLite test databases are files (settings: TEST NAME) for exactly this reason.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.db import connection
+
+
+def test_database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    return f"postgresql://{user}{password}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+def env_for_child() -> dict[str, str]:
+    """os.environ plus ENVOL_DATABASE_URL pointing at the current test database."""
+    return {**os.environ, "ENVOL_DATABASE_URL": test_database_url()}
