@@ -16,15 +16,20 @@ from envol.testing.postgres import free_port
 
 
 @contextmanager
-def running_envol(args: list[str], data_dir: Path, env: dict[str, str] | None = None,
-                  timeout: float = 60.0) -> Iterator[str]:
+def running_envol(
+    args: list[str], data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> Iterator[str]:
     """Start `envol <args> --port P` with its own data dir; yield the base URL once it answers."""
     port = free_port()
     full_env = {**os.environ, "ENVOL_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("ENVOL_DATABASE_URL", None) if "ENVOL_DATABASE_URL" not in (env or {}) else None
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "envol", *args, "--port", str(port)],
-                            env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "envol", *args, "--port", str(port)],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
