@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "envol.web",
     "envol.orgs",
+    "envol.portability",
 ]
 
 MIDDLEWARE = [
