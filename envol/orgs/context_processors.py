@@ -13,7 +13,24 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    org = getattr(request, "organisation", None)
     return {
-        "current_org": getattr(request, "organisation", None),
+        "current_org": org,
         "my_orgs": organisations_of(user),
+        "menu": menu_for(org.slug, request.path) if org else [],
     }
+
+
+def menu_for(org_slug: str, path: str) -> list[dict[str, Any]]:
+    """The main menu with URLs resolved for the organisation and the current entry marked."""
+    from django.urls import reverse
+
+    from envol.web.navigation import MENU
+
+    base = f"/o/{org_slug}/"
+    entries = []
+    for entry in MENU:
+        url = reverse(entry.url_name, kwargs={"org": org_slug})
+        current = path == url if not entry.url_prefix else path.startswith(base + entry.url_prefix)
+        entries.append({"label": entry.label, "url": url, "current": current})
+    return entries

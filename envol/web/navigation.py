@@ -1,0 +1,20 @@
+"""The main menu: one entry per domain, each an org-scoped URL name. Apps add one line here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str | Promise
+    url_name: str  # a view taking only the `org` argument
+    url_prefix: str  # highlights the entry for every page below it, e.g. "/o/<org>/imports/"
+
+
+MENU: list[MenuEntry] = [
+    MenuEntry(_("Dashboard"), "dashboard", ""),
+]
