@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "envol.web",
     "envol.orgs",
     "envol.portability",
+    "envol.publishing",
 ]
 
 MIDDLEWARE = [
