@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "envol.orgs",
     "envol.portability",
     "envol.publishing",
+    "envol.leaving",
 ]
 
 MIDDLEWARE = [

@@ -17,4 +17,5 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry(_("Dashboard"), "dashboard", ""),
+    MenuEntry(_("Leaving X"), "leaving:index", "leaving/"),
 ]
