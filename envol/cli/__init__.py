@@ -38,3 +38,6 @@ main.add_command(server.worker_command)
 main.add_command(server.manage)
 main.add_command(orgs.org)
 main.add_command(orgs.user)
+from envol.cli import leaving  # noqa: E402
+
+main.add_command(leaving.leave)
