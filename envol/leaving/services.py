@@ -39,13 +39,7 @@ from envol.leaving.starter_pack import (
 )
 from envol.leaving.tid import new_tid
 from envol.orgs.models import ConnectedAccount, Network, Organisation
-from envol.orgs.services import audit
-
-RESERVED_SLUGS = frozenset(
-    {"admin", "accounts", "o", "i18n", "static", "media", "healthz", "api", "leaving"}
-)
-"""Top-level paths of envol: an organisation with one of these slugs could not have a public
-page at /<slug>/ (the route would be shadowed), so such slugs are refused."""
+from envol.orgs.services import RESERVED_SLUGS, OrgError, audit, check_slug
 
 LANGS = ("fr", "en")
 
@@ -58,13 +52,11 @@ class LeavingError(Exception):
 
 
 def check_public_slug(slug: str) -> None:
-    """Raise when `slug` cannot be an organisation's public address. `create_organisation`
-    should call this too."""
-    if slug.lower() in RESERVED_SLUGS:
-        raise LeavingError(
-            _("The slug '%(slug)s' is reserved by envol (%(reserved)s): choose another one.")
-            % {"slug": slug, "reserved": ", ".join(sorted(RESERVED_SLUGS))}
-        )
+    """Raise LeavingError when `slug` cannot be an organisation's public address."""
+    try:
+        check_slug(slug)
+    except OrgError as exc:
+        raise LeavingError(str(exc)) from None
 
 
 def public_url(org: Organisation) -> str:

@@ -23,6 +23,24 @@ class OrgError(Exception):
     """A user-facing mistake (unknown organisation, duplicate slug, bad role)."""
 
 
+RESERVED_SLUGS = frozenset(
+    {"admin", "accounts", "o", "i18n", "static", "media", "healthz", "api", "leaving"}
+)
+"""Top-level paths of envol: an organisation with one of these slugs could not have a public
+page at /<slug>/ (the route would be shadowed), so such slugs are refused."""
+
+
+def check_slug(slug: str) -> None:
+    """Raise OrgError when `slug` is empty or would clash with one of envol's own paths."""
+    if not slug:
+        raise OrgError(_("The slug must contain letters or digits."))
+    if slug.lower() in RESERVED_SLUGS:
+        raise OrgError(
+            _("The slug '%(slug)s' is reserved by envol (%(reserved)s): choose another one.")
+            % {"slug": slug, "reserved": ", ".join(sorted(RESERVED_SLUGS))}
+        )
+
+
 def audit(
     action: str,
     *,
@@ -47,8 +65,7 @@ def create_organisation(
     slug: str, name: str, kind: str = Organisation.Kind.CITY, actor: Any = None
 ) -> Organisation:
     slug = slugify(slug)
-    if not slug:
-        raise OrgError(_("The slug must contain letters or digits."))
+    check_slug(slug)
     if kind not in Organisation.Kind.values:
         raise OrgError(
             _("Unknown kind '%(kind)s': use one of %(kinds)s.")

@@ -36,6 +36,9 @@ def pytest_load_initial_conftests(
     early_config: pytest.Config, parser: pytest.Parser, args: list[str]
 ) -> None:
     global _cluster
+    # Playwright's sync API keeps an event loop in the main thread; Django would then refuse
+    # ORM calls from tests that also drive the browser. The tests are single-threaded.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     os.environ.setdefault("ENVOL_DATA_DIR", tempfile.mkdtemp(prefix="envol-test-"))
     os.environ.setdefault("ENVOL_SECRET_KEY", "test-secret-key-not-for-production")
     os.environ.setdefault("ENVOL_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
