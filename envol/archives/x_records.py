@@ -1,0 +1,112 @@
+"""The normalised records read from an X archive: typed, immutable, ready for bulk inserts.
+
+Ids stay strings (X ids overflow JavaScript numbers and the archive writes them as strings);
+datetimes are timezone-aware UTC; texts are decoded (no HTML entities, no t.co links).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class RelationKind(StrEnum):
+    FOLLOWING = "following"
+    FOLLOWER = "follower"
+    BLOCK = "block"
+    MUTE = "mute"
+
+
+class ListKind(StrEnum):
+    CREATED = "created"
+    MEMBER = "member"
+    SUBSCRIBED = "subscribed"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    username: str
+    display_name: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    bio: str
+    website: str
+    location: str
+    avatar_url: str
+    header_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    kind: RelationKind
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListRef:
+    kind: ListKind
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    user_id: str
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """One attached media item; `file_name` is its name in the archive's media folder."""
+
+    position: int
+    kind: str
+    file_name: str
+    in_archive: bool
+    alt_text: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tweet:
+    id: str
+    created_at: datetime
+    text: str
+    lang: str
+    is_retweet: bool
+    reply_to_tweet_id: str
+    reply_to_user_id: str
+    reply_to_username: str
+    quoted_tweet_id: str
+    quoted_tweet_url: str
+    mentions: tuple[Mention, ...]
+    hashtags: tuple[str, ...]
+    urls: tuple[str, ...]
+    media: tuple[Media, ...]
+    is_note: bool
+
+    @property
+    def is_reply(self) -> bool:
+        return bool(self.reply_to_tweet_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What `envol archive inspect --json` reports; `tweets` includes retweets and replies."""
+
+    following: int = 0
+    follower: int = 0
+    block: int = 0
+    mute: int = 0
+    tweets: int = 0
+    retweets: int = 0
+    replies: int = 0
+    media: int = 0
+    note_tweets: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
