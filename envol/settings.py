@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "envol.portability",
     "envol.publishing",
     "envol.leaving",
+    "envol.crosswalk",
 ]
 
 MIDDLEWARE = [

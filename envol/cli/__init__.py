@@ -41,3 +41,6 @@ main.add_command(orgs.user)
 from envol.cli import leaving  # noqa: E402
 
 main.add_command(leaving.leave)
+from envol.cli import crosswalk  # noqa: E402
+
+main.add_command(crosswalk.crosswalk)

@@ -1,0 +1,84 @@
+"""`envol crosswalk import|forget|export` and `envol match`: the crosswalk from the shell."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from envol.cli.common import setup_django
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data).decode() + "\n")
+
+
+@click.group()
+def crosswalk() -> None:
+    """The crosswalk of identities: X accounts linked to Bluesky and Mastodon accounts."""
+
+
+@crosswalk.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", required=True, help="dataset name, e.g. openportability")
+@click.option("--confidence", default=0.8, show_default=True, type=float)
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def import_command(file: Path, source: str, confidence: float, as_json: bool) -> None:
+    """Import a CSV or JSON Lines file of identity links (see the README for the columns)."""
+    setup_django()
+    from envol.crosswalk.services import DatasetError, SourceNameError, import_dataset
+
+    try:
+        if as_json or file.stat().st_size < 5_000_000:
+            summary = import_dataset(file, source, confidence)
+        else:
+            summary = _import_with_progress(file, source, confidence)
+    except (DatasetError, SourceNameError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        _print_json(summary.as_json())
+        return
+    click.echo(
+        f"{summary.imported} new links, {summary.updated} updated, {summary.rejected} rows rejected"
+    )
+    for error in summary.errors[:20]:
+        click.echo(f"  {file.name}, line {error['row']}: {error['reason']}", err=True)
+    if summary.rejected > 20:
+        click.echo(f"  … and {summary.rejected - 20} more (use --json for the list)", err=True)
+
+
+def _import_with_progress(file: Path, source: str, confidence: float) -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from envol.crosswalk.services import import_dataset
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(file.name, total=file.stat().st_size)
+        summary = import_dataset(
+            file, source, confidence, progress=lambda done: bar.update(task, completed=done)
+        )
+        bar.update(task, completed=file.stat().st_size)
+    return summary
+
+
+@crosswalk.command("forget")
+@click.option("--source", required=True, help="the dataset (or source) to remove")
+def forget_command(source: str) -> None:
+    """Remove everything one source asserted (takedown); links others also assert remain."""
+    setup_django()
+    from envol.crosswalk.services import SourceNameError, forget_source
+
+    try:
+        removed = forget_source(source)
+    except SourceNameError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{removed} observations removed")

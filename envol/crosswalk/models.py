@@ -1,0 +1,145 @@
+"""Identity links (X id ↔ Bluesky DID / Mastodon account), what each source asserted, matches.
+
+`IdentityLink` is unique per (X id, network, remote id) and holds the best assertion;
+`LinkObservation` keeps, per source, what that source said and when — the history that lets
+`forget --source` remove exactly what one source alone asserted. Both are written with raw SQL
+in bulk (see `store.py`); the ORM serves the pages and the small sources.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from envol.orgs.models import ConnectedAccount, Organisation
+from envol.portability.models import ArchiveImport, Relation
+
+
+class LinkNetwork(models.TextChoices):
+    BLUESKY = "bluesky", "Bluesky"
+    MASTODON = "mastodon", "Mastodon"
+
+
+class IdentityLink(models.Model):
+    x_id = models.CharField(max_length=32)
+    x_handle = models.CharField(max_length=50, blank=True)
+    network = models.CharField(max_length=10, choices=LinkNetwork.choices)
+    remote_id = models.CharField(max_length=300)  # a DID, or user@domain in lower case
+    remote_handle = models.CharField(max_length=300, blank=True)
+    remote_url = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=100)  # of the best assertion
+    evidence = models.TextField(blank=True)
+    confidence = models.FloatField()
+    first_seen = models.DateTimeField()
+    last_verified = models.DateTimeField()
+    # What the latest run said (copied into LinkObservation at the end of a bulk run).
+    last_evidence = models.TextField(blank=True)
+    last_confidence = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["x_id", "network", "remote_id"], name="one_link_per_remote_identity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"x:{self.x_id} → {self.network}:{self.remote_id} ({self.confidence:.2f})"
+
+
+class LinkObservation(models.Model):
+    """One source's assertion of a link; `organisation` is set for `self` links (consent)."""
+
+    link = models.ForeignKey(IdentityLink, on_delete=models.CASCADE, related_name="observations")
+    source = models.CharField(max_length=100)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    evidence = models.TextField(blank=True)
+    confidence = models.FloatField()
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "link"], name="one_observation_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.link_id} ({self.confidence:.2f})"
+
+
+class SelfLinkConsent(models.Model):
+    """Whether an organisation shares the link between its X account and one of its connected
+    accounts with the rest of the instance. Off by default; withdrawing removes the link."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    connected_account = models.OneToOneField(
+        ConnectedAccount, on_delete=models.CASCADE, related_name="self_link_consent"
+    )
+    shared = models.BooleanField(_("share with this instance"), default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.connected_account}: {'shared' if self.shared else 'private'}"
+
+
+class Band(models.TextChoices):
+    AUTO = "auto", _("Automatic")
+    REVIEW = "review", _("To review")
+    NONE = "none", _("Too weak")
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Match(models.Model):
+    """A relation from an archive import → its best candidate on one network.
+
+    Computed in one INSERT … SELECT (see `matching.py`); rows a person decided on
+    (`decided_by` set) are never overwritten by a re-run.
+    """
+
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="matches"
+    )
+    relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(max_length=10, choices=LinkNetwork.choices)
+    kind = models.CharField(max_length=10)
+    x_id = models.CharField(max_length=32)
+    link = models.ForeignKey(
+        IdentityLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    remote_id = models.CharField(max_length=300)
+    remote_handle = models.CharField(max_length=300, blank=True)
+    remote_url = models.CharField(max_length=500, blank=True)
+    confidence = models.FloatField()
+    band = models.CharField(max_length=10, choices=Band.choices)
+    source = models.CharField(max_length=100)
+    reasons = models.TextField(blank=True)
+    candidates = models.TextField(blank=True)  # the other candidates, best first
+    candidate_count = models.PositiveIntegerField(default=1)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["archive_import", "relation", "network"], name="one_match_per_relation"
+            )
+        ]
+        indexes = [models.Index(fields=["archive_import", "network", "band", "decision"])]
+
+    def __str__(self) -> str:
+        return f"{self.x_id} → {self.remote_id} ({self.band}, {self.decision})"
