@@ -44,3 +44,4 @@ main.add_command(leaving.leave)
 from envol.cli import crosswalk  # noqa: E402
 
 main.add_command(crosswalk.crosswalk)
+main.add_command(crosswalk.match)

@@ -82,3 +82,31 @@ def forget_command(source: str) -> None:
     except SourceNameError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{removed} observations removed")
+
+
+@click.command("match")
+@click.option("--import", "import_id", required=True, type=int, help="archive import id")
+@click.option("--network", required=True, type=click.Choice(["bluesky", "mastodon"]))
+@click.option("--kind", default="following", type=click.Choice(["following", "follower"]))
+@click.option("--json", "as_json", is_flag=True, help="print the totals as JSON")
+def match(import_id: int, network: str, kind: str, as_json: bool) -> None:
+    """Match an archive import's relations to Bluesky or Mastodon accounts via the crosswalk."""
+    setup_django()
+    from envol.crosswalk.matching import compute_matches
+    from envol.portability.models import ArchiveImport
+
+    archive = ArchiveImport.objects.filter(pk=import_id).first()
+    if archive is None or archive.source_account_id is None:
+        raise click.ClickException(
+            f"No finished archive import {import_id}: list them in the web interface "
+            "or import one with `envol archive import`."
+        )
+    summary = compute_matches(archive, network, kind)
+    if as_json:
+        _print_json(summary.as_json())
+        return
+    bands = summary.by_band
+    click.echo(
+        f"{summary.relations} relations, {summary.matched} matched: {bands['auto']} automatic, "
+        f"{bands['review']} to review, {bands['none']} without a good candidate"
+    )

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from envol.crosswalk import store
 from envol.crosswalk.dataset import DatasetError, Rejections, read_dataset
+from envol.orgs.models import Organisation
 from envol.orgs.services import audit
 
 __all__ = ["DatasetError", "ImportSummary", "forget_source", "import_dataset", "thresholds"]
@@ -103,3 +104,56 @@ def thresholds() -> Thresholds:
         auto=float(getattr(settings, "ENVOL_MATCH_AUTO", 0.9)),
         review=float(getattr(settings, "ENVOL_MATCH_REVIEW", 0.5)),
     )
+
+
+def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:
+    """The accepted matches of one of `org`'s archive imports, one entry per X account, both
+    networks side by side (used by the starter pack and the exports)."""
+    from envol.crosswalk.models import Decision, Match
+
+    by_relation: dict[int, dict[str, Any]] = {}
+    rows = (
+        Match.objects.filter(
+            archive_import_id=import_id,
+            archive_import__organisation=org,
+            decision=Decision.ACCEPTED,
+        )
+        .order_by("relation_id", "network")
+        .values("relation_id", "network", "remote_id", "remote_handle", "x_id")
+    )
+    for row in rows:
+        entry = by_relation.setdefault(
+            row["relation_id"],
+            {
+                "id": row["relation_id"],
+                "x_id": row["x_id"],
+                "label": "",
+                "bluesky_did": "",
+                "bluesky_handle": "",
+                "mastodon_address": "",
+            },
+        )
+        if row["network"] == "bluesky":
+            entry["bluesky_did"] = row["remote_id"]
+            entry["bluesky_handle"] = row["remote_handle"]
+        else:
+            entry["mastodon_address"] = row["remote_id"]
+        entry["label"] = entry["bluesky_handle"] or entry["mastodon_address"]
+    return list(by_relation.values())
+
+
+def decide(org: Organisation, match_ids: list[int], decision: str, actor: Any) -> int:
+    """A person accepts or rejects matches of their own organisation's imports."""
+    from django.utils import timezone
+
+    from envol.crosswalk.models import Decision, Match
+
+    if decision not in (Decision.ACCEPTED, Decision.REJECTED, Decision.PENDING):
+        raise ValueError(decision)
+    changed = Match.objects.filter(pk__in=match_ids, archive_import__organisation=org).update(
+        decision=decision,
+        decided_by=actor if decision != Decision.PENDING else None,
+        decided_at=timezone.now(),
+    )
+    audit("crosswalk.decide", organisation=org, actor=actor, decision=decision, count=changed)
+    return changed

@@ -1,0 +1,145 @@
+# ruff: noqa: S608 - SQL is built from constant table names; values always go as parameters
+"""Matching: every relation of an archive import → its best candidate, in one INSERT … SELECT.
+
+The relations are joined to the links on the indexed X id; a window function ranks each
+relation's candidates (confidence, then freshness); the best becomes the Match, the others are
+listed beside it. Re-running updates what no person has decided yet and leaves their decisions
+alone; matches whose candidates vanished (takedown) are removed unless someone decided them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from envol.crosswalk.models import Band, Decision, Match
+from envol.crosswalk.services import thresholds
+from envol.portability.models import ArchiveImport, Relation
+
+RELATIONS = "portability_relation"
+LINKS = "crosswalk_identitylink"
+MATCHES = "crosswalk_match"
+OTHER_CANDIDATES_SHOWN = 5
+
+
+def _joined(expression: str) -> str:
+    """String aggregation: SQLite 3.40 lacks string_agg, PostgreSQL lacks group_concat."""
+    if connection.vendor == "postgresql":
+        return f"string_agg({expression}, '; ' ORDER BY cand_rank)"
+    return f"group_concat({expression}, '; ')"
+
+
+def _match_sql() -> str:
+    band = (
+        "CASE WHEN b.confidence >= %(auto)s THEN 'auto' "
+        "WHEN b.confidence >= %(review)s THEN 'review' ELSE 'none' END"
+    )
+    other = (
+        "c.remote_id || ' (' || c.source || ', ' "
+        "|| CAST(ROUND(c.confidence * 100) AS INTEGER) || '%%)'"
+    )
+    return f"""
+INSERT INTO {MATCHES} (archive_import_id, relation_id, network, kind, x_id, link_id, remote_id,
+    remote_handle, remote_url, confidence, band, source, reasons, candidates, candidate_count,
+    decision, decided_by_id, decided_at, computed_at)
+WITH candidate AS (
+    SELECT r.id AS relation_id, r.kind, r.remote_id AS x_id, l.id AS link_id,
+        l.remote_id, l.remote_handle, l.remote_url, l.confidence, l.source, l.evidence,
+        ROW_NUMBER() OVER (PARTITION BY r.id
+            ORDER BY l.confidence DESC, l.last_verified DESC, l.id) AS cand_rank,
+        COUNT(*) OVER (PARTITION BY r.id) AS how_many
+    FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = r.remote_id AND l.network = %(network)s
+    WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s
+),
+others AS (
+    SELECT c.relation_id, {_joined(other)} AS listed
+    FROM candidate c WHERE c.cand_rank > 1 AND c.cand_rank <= {OTHER_CANDIDATES_SHOWN + 1}
+    GROUP BY c.relation_id
+)
+SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id, b.link_id, b.remote_id,
+    b.remote_handle, b.remote_url, b.confidence, {band}, b.source,
+    b.source || ': ' || b.evidence, COALESCE(o.listed, ''), b.how_many,
+    CASE WHEN b.confidence >= %(auto)s THEN 'accepted' ELSE 'pending' END, NULL,
+    CASE WHEN b.confidence >= %(auto)s THEN %(now)s ELSE NULL END, %(now)s
+FROM candidate b LEFT JOIN others o ON o.relation_id = b.relation_id
+WHERE b.cand_rank = 1
+ON CONFLICT (archive_import_id, relation_id, network) DO UPDATE SET
+    link_id = excluded.link_id, remote_id = excluded.remote_id,
+    remote_handle = excluded.remote_handle, remote_url = excluded.remote_url,
+    confidence = excluded.confidence, band = excluded.band, source = excluded.source,
+    reasons = excluded.reasons, candidates = excluded.candidates,
+    candidate_count = excluded.candidate_count, decision = excluded.decision,
+    decided_at = excluded.decided_at, computed_at = excluded.computed_at
+WHERE {MATCHES}.decided_by_id IS NULL
+"""
+
+
+@dataclass
+class MatchSummary:
+    relations: int = 0
+    matched: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_band: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "relations": self.relations,
+            "matched": self.matched,
+            "by_source": self.by_source,
+            "by_band": self.by_band,
+        }
+
+
+def compute_matches(
+    archive: ArchiveImport,
+    network: str,
+    kind: str = Relation.Kind.FOLLOWING,
+    now: datetime | None = None,
+) -> MatchSummary:
+    """(Re)compute the matches of `archive`'s relations of `kind` on `network`."""
+    limits = thresholds()
+    when = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    params: dict[str, Any] = {
+        "import": archive.pk,
+        "network": network,
+        "kind": kind,
+        "account": archive.source_account_id,
+        "auto": limits.auto,
+        "review": limits.review,
+        "now": when,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_match_sql(), params)
+        cursor.execute(
+            f"DELETE FROM {MATCHES} WHERE archive_import_id = %s AND network = %s AND kind = %s "
+            "AND decided_by_id IS NULL AND computed_at <> %s",
+            [archive.pk, network, kind, when],
+        )
+    return summarise(archive, network, kind)
+
+
+def summarise(archive: ArchiveImport, network: str, kind: str) -> MatchSummary:
+    relations = Relation.objects.filter(
+        source_account_id=archive.source_account_id, kind=kind
+    ).count()
+    matches = Match.objects.filter(archive_import=archive, network=network, kind=kind)
+    bands = dict(matches.values_list("band").annotate(n=Count("id")).values_list("band", "n"))
+    matched = matches.filter(band__in=[Band.AUTO, Band.REVIEW])
+    by_source = dict(
+        matched.values_list("source").annotate(n=Count("id")).values_list("source", "n")
+    )
+    auto, review = bands.get(Band.AUTO, 0), bands.get(Band.REVIEW, 0)
+    return MatchSummary(
+        relations=relations,
+        matched=auto + review,
+        by_source=by_source,
+        by_band={"auto": auto, "review": review, "none": relations - auto - review},
+    )
+
+
+__all__ = ["Decision", "MatchSummary", "compute_matches", "summarise"]

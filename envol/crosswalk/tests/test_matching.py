@@ -1,0 +1,91 @@
+"""Matching: one set-based pass, bands from the settings, human decisions survive re-runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from django.test import override_settings
+
+from envol.cli import main
+from envol.crosswalk.matching import compute_matches
+from envol.crosswalk.models import Band, Decision, Match
+from envol.crosswalk.services import accepted_matches, decide, forget_source, import_dataset
+from envol.crosswalk.tests.conftest import HEADER, archive_with_following, did_for, write_csv
+from envol.orgs.models import Role
+from envol.orgs.services import add_member, create_organisation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crosswalk(tmp_path: Path) -> None:
+    rows = [
+        ["1", "", "", did_for(1), "", "", "0.95"],  # auto
+        ["2", "", "", did_for(2), "", "", "0.7"],  # review
+        ["2", "", "", did_for(22), "", "", "0.6"],  # a weaker second candidate
+        ["3", "", "", did_for(3), "", "", "0.3"],  # too weak
+        ["4", "", "", "", "four@piaille.fr", "", "0.9"],  # Mastodon only
+    ]
+    import_dataset(write_csv(tmp_path / "d.csv", rows, header=[*HEADER, "confidence"]), "d")
+
+
+def test_bands_candidates_and_totals(crosswalk: None) -> None:
+    org = create_organisation("ville-a", "Ville A")
+    archive = archive_with_following(org, ["1", "2", "3", "4", "5"])
+    summary = compute_matches(archive, "bluesky")
+    assert summary.as_json() == {
+        "relations": 5,
+        "matched": 2,
+        "by_source": {"dataset:d": 2},
+        "by_band": {"auto": 1, "review": 1, "none": 3},
+    }
+    one = Match.objects.get(x_id="1")
+    assert (one.band, one.decision, one.decided_by) == (Band.AUTO, Decision.ACCEPTED, None)
+    two = Match.objects.get(x_id="2")
+    assert (two.band, two.decision, two.remote_id) == (Band.REVIEW, Decision.PENDING, did_for(2))
+    assert two.candidate_count == 2 and did_for(22) in two.candidates
+    assert Match.objects.get(x_id="3").band == Band.NONE
+    masto = compute_matches(archive, "mastodon")
+    assert masto.by_band == {"auto": 1, "review": 0, "none": 4}
+
+
+def test_thresholds_come_from_settings(crosswalk: None) -> None:
+    archive = archive_with_following(create_organisation("ville-a", "A"), ["1", "2", "3"])
+    with override_settings(ENVOL_MATCH_AUTO=0.6, ENVOL_MATCH_REVIEW=0.2):
+        summary = compute_matches(archive, "bluesky")
+    assert summary.by_band == {"auto": 2, "review": 1, "none": 0}
+
+
+def test_rematch_is_idempotent_and_keeps_human_decisions(crosswalk: None, tmp_path: Path) -> None:
+    org = create_organisation("ville-a", "Ville A")
+    user = add_member(org, "a@a.test", Role.EDITOR).user
+    archive = archive_with_following(org, ["1", "2", "3"])
+    first = compute_matches(archive, "bluesky")
+    ids = set(Match.objects.values_list("id", flat=True))
+    auto = Match.objects.get(x_id="1")
+    decide(org, [auto.pk], Decision.REJECTED, user)
+    decide(org, [Match.objects.get(x_id="2").pk], Decision.ACCEPTED, user)
+    again = compute_matches(archive, "bluesky")
+    assert again.as_json() == first.as_json()
+    assert set(Match.objects.values_list("id", flat=True)) == ids
+    assert Match.objects.get(x_id="1").decision == Decision.REJECTED
+    assert Match.objects.get(x_id="2").decision == Decision.ACCEPTED
+    assert [m["bluesky_did"] for m in accepted_matches(org, archive.pk)] == [did_for(2)]
+    # a takedown removes the matches built on what the source alone asserted
+    forget_source("d")
+    compute_matches(archive, "bluesky")
+    assert not Match.objects.exists()
+
+
+def test_cli_match_json(crosswalk: None) -> None:
+    archive = archive_with_following(create_organisation("ville-a", "A"), ["1", "2"])
+    result = CliRunner().invoke(
+        main, ["match", "--import", str(archive.pk), "--network", "bluesky", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"relations", "matched", "by_source", "by_band"}
+    assert data["by_band"] == {"auto": 1, "review": 1, "none": 0}
