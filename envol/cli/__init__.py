@@ -45,3 +45,6 @@ from envol.cli import crosswalk  # noqa: E402
 
 main.add_command(crosswalk.crosswalk)
 main.add_command(crosswalk.match)
+from envol.cli import text  # noqa: E402
+
+main.add_command(text.text)

@@ -601,15 +601,28 @@ def _hard_pieces(
             yield start + piece_start, start + piece_end
         piece_start, piece_end = unit_start, unit_end
         if not fits_part(word[unit_start:unit_end]):
-            what = kind or "grapheme"
-            raise TextTooLong(
-                f"{what}_too_long",
-                f"This {what} alone is longer than one {rules.network} post allows "
-                f"({rules.limit}); shorten it: {word[unit_start:unit_end]}",
-                word[unit_start:unit_end],
-            )
+            raise _too_long(kind, word[unit_start:unit_end], rules)
     if piece_end > piece_start:
         yield start + piece_start, start + piece_end
+
+
+_NETWORK_NAMES: dict[Network, str] = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
+_PIECE_NAMES: dict[EntityKind | None, str] = {
+    "url": "URL",
+    "mention": "mention",
+    "hashtag": "hashtag",
+    None: "character",
+}
+
+
+def _too_long(kind: EntityKind | None, piece: str, rules: TextRules) -> TextTooLong:
+    name = _PIECE_NAMES[kind]
+    return TextTooLong(
+        f"{kind or 'character'}_too_long",
+        f"This {name} alone is longer than one {_NETWORK_NAMES[rules.network]} post allows "
+        f"({rules.limit}); shorten it or remove it: {piece}",
+        piece,
+    )
 
 
 def _grapheme_units(word: str, start: int, end: int) -> list[tuple[int, int, EntityKind | None]]:
