@@ -21,6 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("o/switch/", views.switch_organisation, name="switch_organisation"),
     path("o/<slug:org>/", views.dashboard, name="dashboard"),
+    path("o/<slug:org>/accounts/", include("envol.orgs.urls")),
     path("o/<slug:org>/leaving/", include("envol.leaving.urls")),
+    path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]

@@ -110,3 +110,28 @@ def match(import_id: int, network: str, kind: str, as_json: bool) -> None:
         f"{summary.relations} relations, {summary.matched} matched: {bands['auto']} automatic, "
         f"{bands['review']} to review, {bands['none']} without a good candidate"
     )
+
+
+@crosswalk.command("export")
+@click.option("--import", "import_id", required=True, type=int, help="archive import id")
+@click.option("--network", required=True, type=click.Choice(["bluesky", "mastodon"]))
+@click.option("--format", "fmt", required=True, type=click.Choice(["mastodon-csv", "csv", "json"]))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_command(import_id: int, network: str, fmt: str, output: Path | None) -> None:
+    """Write the accepted matches: Mastodon's follow-import CSV, or Bluesky DIDs."""
+    setup_django()
+    from envol.crosswalk.exports import ExportError, export
+    from envol.portability.models import ArchiveImport
+
+    archive = ArchiveImport.objects.filter(pk=import_id).first()
+    if archive is None:
+        raise click.ClickException(f"No archive import {import_id}.")
+    try:
+        content, _type, name = export(archive, network, fmt)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is None:
+        sys.stdout.write(content)
+    else:
+        output.write_text(content, encoding="utf-8")
+        click.echo(f"{output} written ({name})", err=True)

@@ -17,5 +17,7 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry(_("Dashboard"), "dashboard", ""),
+    MenuEntry(_("Accounts"), "orgs:accounts", "accounts/"),
     MenuEntry(_("Leaving X"), "leaving:index", "leaving/"),
+    MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
 ]
