@@ -30,6 +30,7 @@ class NetworkError(Exception):
     """Anything that went wrong talking to a network. `code` is stable for programs."""
 
     code = "network_error"
+    http_status: int | None = None  # the HTTP status that caused it, when there was one
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

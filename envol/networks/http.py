@@ -96,15 +96,19 @@ def rate_limited(
 
 def error_for_status(status: int, message: str, *, reason: str = "") -> NetworkError:
     """The error for a failed HTTP status other than 429 (which needs headers: `rate_limited`)."""
+    error: NetworkError
     if status in (401, 403):
-        return AuthError(message)
-    if status in (404, 410):
-        return NotFound(message)
-    if status in (400, 413, 422):
-        return InvalidContent(reason or "rejected", message)
-    if status >= 500 or status == 408:
-        return Transient(message)
-    return NetworkError(message, code=f"http_{status}")
+        error = AuthError(message)
+    elif status in (404, 410):
+        error = NotFound(message)
+    elif status in (400, 413, 422):
+        error = InvalidContent(reason or "rejected", message)
+    elif status >= 500 or status == 408:
+        error = Transient(message)
+    else:
+        error = NetworkError(message, code=f"http_{status}")
+    error.http_status = status
+    return error
 
 
 def error_message(response: httpx.Response) -> str:

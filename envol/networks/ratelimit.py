@@ -231,6 +231,9 @@ class RateBudget:
         self._windows.append(window)
         return window
 
+    def policies(self) -> list[WindowPolicy]:
+        return [w.policy for w in self._windows]
+
     def to_state(self) -> list[dict[str, Any]]:
         """A JSON-ready snapshot, to park with a job and restore in another process."""
         return [

@@ -1,0 +1,754 @@
+"""Bluesky (AT Protocol) behind the `Network` interface, on the `atproto` SDK.
+
+Choices and why:
+- Log in with `com.atproto.server.createSession` (handle + app password) and never fetch the
+  profile at login: a PDS without an AppView cannot serve it. The session is exported as JSON for
+  the Django layer to store encrypted, and re-exported through `on_session_change` whenever the
+  SDK refreshes it (createSession is limited to 30 per 5 minutes: reuse sessions).
+- Every record envol creates has a key chosen by the caller (a TID, see `new_tid`), so a retried
+  write targets the same record. The PDS answers a create on an existing key with a bare 500, so
+  after any transient failure of a create the adapter looks the key up before sending again.
+- Follows go in `applyWrites` batches of at most 200 creates (3 rate points each).
+- Reads that only an AppView can answer (profiles, counts) go to `BlueskyConfig.appview`; without
+  one they raise `Unsupported` instead of a 502 from the PDS.
+- Domain handles resolve through the PDS, then DNS TXT `_atproto.<domain>` and
+  `https://<domain>/.well-known/atproto-did` — both lookups injectable; the HTTPS one goes through
+  the SSRF guard by default.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import httpx
+from atproto import Client, Session, SessionEvent
+from atproto import exceptions as sdk_errors
+from atproto_client.request import Request
+
+from envol.networks import facets, ssrf, text
+from envol.networks.base import (
+    AccountMetrics,
+    AuthError,
+    Capabilities,
+    FollowRequest,
+    FollowResult,
+    FollowStatus,
+    Identity,
+    InvalidContent,
+    Metric,
+    Network,
+    NetworkError,
+    NetworkName,
+    NotFound,
+    OwnFollow,
+    PostDraft,
+    PostMetrics,
+    ProfileUpdate,
+    Publication,
+    Reach,
+    TextUnit,
+    Transient,
+    Unsupported,
+    check_media,
+)
+from envol.networks.http import Retrier, error_for_status, rate_limited
+from envol.networks.ratelimit import (
+    BLUESKY_WRITE_COSTS,
+    Clock,
+    RateBudget,
+    RateTracker,
+    bluesky_observation,
+    bluesky_tracker,
+    utc_now,
+)
+
+T = TypeVar("T")
+
+POST = "app.bsky.feed.post"
+FOLLOW = "app.bsky.graph.follow"
+PROFILE = "app.bsky.actor.profile"
+MAX_WRITES_PER_CALL = 200
+MAX_POSTS_PER_READ = 25
+LIST_PAGE = 100
+
+CAPABILITIES = Capabilities(
+    network=NetworkName.BLUESKY,
+    text_unit=TextUnit.GRAPHEMES,
+    text_limit=300,
+    text_byte_limit=3000,
+    url_weight=None,
+    max_images=4,
+    image_byte_limit=1_000_000,  # 2 MB on current PDSes, 1 MB on older ones: aim at the lower
+    alt_text_limit=2000,
+    threads=True,
+    backdating=True,
+    content_warning=False,  # only self-labels (adult content), no free-text warning
+    link_cards=True,
+    max_langs=3,
+    max_follow_batch=MAX_WRITES_PER_CALL,
+    metrics=frozenset(
+        {
+            Metric.LIKES,
+            Metric.REPOSTS,
+            Metric.REPLIES,
+            Metric.QUOTES,
+            Metric.FOLLOWERS,
+            Metric.FOLLOWING,
+            Metric.POSTS,
+        }
+    ),
+    reach=Reach.PROXY,
+)
+
+WRITE_NSIDS = frozenset(
+    {
+        "com.atproto.repo.applyWrites",
+        "com.atproto.repo.createRecord",
+        "com.atproto.repo.putRecord",
+        "com.atproto.repo.deleteRecord",
+    }
+)
+SESSION_NSIDS = frozenset({"com.atproto.server.createSession"})
+
+_DID = re.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048}$")
+_HANDLE = re.compile(
+    r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
+)
+
+# --- record keys ------------------------------------------------------------------------------
+
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+_TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+
+
+class TidClock:
+    """Record keys of type `tid`: 13 sortable base32 characters of (µs since epoch << 10 | clock
+    id). Strictly increasing within a process, so a batch of 200 keys never repeats one."""
+
+    def __init__(self, clock_id: int | None = None) -> None:
+        self._clock_id = secrets.randbelow(1024) if clock_id is None else clock_id & 1023
+        self._last_us = 0
+        self._lock = threading.Lock()
+
+    def next(self, now_us: int | None = None) -> str:
+        with self._lock:
+            micros = time.time_ns() // 1000 if now_us is None else now_us
+            micros = max(micros, self._last_us + 1)
+            self._last_us = micros
+        value = ((micros & ((1 << 53) - 1)) << 10) | self._clock_id
+        return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+_default_tids = TidClock()
+
+
+def new_tid() -> str:
+    """A fresh record key, to store on the item *before* the write that uses it."""
+    return _default_tids.next()
+
+
+def is_tid(key: str) -> bool:
+    return bool(_TID_RE.match(key))
+
+
+# --- configuration and session ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlueskyConfig:
+    service: str = "https://bsky.social"  # the PDS (or the entryway) to log in to
+    appview: str | None = None  # e.g. https://public.api.bsky.app; None: no profiles, no counts
+    web: str = "https://bsky.app"  # for public URLs of posts and profiles
+    timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class BlueskySession:
+    """What must be stored (encrypted) to act as the account without its password."""
+
+    handle: str
+    did: str
+    access_jwt: str = field(repr=False)
+    refresh_jwt: str = field(repr=False)
+    pds: str
+
+    def export(self) -> str:
+        return json.dumps(
+            {
+                "handle": self.handle,
+                "did": self.did,
+                "access_jwt": self.access_jwt,
+                "refresh_jwt": self.refresh_jwt,
+                "pds": self.pds,
+            }
+        )
+
+    @classmethod
+    def load(cls, exported: str) -> BlueskySession:
+        try:
+            data = json.loads(exported)
+            return cls(
+                handle=str(data["handle"]),
+                did=str(data["did"]),
+                access_jwt=str(data["access_jwt"]),
+                refresh_jwt=str(data["refresh_jwt"]),
+                pds=str(data["pds"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuthError("The stored Bluesky session is unreadable: reconnect.") from exc
+
+    @classmethod
+    def _from_sdk(cls, session: Any) -> BlueskySession:
+        return cls(
+            handle=session.handle,
+            did=session.did,
+            access_jwt=session.access_jwt,
+            refresh_jwt=session.refresh_jwt,
+            pds=str(session.pds_endpoint or ""),
+        )
+
+    def _to_sdk(self) -> str:
+        return str(Session(self.handle, self.did, self.access_jwt, self.refresh_jwt, self.pds))
+
+
+# --- handle resolution outside the PDS ----------------------------------------------------------
+
+TxtLookup = Callable[[str], Sequence[str]]
+WellKnownFetch = Callable[[str], str | None]
+
+
+def dns_txt(name: str) -> list[str]:
+    """TXT strings of `name`; none when it does not exist or the lookup fails."""
+    import dns.exception
+    import dns.resolver
+
+    try:
+        answer = dns.resolver.resolve(name, "TXT", lifetime=3.0)
+    except dns.exception.DNSException:
+        return []
+    return [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in answer]
+
+
+def guarded_well_known(url: str) -> str | None:
+    """The body of `https://<domain>/.well-known/atproto-did`, fetched through the SSRF guard."""
+    try:
+        result = ssrf.fetch(url, policy=ssrf.FetchPolicy(timeout_s=3.0, max_bytes=2048))
+    except (ssrf.SsrfRefused, ssrf.FetchFailed):
+        return None
+    return result.body.decode("utf-8", "replace") if result.status == 200 else None
+
+
+@dataclass(frozen=True)
+class HandleLookups:
+    txt: TxtLookup = dns_txt
+    well_known: WellKnownFetch = guarded_well_known
+
+
+def resolve_handle_locally(handle: str, lookups: HandleLookups) -> str | None:
+    """The DID a domain publishes for `handle` (DNS first, then HTTPS), None when neither does
+    (or when DNS gives conflicting answers, which the protocol treats as none)."""
+    dids = {
+        value.strip()[4:].strip()
+        for value in lookups.txt(f"_atproto.{handle}")
+        if value.strip().startswith("did=")
+    }
+    if len(dids) == 1:
+        (did,) = dids
+        if _DID.match(did):
+            return did
+    body = (lookups.well_known(f"https://{handle}/.well-known/atproto-did") or "").strip()
+    first_line = body.splitlines()[0].strip() if body else ""
+    return first_line if _DID.match(first_line) else None
+
+
+# --- the adapter ------------------------------------------------------------------------------
+
+
+class BlueskyNetwork(Network):
+    name = NetworkName.BLUESKY
+
+    def __init__(
+        self,
+        config: BlueskyConfig,
+        session: BlueskySession,
+        *,
+        on_session_change: Callable[[BlueskySession], None] | None = None,
+        retrier: Retrier | None = None,
+        clock: Clock = utc_now,
+        rates: RateTracker | None = None,
+        lookups: HandleLookups | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self._retry = retrier or Retrier()
+        self._clock = clock
+        self._rates = rates or bluesky_tracker(clock)
+        self._lookups = lookups or HandleLookups()
+        self._transport = transport
+        self._on_session_change = on_session_change
+        self._client = self._sdk_client(config.service)
+        self._client.on_session_change(self._session_changed)
+        self._sdk(
+            lambda: self._client.login(session_string=session._to_sdk(), fetch_bsky_profile=False),
+            retry_safe=True,
+        )
+        self._session = session
+        self._appview = self._sdk_client(config.appview) if config.appview else None
+
+    @classmethod
+    def login(
+        cls, config: BlueskyConfig, identifier: str, app_password: str, **options: Any
+    ) -> BlueskyNetwork:
+        """Create a session with a handle (or DID, or email) and an app password."""
+        probe = Client(
+            base_url=config.service,
+            request=Request(timeout=config.timeout_s, transport=options.get("transport")),
+        )
+        try:
+            probe.login(identifier.strip().lstrip("@"), app_password, fetch_bsky_profile=False)
+        except sdk_errors.AtProtocolError as exc:
+            raise _map_sdk_error(exc, utc_now) from exc
+        finally:
+            probe.request.close()
+        return cls(config, BlueskySession._from_sdk(probe._session), **options)
+
+    def _sdk_client(self, base_url: str) -> Any:
+        request = Request(
+            timeout=self.config.timeout_s,
+            transport=self._transport,
+            event_hooks={"response": [self._observe_response]},
+        )
+        return Client(base_url=base_url, request=request)
+
+    # -- session --
+
+    def export_session(self) -> str:
+        """The current session (JSON, secret: store it encrypted)."""
+        return self._session.export()
+
+    @property
+    def did(self) -> str:
+        return self._session.did
+
+    def refresh_session(self) -> None:
+        self._sdk(self._client._refresh_and_set_session, retry_safe=True)
+
+    def _session_changed(self, event: Any, session: Any) -> None:
+        if event in (SessionEvent.CREATE, SessionEvent.REFRESH):
+            self._session = BlueskySession._from_sdk(session)
+            if self._on_session_change is not None:
+                self._on_session_change(self._session)
+
+    # -- plumbing --
+
+    def _observe_response(self, response: httpx.Response) -> None:
+        observation = bluesky_observation(response.headers)
+        if observation is None:
+            return
+        nsid = response.request.url.path.rsplit("/", 1)[-1]
+        if nsid in SESSION_NSIDS:
+            action = "session"
+        elif nsid in WRITE_NSIDS and observation.window_s in (3600, 86400):
+            action = "write"
+        else:
+            action = "request"
+        self._rates.budget(action).observe(observation)
+
+    def _sdk(self, call: Callable[[], T], *, retry_safe: bool) -> T:
+        def mapped() -> T:
+            try:
+                return call()
+            except sdk_errors.AtProtocolError as exc:
+                raise _map_sdk_error(exc, self._clock) from exc
+
+        return self._retry(mapped, retry_safe=retry_safe)
+
+    def _repo(self) -> Any:
+        return self._client.com.atproto.repo
+
+    def _require_appview(self) -> Any:
+        if self._appview is None:
+            raise Unsupported(
+                "Profiles and counts need a Bluesky AppView: none is configured.",
+                code="appview_missing",
+            )
+        return self._appview
+
+    def rate_budget(self, action: str) -> RateBudget:
+        return self._rates.budget(action)
+
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
+
+    # -- identities --
+
+    def whoami(self) -> Identity:
+        session = self._sdk(self._client.com.atproto.server.get_session, retry_safe=True)
+        return Identity(
+            self.name, session.did, session.handle, url=self._profile_url(session.handle)
+        )
+
+    def resolve(self, handle: str) -> Identity:
+        handle = handle.strip().lstrip("@").lower()
+        if _DID.match(handle):
+            return self._identity(handle, "")
+        if not _HANDLE.match(handle):
+            raise NotFound(f"{handle!r} is not a Bluesky handle.")
+        try:
+            did = self._sdk(
+                lambda: self._client.com.atproto.identity.resolve_handle({"handle": handle}).did,
+                retry_safe=True,
+            )
+        except (NotFound, InvalidContent):
+            did = resolve_handle_locally(handle, self._lookups)
+            if did is None:
+                raise NotFound(f"No Bluesky account has the handle @{handle}.") from None
+        return self._identity(did, handle)
+
+    def _identity(self, did: str, handle: str) -> Identity:
+        appview = self._appview
+        if appview is None:
+            return Identity(self.name, did, handle, url=self._profile_url(handle or did))
+        profile = self._sdk(
+            lambda: appview.app.bsky.actor.get_profile({"actor": did}), retry_safe=True
+        )
+        return Identity(
+            self.name,
+            did,
+            profile.handle,
+            display_name=profile.display_name or "",
+            url=self._profile_url(profile.handle),
+        )
+
+    def _profile_url(self, actor: str) -> str:
+        return f"{self.config.web}/profile/{actor}"
+
+    # -- follows --
+
+    def list_follows(self) -> Iterator[OwnFollow]:
+        for uri, value in self._list_records(FOLLOW):
+            yield OwnFollow(subject=str(value.get("subject", "")), key=_rkey(uri), uri=uri)
+
+    def _list_records(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "repo": self.did,
+                "collection": collection,
+                "limit": LIST_PAGE,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            page = self._sdk(partial(self._repo().list_records, params), retry_safe=True)
+            for record in page.records:
+                yield record.uri, _as_dict(record.value)
+            cursor = page.cursor
+            if not cursor or not page.records:
+                return
+
+    def get_follow(self, key: str) -> OwnFollow | None:
+        """The follow record with this key, if it exists (to reconcile `sent` items)."""
+        found = self._get_record(FOLLOW, key)
+        if found is None:
+            return None
+        uri, _cid, value = found
+        return OwnFollow(subject=str(value.get("subject", "")), key=key, uri=uri)
+
+    def follow_many(self, requests: Sequence[FollowRequest]) -> list[FollowResult]:
+        """One `applyWrites` of creates at the caller's keys. After a transient failure the keys
+        are looked up before anything is sent again: the PDS may have committed the batch."""
+        if len(requests) > MAX_WRITES_PER_CALL:
+            raise ValueError(f"At most {MAX_WRITES_PER_CALL} follows per call.")
+        results: dict[str, FollowResult] = {}
+        to_send: list[FollowRequest] = []
+        for request in requests:
+            if not _DID.match(request.subject):
+                results[request.key] = FollowResult(
+                    request.subject, FollowStatus.FAILED, request.key, error="not a DID"
+                )
+            elif not is_tid(request.key):
+                raise ValueError(f"A follow's key must be a TID, not {request.key!r}.")
+            else:
+                to_send.append(request)
+        if to_send:
+            created = self._create_many(FOLLOW, [(r.key, self._follow_record(r)) for r in to_send])
+            for request in to_send:
+                results[request.key] = FollowResult(
+                    request.subject, FollowStatus.FOLLOWED, request.key, uri=created[request.key]
+                )
+        return [results[request.key] for request in requests]
+
+    def _follow_record(self, request: FollowRequest) -> dict[str, Any]:
+        return {"$type": FOLLOW, "subject": request.subject, "createdAt": _timestamp(self._clock())}
+
+    def _create_many(
+        self, collection: str, records: Sequence[tuple[str, dict[str, Any]]]
+    ) -> dict[str, str]:
+        """key → URI for every record, created in one commit, or found already there."""
+        remaining = list(records)
+        found: dict[str, str] = {}
+
+        def attempt() -> dict[str, str]:
+            nonlocal remaining
+            writes = [
+                {
+                    "$type": "com.atproto.repo.applyWrites#create",
+                    "collection": collection,
+                    "rkey": key,
+                    "value": value,
+                }
+                for key, value in remaining
+            ]
+            self.rate_budget("write").spend(len(writes) * BLUESKY_WRITE_COSTS["create"])
+            try:
+                self._sdk(
+                    lambda: self._repo().apply_writes({"repo": self.did, "writes": writes}),
+                    retry_safe=False,
+                )
+            except Transient:
+                for key, _value in remaining:
+                    existing = self._get_record(collection, key)
+                    if existing is not None:
+                        found[key] = existing[0]
+                remaining = [(k, v) for k, v in remaining if k not in found]
+                if remaining:
+                    raise
+            for key, _value in remaining:
+                found[key] = _at_uri(self.did, collection, key)
+            remaining = []
+            return found
+
+        return self._retry(attempt, retry_safe=True)
+
+    # -- posts --
+
+    def publish(self, draft: PostDraft, key: str) -> Publication:
+        if not is_tid(key):
+            raise ValueError(f"A Bluesky post's key must be a TID, not {key!r}.")
+        record = self._post_record(draft)
+        uri, cid = self._create_one(POST, key, record)
+        return Publication(
+            self.name, uri, key, url=f"{self._profile_url(self.did)}/post/{key}", cid=cid
+        )
+
+    def _post_record(self, draft: PostDraft) -> dict[str, Any]:
+        rules = text.TextRules.bluesky()
+        length = text.count(draft.text, rules)
+        if length > rules.limit or len(draft.text.encode()) > (rules.byte_limit or 0):
+            raise InvalidContent(
+                "text_too_long", f"The text counts {length}; Bluesky allows {rules.limit}."
+            )
+        if draft.content_warning:
+            raise InvalidContent(
+                "content_warning_unsupported", "Bluesky has no free-text content warning."
+            )
+        if len(draft.langs) > CAPABILITIES.max_langs:
+            raise InvalidContent("too_many_langs", "Bluesky accepts at most 3 languages.")
+        blobs = check_media(draft.media, CAPABILITIES)
+        record: dict[str, Any] = {
+            "$type": POST,
+            "text": draft.text,
+            "createdAt": _timestamp(draft.created_at or self._clock()),
+        }
+        facets = self._facets(draft.text)
+        if facets:
+            record["facets"] = facets
+        if draft.langs:
+            record["langs"] = list(draft.langs)
+        if draft.reply_to is not None:
+            root = draft.reply_root or draft.reply_to
+            record["reply"] = {
+                "root": {"uri": root.uri, "cid": root.cid},
+                "parent": {"uri": draft.reply_to.uri, "cid": draft.reply_to.cid},
+            }
+        if draft.media:
+            images = []
+            for media, data in zip(draft.media, blobs, strict=True):
+                image: dict[str, Any] = {"image": self._upload(data, media.mime), "alt": media.alt}
+                if media.aspect_ratio is not None:
+                    width, height = media.aspect_ratio
+                    image["aspectRatio"] = {"width": width, "height": height}
+                images.append(image)
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
+        elif draft.link_card is not None:
+            # Images and a card cannot share a post; the link stays clickable in the text.
+            card = draft.link_card
+            external: dict[str, Any] = {
+                "uri": card.uri,
+                "title": card.title,
+                "description": card.description,
+            }
+            if card.thumb is not None:
+                external["thumb"] = self._upload(card.thumb, card.thumb_mime)
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
+        return record
+
+    def _facets(self, body: str) -> list[dict[str, object]]:
+        """Links, tags and mentions; a mention whose handle does not resolve stays plain text."""
+        detected = facets.detect_facets(body)
+        dids: dict[str, str] = {}
+        for handle in facets.mentioned_handles(detected):
+            try:
+                dids[handle] = self.resolve(handle).remote_id
+            except NotFound:
+                continue
+        return facets.to_lexicon(detected, dids)
+
+    def _upload(self, data: bytes, mime: str) -> dict[str, Any]:
+        """Blobs are content-addressed: uploading twice is harmless, so retries are safe."""
+        response = self._sdk(
+            lambda: self._repo().upload_blob(data, headers={"Content-Type": mime}),
+            retry_safe=True,
+        )
+        blob: dict[str, Any] = response.blob.model_dump(mode="json", by_alias=True)
+        return blob
+
+    def _create_one(self, collection: str, key: str, record: dict[str, Any]) -> tuple[str, str]:
+        """Create at `key`; after a transient failure, find the record before sending again."""
+
+        def attempt() -> tuple[str, str]:
+            self.rate_budget("write").spend(BLUESKY_WRITE_COSTS["create"])
+            data = {"repo": self.did, "collection": collection, "rkey": key, "record": record}
+            try:
+                created = self._sdk(lambda: self._repo().create_record(data), retry_safe=False)
+            except Transient:
+                existing = self._get_record(collection, key)
+                if existing is None:
+                    raise
+                return existing[0], existing[1]
+            return str(created.uri), str(created.cid)
+
+        return self._retry(attempt, retry_safe=True)
+
+    def _get_record(self, collection: str, key: str) -> tuple[str, str, dict[str, Any]] | None:
+        params = {"repo": self.did, "collection": collection, "rkey": key}
+        try:
+            found = self._sdk(lambda: self._repo().get_record(params), retry_safe=True)
+        except NotFound:
+            return None
+        return str(found.uri), str(found.cid or ""), _as_dict(found.value)
+
+    def get_post(self, key: str) -> dict[str, Any] | None:
+        """The post record at `key` as stored in the repo (for reconciliation and tests)."""
+        found = self._get_record(POST, key)
+        return None if found is None else found[2]
+
+    def delete(self, publication: Publication) -> None:
+        self.rate_budget("write").spend(BLUESKY_WRITE_COSTS["delete"])
+        data = {"repo": self.did, "collection": POST, "rkey": _rkey(publication.uri)}
+        try:
+            self._sdk(lambda: self._repo().delete_record(data), retry_safe=True)
+        except NotFound:
+            return
+
+    # -- metrics and profile --
+
+    def post_metrics(self, publications: Sequence[Publication]) -> list[PostMetrics]:
+        appview = self._require_appview()
+        now = self._clock()
+        metrics: dict[str, PostMetrics] = {}
+        uris = [p.uri for p in publications]
+        for start in range(0, len(uris), MAX_POSTS_PER_READ):
+            chunk = uris[start : start + MAX_POSTS_PER_READ]
+            page = self._sdk(
+                partial(appview.app.bsky.feed.get_posts, {"uris": chunk}), retry_safe=True
+            )
+            for post in page.posts:
+                metrics[post.uri] = PostMetrics(
+                    uri=post.uri,
+                    fetched_at=now,
+                    likes=post.like_count,
+                    reposts=post.repost_count,
+                    replies=post.reply_count,
+                    quotes=post.quote_count,
+                )
+        return [metrics.get(uri, PostMetrics(uri=uri, fetched_at=now)) for uri in uris]
+
+    def account_metrics(self) -> AccountMetrics:
+        appview = self._require_appview()
+        profile = self._sdk(
+            lambda: appview.app.bsky.actor.get_profile({"actor": self.did}), retry_safe=True
+        )
+        return AccountMetrics(
+            remote_id=self.did,
+            fetched_at=self._clock(),
+            followers=profile.followers_count,
+            following=profile.follows_count,
+            posts=profile.posts_count,
+        )
+
+    def update_profile(self, update: ProfileUpdate) -> None:
+        """Read-modify-write of the `self` profile record (avatar and banner are kept)."""
+        found = self._get_record(PROFILE, "self")
+        record = dict(found[2]) if found else {"$type": PROFILE}
+        if update.display_name is not None:
+            record["displayName"] = update.display_name
+        if update.description is not None:
+            record["description"] = update.description
+        if update.website is not None:
+            record["website"] = update.website
+        self.rate_budget("write").spend(BLUESKY_WRITE_COSTS["update"])
+        data = {"repo": self.did, "collection": PROFILE, "rkey": "self", "record": record}
+        self._sdk(lambda: self._repo().put_record(data), retry_safe=True)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _timestamp(moment: datetime) -> str:
+    """The lexicon's datetime: UTC, milliseconds, `Z`."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _at_uri(did: str, collection: str, key: str) -> str:
+    return f"at://{did}/{collection}/{key}"
+
+
+def _rkey(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A record value from the SDK (model or dict) as plain JSON data."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    dumped: dict[str, Any] = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+def _error_name(exc: sdk_errors.RequestErrorBase) -> tuple[str, str]:
+    content = exc.response.content if exc.response is not None else None
+    name = getattr(content, "error", None) or ""
+    message = getattr(content, "message", None) or ""
+    return str(name), str(message)
+
+
+def _map_sdk_error(exc: sdk_errors.AtProtocolError, clock: Clock) -> NetworkError:
+    """SDK exceptions → ours. The SDK lower-cases headers; a 429 keeps its window's reset."""
+    if isinstance(exc, sdk_errors.LoginRequiredError):
+        return AuthError("Not logged in to Bluesky.")
+    if not isinstance(exc, sdk_errors.RequestErrorBase) or exc.response is None:
+        return Transient(f"Could not reach the Bluesky server ({exc.__class__.__name__}).")
+    response = exc.response
+    headers = {str(k): str(v) for k, v in (response.headers or {}).items()}
+    name, message = _error_name(exc)
+    text_message = f"Bluesky {response.status_code} {name}: {message}".strip()
+    if response.status_code == 429:
+        return rate_limited(
+            headers, bluesky_observation(headers), clock=clock, message=text_message
+        )
+    if name in ("ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"):
+        return AuthError(text_message)
+    if name == "RecordNotFound" or "Could not locate record" in message:
+        return NotFound(text_message)
+    return error_for_status(response.status_code, text_message, reason=name or "rejected")
