@@ -74,6 +74,10 @@ KNOWN_TYPES: Final = frozenset(
 )
 
 
+# Files that only an X data folder holds; any one of them locates it.
+_DATA_MARKERS: Final = ("manifest.js", "account.js", "tweets.js", "tweet.js", "follower.js")
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     """Where things are: member names of each data type's parts, in part order, and media."""
@@ -283,7 +287,7 @@ def _find_data_dir(names: frozenset[str]) -> str:
     candidates = [
         name[: -len(marker)]
         for name in names
-        for marker in ("manifest.js", "account.js")
+        for marker in _DATA_MARKERS
         if name.endswith(marker) and (name == marker or name.endswith("/" + marker))
     ]
     if not candidates:
