@@ -51,10 +51,20 @@ class IdentityLink(models.Model):
 class LinkObservation(models.Model):
     """One source's assertion of a link; `organisation` is set for `self` links (consent)."""
 
-    link = models.ForeignKey(IdentityLink, on_delete=models.CASCADE, related_name="observations")
+    # No index of their own: the unique (link, source) index serves lookups by link, and the
+    # rare lookups by source or organisation (takedown, consent) scan — cheaper than
+    # maintaining two more indexes on every row of a million-row import.
+    link = models.ForeignKey(
+        IdentityLink, on_delete=models.CASCADE, related_name="observations", db_index=False
+    )
     source = models.CharField(max_length=100)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     evidence = models.TextField(blank=True)
     confidence = models.FloatField()
@@ -63,7 +73,7 @@ class LinkObservation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "link"], name="one_observation_per_source")
+            models.UniqueConstraint(fields=["link", "source"], name="one_observation_per_source")
         ]
 
     def __str__(self) -> str:

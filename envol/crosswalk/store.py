@@ -164,7 +164,7 @@ def merge_links(
             "confidence, first_seen, last_seen) "
             f"SELECT l.id, %s, %s, l.last_evidence, l.last_confidence, %s, %s FROM {touched} "
             "ORDER BY l.id "
-            "ON CONFLICT (source, link_id) DO UPDATE SET evidence = excluded.evidence, "
+            "ON CONFLICT (link_id, source) DO UPDATE SET evidence = excluded.evidence, "
             "confidence = excluded.confidence, last_seen = excluded.last_seen, "
             "organisation_id = excluded.organisation_id",
             [source, organisation_id, when, when, when],

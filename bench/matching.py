@@ -1,0 +1,194 @@
+"""Benchmark of the crosswalk: import rows/s of a generated dataset and matching time.
+
+    python bench/matching.py [--rows 5000000] [--following 100000] [--db sqlite,postgres]
+
+For each database (each in its own process: Django reads its settings once) it prints the
+crosswalk import speed (`import_dataset`, the real code path) against a baseline measured in the
+same run — the same file read with the csv module and written with a bare `executemany` into an
+unindexed table of the same columns, no validation — then the matching time of a 100k-following
+import (`compute_matches`, one INSERT … SELECT) and of a re-run. Bars (issue 5): ≥ 100,000 rows/s
+import and ≤ 2 s matching, on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+HEADER = ["x_id", "x_handle", "bluesky_handle", "bluesky_did", "mastodon_account", "evidence"]
+
+
+def generate(path: Path, rows: int, seed: int = 5) -> list[str]:
+    """A dataset like the public ones: every row a Bluesky DID, one in five a Mastodon account
+    too. Returns a sample of the X ids for the following list."""
+    rnd = random.Random(seed)
+    sample: list[str] = []
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            x_id = str(rnd.randrange(10**7, 2 * 10**18))
+            did = "did:plc:" + "".join(rnd.choices(BASE32, k=24))
+            masto = f"user{i}@instance{i % 997}.social" if i % 5 == 0 else ""
+            writer.writerow([x_id, f"u{i}"[:15], f"u{i}.bsky.social", did, masto, "dataset"])
+            if i % 10 == 0:
+                sample.append(x_id)
+    return sample
+
+
+def child(args: argparse.Namespace) -> None:
+    """Runs inside the process configured for one database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from envol.bulk import insert_rows
+    from envol.crosswalk.matching import compute_matches
+    from envol.crosswalk.services import import_dataset
+    from envol.orgs.services import create_organisation
+    from envol.portability.models import ArchiveImport, Relation, SourceAccount
+
+    call_command("migrate", verbosity=0)
+    path = Path(args.file)
+    vendor = connection.vendor
+
+    # Baseline: the same file, csv module, bare executemany into an unindexed table.
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_baseline (x_id varchar(32), x_handle varchar(50), "
+            "bluesky_handle varchar(300), bluesky_did varchar(300), mastodon_account "
+            "varchar(300), evidence text)"
+        )
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            next(reader)
+            batch: list[list[str]] = []
+            for row in reader:
+                batch.append(row)
+                if len(batch) == 20_000:
+                    cursor.executemany(
+                        "INSERT INTO bench_baseline VALUES (%s, %s, %s, %s, %s, %s)", batch
+                    )
+                    batch = []
+            if batch:
+                cursor.executemany(
+                    "INSERT INTO bench_baseline VALUES (%s, %s, %s, %s, %s, %s)", batch
+                )
+        cursor.execute("DROP TABLE bench_baseline")
+    baseline = time.perf_counter() - started
+
+    started = time.perf_counter()
+    summary = import_dataset(path, "bench")
+    elapsed = time.perf_counter() - started
+    assert summary.rejected == 0, summary.errors[:3]
+    rate, base_rate = args.rows / elapsed, args.rows / baseline
+    print(
+        f"[{vendor}] crosswalk import: {args.rows:,} rows ({summary.imported:,} links) "
+        f"in {elapsed:.1f} s = {rate:,.0f} rows/s"
+    )
+    print(
+        f"[{vendor}] baseline (csv + bare executemany, no index, no validation): "
+        f"{baseline:.1f} s = {base_rate:,.0f} rows/s; envol/baseline time ratio "
+        f"{elapsed / baseline:.2f}"
+    )
+
+    org = create_organisation("bench", "Bench")
+    account = SourceAccount.objects.create(organisation=org, remote_id="1", username="bench")
+    archive = ArchiveImport.objects.create(organisation=org, source_account=account, state="done")
+    x_ids = Path(args.sample).read_text().split()
+    rnd = random.Random(7)
+    following = x_ids[: int(args.following * 0.6)]
+    following += [
+        str(rnd.randrange(10**7, 2 * 10**18)) for _ in range(args.following - len(following))
+    ]
+    with transaction.atomic():
+        insert_rows(
+            Relation,
+            ["source_account_id", "kind", "remote_id", "first_import_id"],
+            ((account.pk, "following", x, archive.pk) for x in following),
+            conflict=["source_account_id", "kind", "remote_id"],
+        )
+    for label in ("matching", "re-matching"):
+        started = time.perf_counter()
+        result = compute_matches(archive, "bluesky")
+        took = time.perf_counter() - started
+        print(
+            f"[{vendor}] {label} of {result.relations:,} following: {took:.2f} s "
+            f"({result.matched:,} matched, bands {result.by_band})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--following", type=int, default=100_000)
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--sample", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    work = Path(tempfile.mkdtemp(prefix="envol-bench-matching-"))
+    dataset = work / "crosswalk.csv"
+    started = time.perf_counter()
+    sample = generate(dataset, args.rows)
+    (work / "sample.txt").write_text("\n".join(sample))
+    print(
+        f"generated {args.rows:,} rows ({dataset.stat().st_size / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    for db in args.db.split(","):
+        env = {**os.environ, "ENVOL_DATA_DIR": str(work / db), "ENVOL_SECRET_KEY": "bench-" * 8}
+        (work / db).mkdir()
+        cluster = None
+        if db == "postgres":
+            from envol.testing.postgres import PostgresCluster, PostgresUnavailable
+
+            try:
+                cluster = PostgresCluster.start()
+            except PostgresUnavailable as exc:
+                print(f"[postgresql] skipped: {exc}")
+                continue
+            env["ENVOL_DATABASE_URL"] = cluster.url
+        else:
+            env.pop("ENVOL_DATABASE_URL", None)
+        try:
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--rows",
+                    str(args.rows),
+                    "--following",
+                    str(args.following),
+                    "--file",
+                    str(dataset),
+                    "--sample",
+                    str(work / "sample.txt"),
+                ],
+                env=env,
+                check=True,
+            )
+        finally:
+            if cluster is not None:
+                cluster.stop()
+    print("bars: import ≥ 100,000 rows/s and matching ≤ 2 s on SQLite")
+
+
+if __name__ == "__main__":
+    main()
