@@ -366,6 +366,7 @@ def test_unreachable_server_is_transient_after_retries(pds_account: Any) -> None
 
 
 @pytest.mark.pds
+@pytest.mark.slow  # 8 full batches before the 429: ~6 s
 def test_429_raises_rate_limited_with_the_reset_time(pds_rate_limited: Any) -> None:
     account = pds_rate_limited.create_account()
     bluesky = BlueskyNetwork.login(
