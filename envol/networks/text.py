@@ -172,15 +172,24 @@ class _UrlFlavour:
     start: regex.Pattern[str]
     tail: regex.Pattern[str]
     scheme_required: bool
+    scheme_before: regex.Pattern[str]
 
 
-_X_URLS = _UrlFlavour(_url_start("https?"), _url_tail(_X_PATH_CHAR, _X_PATH_END), False)
+_X_SCHEMES = "https?"
+_MASTODON_SCHEMES = "https?|dat|dweb|ipfs|ipns|ssb|gopher"
+_X_URLS = _UrlFlavour(
+    _url_start(_X_SCHEMES),
+    _url_tail(_X_PATH_CHAR, _X_PATH_END),
+    False,
+    regex.compile(rf"(?:{_X_SCHEMES})://$", regex.IGNORECASE),
+)
 # Mastodon: config/initializers/twitter_regex.rb widens the path and the schemes; the
 # validator extracts with `extract_url_without_protocol: false`.
 _MASTODON_URLS = _UrlFlavour(
-    _url_start("https?|dat|dweb|ipfs|ipns|ssb|gopher"),
+    _url_start(_MASTODON_SCHEMES),
     _url_tail(_MASTODON_PATH_CHAR, _MASTODON_PATH_END),
     True,
+    regex.compile(rf"(?:{_MASTODON_SCHEMES})://$", regex.IGNORECASE),
 )
 _ASCII_DOMAIN = regex.compile(
     rf"(?:[\-a-z0-9{_LATIN_ACCENTS}]+\.)+{_LABEL_CHAR}+", regex.IGNORECASE
@@ -246,10 +255,44 @@ def _ascii_domains(text: str, start: int, end: int) -> list[Entity]:
     return domains
 
 
+_NOT_LABEL_CHARS = frozenset(
+    """!"#$%&'()*+,./:;<=>?@[\\]^`{|}~"""
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2028\u2029\u202f\u205f\u3000"
+    "\ufffe\ufeff\uffff\u061c\u200e\u200f"
+) | frozenset(map(chr, [*range(0x2000, 0x200B), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_LONGEST_SCHEME = len("gopher://")
+
+
+def _next_candidate(text: str, flavour: _UrlFlavour, position: int) -> regex.Match[str] | None:
+    """The same match as `flavour.start.search(text, position)`, found from the dots outward.
+
+    A host always holds a dot, so only the label run before each dot can start a URL: this
+    skips the costly per-character attempts of a plain search over ordinary words.
+    """
+    while (dot := text.find(".", position)) >= 0:
+        run_start = dot
+        while run_start > position and text[run_start - 1] not in _NOT_LABEL_CHARS:
+            run_start -= 1
+        for host_start in range(run_start, dot):
+            if host_start > run_start and text[host_start - 1] in _ASCII_WORD:
+                continue  # the lookbehind would refuse it
+            if host_start == run_start:
+                scheme = flavour.scheme_before.search(
+                    text, max(position, run_start - _LONGEST_SCHEME), run_start
+                )
+                if scheme and (match := flavour.start.match(text, scheme.start())):
+                    return match
+            if match := flavour.start.match(text, host_start):
+                return match
+        position = dot + 1
+    return None
+
+
 def _find_urls(text: str, flavour: _UrlFlavour) -> list[Entity]:
     found: list[Entity] = []
     position = 0
-    while match := flavour.start.search(text, position):
+    while match := _next_candidate(text, flavour, position):
         position = match.start() + 1  # an invalid candidate may hide a URL that starts later
         scheme = match.group("scheme")
         if scheme is None and flavour.scheme_required:
@@ -284,12 +327,12 @@ def _find_urls(text: str, flavour: _UrlFlavour) -> list[Entity]:
 
 def x_urls(text: str) -> list[Entity]:
     """URLs as twitter-text extracts them: with `http(s)://` or bare domains of known TLDs."""
-    return _find_urls(text, _X_URLS)
+    return _find_urls(text, _X_URLS) if "." in text else []
 
 
 def mastodon_urls(text: str) -> list[Entity]:
     """URLs that Mastodon's length validator discounts: a scheme is required."""
-    return _find_urls(text, _MASTODON_URLS)
+    return _find_urls(text, _MASTODON_URLS) if "://" in text else []
 
 
 # --- Mentions and hashtags ---------------------------------------------------------------------
@@ -313,6 +356,8 @@ class MastodonMention:
 def mastodon_mentions(text: str) -> list[MastodonMention]:
     """`@user` and `@user@domain` as Mastodon's extractor finds them."""
     found: list[MastodonMention] = []
+    if "@" not in text:
+        return found
     for match in _MASTODON_MENTION.finditer(text):
         if _MASTODON_MENTION_END.match(text, match.end()):
             continue
@@ -484,10 +529,9 @@ def mastodon_countable_text(text: str, url_weight: int = 23) -> str:
     """The text Mastodon measures: URLs → `url_weight` placeholder characters, `@u@d` → `@u`."""
     if not text.strip():
         return ""
-    spans = mastodon_urls(text) + [
-        Entity("mention", m.start, m.end) for m in mastodon_mentions(text)
-    ]
-    usernames = {m.start: m.username for m in mastodon_mentions(text)}
+    mentions = mastodon_mentions(text)
+    spans = mastodon_urls(text) + [Entity("mention", m.start, m.end) for m in mentions]
+    usernames = {m.start: m.username for m in mentions}
     pieces: list[str] = []
     position = 0
     for span in _without_overlaps(spans):

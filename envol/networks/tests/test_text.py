@@ -15,6 +15,7 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from envol.networks import text as text_rules
 from envol.networks.facets import detect_facets, mentioned_handles, to_lexicon
 from envol.networks.text import (
     TextRules,
@@ -198,3 +199,22 @@ def test_facet_byte_ranges_slice_exactly_the_entity(text: str) -> None:
             assert written[0] in "#＃" and written[1:] == facet.value
         else:
             assert facet.value in (written, f"https://{written}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=texts
+    | st.lists(st.sampled_from([*"ab.-_/:@é日 ", "https://", "co", "fr", "\u202a"])).map("".join)
+)
+def test_fast_url_scan_finds_what_a_plain_regex_search_finds(text: str) -> None:
+    for flavour in (text_rules._X_URLS, text_rules._MASTODON_URLS):
+        plain, fast = [], []
+        position = 0
+        while match := flavour.start.search(text, position):
+            plain.append(match.span())
+            position = match.start() + 1
+        position = 0
+        while match := text_rules._next_candidate(text, flavour, position):
+            fast.append(match.span())
+            position = match.start() + 1
+        assert fast == plain
