@@ -1,0 +1,172 @@
+"""``MastodonTestServer``: the app served by uvicorn on 127.0.0.1 in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from envol.testing.mastodon import control
+from envol.testing.mastodon.app import build_app
+from envol.testing.mastodon.backend import Backend, Settings
+
+
+class MastodonTestServer:
+    """A Mastodon stand-in for tests and sandbox demos; see the package docstring.
+
+    >>> with MastodonTestServer.start() as server:          # doctest: +SKIP
+    ...     account, token = server.create_account("alice")
+    """
+
+    def __init__(self, settings: Settings, state_path: Path | None = None) -> None:
+        self.backend = Backend(settings, state_path)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port = 0
+
+    @classmethod
+    def start(
+        cls,
+        domain: str = "mastodon.test",
+        *,
+        port: int = 0,
+        state_path: Path | str | None = None,
+        **settings: Any,
+    ) -> MastodonTestServer:
+        """Serve on 127.0.0.1, on a free port unless ``port``; ``settings``: ``Settings`` fields."""
+        server = cls(Settings(domain=domain, **settings), Path(state_path) if state_path else None)
+        server._serve(port)
+        return server
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def domain(self) -> str:
+        return self.backend.settings.domain
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self.backend.store.save()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> MastodonTestServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # test helpers (not part of Mastodon's API)
+
+    def create_account(self, username: str, **fields: Any) -> tuple[dict[str, Any], str]:
+        """A local account and a user token with read write follow push."""
+        account, token = control.create_account(self.backend, username, **fields)
+        return self.backend.presenter.account(account), token.value
+
+    def add_remote_account(self, acct: str, **fields: Any) -> dict[str, Any]:
+        """``user@other.example``; ``known``: in the DB already, else only WebFinger finds it."""
+        account = control.add_remote_account(self.backend, acct, **fields)
+        return self.backend.presenter.account(account)
+
+    def seed_status(self, acct: str, text: str, **fields: Any) -> dict[str, Any]:
+        status = control.seed_status(self.backend, self._account(acct), text, **fields)
+        return self.backend.presenter.status(status)
+
+    def seed_follow(self, follower: str, target: str) -> None:
+        control.seed_follow(self.backend, self._account(follower), self._account(target))
+
+    def following(self, acct: str) -> list[str]:
+        """Addresses the account really follows (follow requests excluded)."""
+        store, presenter = self.backend.store, self.backend.presenter
+        with store.lock:
+            follows = store.follows_of(self._account(acct).id)
+            return [presenter.acct(store.accounts[f.target_id]) for f in follows]
+
+    def statuses(self, acct: str) -> list[dict[str, Any]]:
+        store = self.backend.store
+        with store.lock:
+            account = self._account(acct)
+            own = [s for s in store.statuses.values() if s.account_id == account.id]
+            return [self.backend.presenter.status(s) for s in sorted(own, key=lambda s: int(s.id))]
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Effects actually applied: follows_created, follows_repeated, statuses_created…"""
+        with self.backend.store.lock:
+            return dict(self.backend.store.counters)
+
+    def advance_clock(self, seconds: float) -> None:
+        self.backend.clock.advance(seconds)
+
+    def set_budget(self, name: str, limit: int, period: int | None = None) -> None:
+        """Change a budget: api, unauthenticated_api, media, deletes, follows or statuses."""
+        self.backend.limiter.set_budget(name, limit, period)
+
+    def reset_rate_limits(self) -> None:
+        self.backend.limiter.reset()
+
+    def set_max_characters(self, value: int) -> None:
+        self.backend.set_max_characters(value)
+
+    def auto_approve(self, username: str | None) -> None:
+        """Let /oauth/authorize sign ``username`` in and approve at once (None: show the form)."""
+        self.backend.settings.auto_approve_username = username
+
+    def add_rel_me_page(self, page_url: str, profile_url: str) -> None:
+        """Pretend ``page_url`` carries ``<a rel="me" href="profile_url">``: fields verify."""
+        self.backend.rel_me_pages.setdefault(page_url, set()).add(profile_url)
+
+    def _account(self, acct: str) -> Any:
+        username, _, domain = acct.lstrip("@").partition("@")
+        if domain.lower() == self.domain.lower():
+            domain = ""
+        account = self.backend.store.find_account(username, domain or None)
+        if account is None:
+            raise KeyError(f"no account {acct!r} on the test server")
+        return account
+
+    # serving
+
+    def _serve(self, port: int) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            build_app(self.backend),
+            log_level="warning",
+            lifespan="off",
+            server_header=False,
+            date_header=False,  # the app sends Date from its own (movable) clock
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"mastodon-test-server:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the Mastodon test server did not start")
+            time.sleep(0.01)
