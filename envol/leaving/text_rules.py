@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-try:
-    from envol.networks import text as network_text  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # the networks layer's text rules have not landed yet
-    from envol.leaving import interim_text as network_text  # type: ignore[no-redef,unused-ignore]
+from envol.networks import text as network_text
 
 X_BIO_LIMIT = 160
 
