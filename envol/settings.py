@@ -119,6 +119,12 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ENVOL_UPLOAD_MAX_BYTES = config.env_int("ENVOL_UPLOAD_MAX_MB", 2048, minimum=1) * 1024 * 1024
 
+# Networks. A user-typed server URL must resolve to public addresses unless this is on (the
+# sandbox and the tests run their servers on loopback).
+ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
+ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
+ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
+
 EMAIL_BACKEND = config.env_str(
     "ENVOL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )

@@ -30,7 +30,7 @@ def run() -> None:
         sys.exit(2)
 
 
-from envol.cli import orgs, server  # noqa: E402  (registered after `main` exists)
+from envol.cli import accounts, orgs, server  # noqa: E402  (registered after `main` exists)
 
 main.add_command(server.demo)
 main.add_command(server.serve)
@@ -38,6 +38,7 @@ main.add_command(server.worker_command)
 main.add_command(server.manage)
 main.add_command(orgs.org)
 main.add_command(orgs.user)
+main.add_command(accounts.accounts)
 from envol.cli import leaving  # noqa: E402
 
 main.add_command(leaving.leave)

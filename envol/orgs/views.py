@@ -1,0 +1,98 @@
+"""Connected accounts: list, connect (Bluesky app password, Mastodon OAuth), check, disconnect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from envol.orgs import accounts
+from envol.orgs.forms import BlueskyConnectForm, MastodonConnectForm
+from envol.orgs.models import ConnectedAccount, Role
+from envol.orgs.services import org_view
+
+
+@org_view()
+def account_list(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    return render(
+        request,
+        "orgs/account_list.html",
+        {
+            "accounts": org.accounts.order_by("network", "handle"),
+            "can_edit": request.membership.can(Role.ADMIN),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@org_view(min_role=Role.ADMIN)
+def connect_bluesky(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    form = BlueskyConnectForm(
+        request.POST or None, initial={"service": settings.ENVOL_BLUESKY_SERVICE}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = accounts.connect_bluesky(
+                org,
+                form.cleaned_data["handle"],
+                form.cleaned_data["app_password"],
+                form.cleaned_data["service"] or None,
+                actor=request.user,
+            )
+        except accounts.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Bluesky account %(handle)s connected.") % {"handle": account.handle}
+            )
+            return redirect("orgs:accounts", org=org.slug)
+    return render(request, "orgs/connect_bluesky.html", {"form": form})
+
+
+@org_view(min_role=Role.ADMIN)
+def connect_mastodon(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    form = MastodonConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from envol.orgs import mastodon_accounts
+
+        try:
+            url = mastodon_accounts.start_web_authorization(
+                request, org, form.cleaned_data["instance"]
+            )
+        except accounts.AccountError as exc:
+            form.add_error("instance", str(exc))
+        else:
+            return redirect(url)
+    return render(request, "orgs/connect_mastodon.html", {"form": form})
+
+
+@org_view(min_role=Role.ADMIN)
+@require_POST
+def recheck_account(request: HttpRequest, account_id: int) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    account = get_object_or_404(ConnectedAccount, organisation=org, pk=account_id)
+    accounts.recheck(account, actor=request.user)
+    if account.status == ConnectedAccount.Status.OK:
+        messages.success(request, _("%(account)s works.") % {"account": account})
+    else:
+        messages.error(
+            request,
+            _("%(account)s needs reconnecting: %(detail)s")
+            % {"account": account, "detail": account.status_detail},
+        )
+    return redirect("orgs:accounts", org=org.slug)
+
+
+@org_view(min_role=Role.ADMIN)
+@require_POST
+def disconnect_account(request: HttpRequest, account_id: int) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    account = get_object_or_404(ConnectedAccount, organisation=org, pk=account_id)
+    accounts.disconnect(account, actor=request.user)
+    messages.success(request, _("Account disconnected; envol no longer holds its credentials."))
+    return redirect("orgs:accounts", org=org.slug)
