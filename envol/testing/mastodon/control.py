@@ -127,6 +127,13 @@ def seed_follow(backend: Backend, follower: Account, target: Account) -> Follow:
     return follow
 
 
+def seed_block(backend: Backend, blocker: Account, blocked: Account) -> None:
+    """``blocker`` blocks ``blocked`` (Mastodon then refuses follows either way)."""
+    with backend.store.lock:
+        backend.store.blocks.add((blocker.id, blocked.id))
+        backend.store.save()
+
+
 def _fixtures_app(backend: Backend) -> App:
     store = backend.store
     for app in store.apps.values():

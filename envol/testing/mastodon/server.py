@@ -14,6 +14,7 @@ import uvicorn
 from envol.testing.mastodon import control
 from envol.testing.mastodon.app import build_app
 from envol.testing.mastodon.backend import Backend, Settings
+from envol.testing.mastodon.statuses import publish_due
 
 
 class MastodonTestServer:
@@ -92,6 +93,9 @@ class MastodonTestServer:
     def seed_follow(self, follower: str, target: str) -> None:
         control.seed_follow(self.backend, self._account(follower), self._account(target))
 
+    def seed_block(self, blocker: str, blocked: str) -> None:
+        control.seed_block(self.backend, self._account(blocker), self._account(blocked))
+
     def following(self, acct: str) -> list[str]:
         """Addresses the account really follows (follow requests excluded)."""
         store, presenter = self.backend.store, self.backend.presenter
@@ -102,6 +106,7 @@ class MastodonTestServer:
     def statuses(self, acct: str) -> list[dict[str, Any]]:
         store = self.backend.store
         with store.lock:
+            publish_due(self.backend)  # as the scheduler would have by now
             account = self._account(acct)
             own = [s for s in store.statuses.values() if s.account_id == account.id]
             return [self.backend.presenter.status(s) for s in sorted(own, key=lambda s: int(s.id))]
@@ -110,6 +115,7 @@ class MastodonTestServer:
     def counters(self) -> dict[str, int]:
         """Effects actually applied: follows_created, follows_repeated, statuses_created…"""
         with self.backend.store.lock:
+            publish_due(self.backend)
             return dict(self.backend.store.counters)
 
     def advance_clock(self, seconds: float) -> None:
