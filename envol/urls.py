@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from envol.orgs import views as orgs_views
 from envol.web import views
 from envol.web.forms import EmailAuthenticationForm
 
@@ -17,6 +18,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("connect/mastodon/callback/", orgs_views.mastodon_callback, name="mastodon_callback"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("o/switch/", views.switch_organisation, name="switch_organisation"),

@@ -121,6 +121,27 @@ class ConnectedAccount(models.Model):
         return result
 
 
+class MastodonOAuthApp(models.Model):
+    """envol's OAuth application on one Mastodon server: registered once, reused by every
+    organisation connecting an account there."""
+
+    instance = models.URLField(max_length=255)
+    redirect_uri = models.CharField(max_length=500)
+    client_id = models.CharField(max_length=255)
+    client_secret_encrypted = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "redirect_uri"], name="one_app_per_instance_and_callback"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.instance
+
+
 class AuditEvent(models.Model):
     """Who did what, when, on which object: written by services, never edited."""
 

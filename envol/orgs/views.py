@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from envol.orgs import accounts
 from envol.orgs.forms import BlueskyConnectForm, MastodonConnectForm
 from envol.orgs.models import ConnectedAccount, Role
-from envol.orgs.services import org_view
+from envol.orgs.services import membership_for, org_view
 
 
 @org_view()
@@ -95,4 +96,35 @@ def disconnect_account(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(ConnectedAccount, organisation=org, pk=account_id)
     accounts.disconnect(account, actor=request.user)
     messages.success(request, _("Account disconnected; envol no longer holds its credentials."))
+    return redirect("orgs:accounts", org=org.slug)
+
+
+@login_required
+def mastodon_callback(request: HttpRequest) -> HttpResponse:
+    """Where the Mastodon server sends the member back. Not under /o/<org>/ because one callback
+    URL serves every organisation; the organisation comes from the member's own session."""
+    from envol.orgs import mastodon_accounts
+
+    try:
+        slug, pending = mastodon_accounts.pending_from_session(
+            request, request.GET.get("state", "")
+        )
+    except accounts.AccountError as exc:
+        messages.error(request, str(exc))
+        return redirect("home")
+    membership = membership_for(request.user, slug)
+    if not membership.can(Role.ADMIN):
+        raise Http404
+    org = membership.organisation
+    if "error" in request.GET or not request.GET.get("code"):
+        messages.error(request, _("The Mastodon server did not authorise envol. Nothing changed."))
+        return redirect("orgs:accounts", org=org.slug)
+    try:
+        account = mastodon_accounts.finish(org, pending, request.GET["code"], actor=request.user)
+    except accounts.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Mastodon account %(handle)s connected.") % {"handle": account.handle}
+        )
     return redirect("orgs:accounts", org=org.slug)
