@@ -219,7 +219,6 @@ class MastodonNetwork(Network):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.instance = normalise_instance(instance)
-        self.domain = urlsplit(self.instance).netloc
         self._http = httpx.Client(
             base_url=self.instance,
             transport=transport,
@@ -230,7 +229,7 @@ class MastodonNetwork(Network):
         self._clock = clock
         self._rates = rates or mastodon_tracker(clock)
         self._sleep = sleep
-        self._capabilities: Capabilities | None = None
+        self._instance_info: dict[str, Any] | None = None
         self._own_id: str | None = None
 
     def close(self) -> None:
@@ -287,41 +286,50 @@ class MastodonNetwork(Network):
     def rate_budget(self, action: str) -> RateBudget:
         return self._rates.budget(action)
 
+    def _instance(self) -> dict[str, Any]:
+        """`/api/v2/instance` (docs: methods/instance#v2), read once per adapter."""
+        if self._instance_info is None:
+            self._instance_info = dict(self._json("GET", "/api/v2/instance", retry_safe=True))
+        return self._instance_info
+
+    @property
+    def domain(self) -> str:
+        """The domain in the instance's addresses (`user@domain`); it may differ from the host
+        the API is served on (Mastodon's LOCAL_DOMAIN vs WEB_DOMAIN)."""
+        return str(self._instance().get("domain") or urlsplit(self.instance).netloc)
+
     def capabilities(self) -> Capabilities:
-        """From `/api/v2/instance` (docs: methods/instance#v2), read once per adapter."""
-        if self._capabilities is None:
-            info = self._json("GET", "/api/v2/instance", retry_safe=True)
-            config = info.get("configuration", {})
-            statuses = config.get("statuses", {})
-            media = config.get("media_attachments", {})
-            self._capabilities = Capabilities(
-                network=self.name,
-                text_unit=TextUnit.GRAPHEMES,
-                text_limit=int(statuses.get("max_characters", 500)),
-                text_byte_limit=None,
-                url_weight=int(statuses.get("characters_reserved_per_url", 23)),
-                max_images=int(statuses.get("max_media_attachments", 4)),
-                image_byte_limit=_int_or_none(media.get("image_size_limit")),
-                alt_text_limit=int(media.get("description_limit", DEFAULT_DESCRIPTION_LIMIT)),
-                threads=True,
-                backdating=False,
-                content_warning=True,
-                link_cards=False,  # the instance builds the card from the first link itself
-                max_langs=1,
-                max_follow_batch=RELATIONSHIPS_PER_CALL,
-                metrics=frozenset(
-                    {
-                        Metric.LIKES,
-                        Metric.REPOSTS,
-                        Metric.REPLIES,
-                        Metric.FOLLOWERS,
-                        Metric.FOLLOWING,
-                        Metric.POSTS,
-                    }
-                ),
-                reach=Reach.PROXY,
-            )
-        return self._capabilities
+        """Limits from the instance's own configuration."""
+        config = self._instance().get("configuration", {})
+        statuses = config.get("statuses", {})
+        media = config.get("media_attachments", {})
+        return Capabilities(
+            network=self.name,
+            text_unit=TextUnit.GRAPHEMES,
+            text_limit=int(statuses.get("max_characters", 500)),
+            text_byte_limit=None,
+            url_weight=int(statuses.get("characters_reserved_per_url", 23)),
+            max_images=int(statuses.get("max_media_attachments", 4)),
+            image_byte_limit=_int_or_none(media.get("image_size_limit")),
+            alt_text_limit=int(media.get("description_limit", DEFAULT_DESCRIPTION_LIMIT)),
+            threads=True,
+            backdating=False,
+            content_warning=True,
+            link_cards=False,  # the instance builds the card from the first link itself
+            max_langs=1,
+            max_follow_batch=RELATIONSHIPS_PER_CALL,
+            metrics=frozenset(
+                {
+                    Metric.LIKES,
+                    Metric.REPOSTS,
+                    Metric.REPLIES,
+                    Metric.FOLLOWERS,
+                    Metric.FOLLOWING,
+                    Metric.POSTS,
+                }
+            ),
+            reach=Reach.PROXY,
+        )
 
     # -- identities --
 
