@@ -79,16 +79,19 @@ class MastodonTestServer:
     def create_account(self, username: str, **fields: Any) -> tuple[dict[str, Any], str]:
         """A local account and a user token with read write follow push."""
         account, token = control.create_account(self.backend, username, **fields)
-        return self.backend.presenter.account(account), token.value
+        with self.backend.store.lock:
+            return self.backend.presenter.account(account), token.value
 
     def add_remote_account(self, acct: str, **fields: Any) -> dict[str, Any]:
         """``user@other.example``; ``known``: in the DB already, else only WebFinger finds it."""
         account = control.add_remote_account(self.backend, acct, **fields)
-        return self.backend.presenter.account(account)
+        with self.backend.store.lock:
+            return self.backend.presenter.account(account)
 
     def seed_status(self, acct: str, text: str, **fields: Any) -> dict[str, Any]:
         status = control.seed_status(self.backend, self._account(acct), text, **fields)
-        return self.backend.presenter.status(status)
+        with self.backend.store.lock:
+            return self.backend.presenter.status(status)
 
     def seed_follow(self, follower: str, target: str) -> None:
         control.seed_follow(self.backend, self._account(follower), self._account(target))
