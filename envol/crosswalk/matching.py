@@ -63,7 +63,8 @@ others AS (
 )
 SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id, b.link_id, b.remote_id,
     b.remote_handle, b.remote_url, b.confidence, {band}, b.source,
-    b.source || ': ' || b.evidence, COALESCE(o.listed, ''), b.how_many,
+    b.source || CASE WHEN b.evidence <> '' THEN ': ' || b.evidence ELSE '' END,
+    COALESCE(o.listed, ''), b.how_many,
     CASE WHEN b.confidence >= %(auto)s THEN 'accepted' ELSE 'pending' END, NULL,
     CASE WHEN b.confidence >= %(auto)s THEN %(now)s ELSE NULL END, %(now)s
 FROM candidate b LEFT JOIN others o ON o.relation_id = b.relation_id
