@@ -75,6 +75,7 @@ OUT_OF_BAND = "urn:ietf:wg:oauth:2.0:oob"
 PAGE_SIZE = 80  # the most /following returns per page
 RELATIONSHIPS_PER_CALL = 40
 MEDIA_READY_TIMEOUT_S = 60.0
+MEDIA_POLL_S = 1.0
 DEFAULT_DESCRIPTION_LIMIT = 1500
 
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
@@ -514,14 +515,13 @@ class MastodonNetwork(Network):
             "POST", "/api/v2/media", files=files, data=form, retry_safe=True, action="media"
         )
         media_id = str(response.json()["id"])
-        deadline = time.monotonic() + MEDIA_READY_TIMEOUT_S
-        while response.status_code == 202 or (
-            response.status_code == 206 and time.monotonic() < deadline
-        ):
-            self._sleep(1.0)
+        waited = 0.0
+        while response.status_code in (202, 206) and waited < MEDIA_READY_TIMEOUT_S:
+            self._sleep(MEDIA_POLL_S)
+            waited += MEDIA_POLL_S
             response = self._request("GET", f"/api/v1/media/{media_id}", retry_safe=True)
-        if response.status_code == 206:
-            raise Transient("The instance is still processing the media.")
+        if response.status_code != 200:
+            raise Transient("The instance is still processing the media: try again later.")
         return media_id
 
     def delete(self, publication: Publication) -> None:

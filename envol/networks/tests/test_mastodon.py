@@ -286,6 +286,23 @@ def test_images_carry_their_description(mastodon: MastodonNetwork, mastodon_serv
     ]
 
 
+def test_a_video_is_attached_once_processed(own_server: MastodonTestServer) -> None:
+    """v2 answers 202, then 206 while processing: the adapter polls (on the server's clock)."""
+    _account, token = own_server.create_account("mairie")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        own_server.advance_clock(seconds)
+
+    mastodon = MastodonNetwork(own_server.url, token, sleep=sleep)
+    video = Media(mime="video/mp4", alt="Discours du maire", data=b"\x00\x00\x00\x18ftypmp42")
+    mastodon.publish(PostDraft("Vidéo", media=(video,)), secrets.token_hex(8))
+    (status,) = own_server.statuses("mairie")
+    assert status["media_attachments"][0]["description"] == "Discours du maire"
+    assert 2 <= len(waits) <= 4  # processing takes 2 s on the server clock
+
+
 def test_refused_content_is_caught_before_sending(mastodon: MastodonNetwork) -> None:
     with pytest.raises(InvalidContent) as caught:
         mastodon.publish(PostDraft("a" * 490, content_warning="b" * 11), "k1")
