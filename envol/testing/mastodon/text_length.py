@@ -6,13 +6,15 @@ source: app/validators/status_length_validator.rb.
 Written independently of envol.networks.text on purpose: the two implementations check each other.
 
 The count is the number of extended grapheme clusters of ``spoiler_text + countable(text)``, where
-``countable`` replaces every http(s) URL by 23 placeholder characters and every ``@user@domain``
+``countable`` replaces every URL by 23 placeholder characters and every ``@user@domain``
 mention by ``@user``. A whitespace-only text counts as empty (Ruby's ``blank?``). The spoiler is
 counted as typed: URLs and mentions in it get no concession.
 
-The URL grammar is twitter-text's, simplified: a scheme, a host with at least one dot (or
-``localhost``), an optional port and path; trailing punctuation is not part of the URL, and a
-closing parenthesis only when it has no opening partner inside the URL.
+The URL grammar is twitter-text's as Mastodon redefines it (config/initializers/twitter_regex.rb:
+http(s), dat, dweb, ipfs, ipns, ssb, gopher, and gemini in recent versions), simplified: a scheme,
+a host with at least one dot (or ``localhost``), an optional port and path; trailing punctuation is
+not part of the URL, nor a closing parenthesis without an opening partner inside the URL. Unlike
+twitter-text, top-level domains are not checked against the IANA list.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ URL_PLACEHOLDER_CHARS = 23
 
 _URL = re.compile(
     r"(?<![^\W_])(?<![@$#＠＃])"  # twitter-text: no letter, digit, @, $ or # right before
-    r"https?://"
+    r"(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://"
     r"(?:localhost|(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_][\w-]*)"  # host with a top-level label
     r"(?::\d+)?"
     r"(?:[/?#][^\s<>\"]*)?",

@@ -24,6 +24,7 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
+from envol.networks.text import TextRules, count, fits
 from envol.testing.fixtures.mastodon import MastodonAccount
 from envol.testing.mastodon import MastodonTestServer
 from envol.testing.mastodon.text_length import countable_length
@@ -413,3 +414,31 @@ def test_state_survives_a_restart(tmp_path: pytest.TempPathFactory) -> None:
         api = Mastodon(access_token=token, api_base_url=again.url)
         assert api.me().username == "persistent"
         assert api.status(client_status.id).content == "<p>Reste</p>"
+
+
+# Cross-check with the client-side rules (envol.networks.text), written independently
+
+CROSS_CHECK_POSTS = [
+    ("Bonjour à tous ! Nous quittons X. Retrouvez-nous ici.", ""),
+    ("Lisez https://www.service-public.fr/particuliers/vosdroits/F1234?lang=fr, merci.", ""),
+    ("Avec @mairie@mastodon.social et @prefecture@social.gouv.fr 🇫🇷👩‍👩‍👧", ""),
+    ("Le dossier (https://fr.wikipedia.org/wiki/Paris_(France)) est en ligne.", "Long fil"),
+    ("É" * 480 + " https://example.org/" + "x" * 300, ""),
+]
+
+
+@pytest.mark.parametrize(("text", "spoiler"), CROSS_CHECK_POSTS)
+def test_server_and_client_count_the_same(text: str, spoiler: str) -> None:
+    assert count(text, TextRules.mastodon(), spoiler) == countable_length(text, spoiler)
+
+
+def test_what_the_client_says_fits_the_server_accepts(
+    mastodon_server: MastodonTestServer, mastodon_account: Callable[..., MastodonAccount]
+) -> None:
+    api = client(mastodon_account())
+    at_limit = "a" * 450 + " https://example.org/" + "z" * 60 + " " + "b" * 25
+    over = at_limit + "c"
+    assert fits(at_limit, TextRules.mastodon()) and not fits(over, TextRules.mastodon())
+    assert api.status_post(at_limit).id
+    with pytest.raises(MastodonAPIError, match="character limit of 500 exceeded"):
+        api.status_post(over)
