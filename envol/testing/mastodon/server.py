@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -28,7 +27,6 @@ class MastodonTestServer:
         self.backend = Backend(settings, state_path)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
         self.port = 0
 
     @classmethod
@@ -58,10 +56,8 @@ class MastodonTestServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
         self.backend.store.save()
-        self._server = self._thread = self._socket = None
+        self._server = self._thread = None
 
     def __enter__(self) -> MastodonTestServer:
         return self
@@ -154,13 +150,12 @@ class MastodonTestServer:
     # serving
 
     def _serve(self, port: int) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        self._socket = sock
-        self.port = sock.getsockname()[1]
+        # uvicorn binds (a socket made here would lack IPPROTO_TCP, so asyncio would leave Nagle
+        # on and every response would wait ~40 ms for a delayed ACK).
         config = uvicorn.Config(
             build_app(self.backend),
+            host="127.0.0.1",
+            port=port,
             log_level="warning",
             lifespan="off",
             server_header=False,
@@ -168,14 +163,12 @@ class MastodonTestServer:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"mastodon-test-server:{self.port}",
-            daemon=True,
+            target=self._server.run, name="mastodon-test-server", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Mastodon test server did not start")
+                raise RuntimeError(f"the Mastodon test server did not start on port {port}")
             time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
