@@ -117,8 +117,9 @@ class Match(models.Model):
     (`decided_by` set) are never overwritten by a re-run.
     """
 
+    # The unique (archive_import, relation, network) index serves lookups by import.
     archive_import = models.ForeignKey(
-        ArchiveImport, on_delete=models.CASCADE, related_name="matches"
+        ArchiveImport, on_delete=models.CASCADE, related_name="matches", db_index=False
     )
     relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
     network = models.CharField(max_length=10, choices=LinkNetwork.choices)
@@ -138,7 +139,7 @@ class Match(models.Model):
     candidate_count = models.PositiveIntegerField(default=1)
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField()
