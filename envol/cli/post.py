@@ -1,0 +1,129 @@
+"""`envol post`: compose once, publish to several networks at once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from envol.cli.common import setup_django
+
+
+@click.command()
+@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@click.option(
+    "--to",
+    "targets",
+    required=True,
+    help="Comma-separated networks (bluesky,mastodon) or account handles.",
+)
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="An image to attach (repeatable); each needs an --alt, in the same order.",
+)
+@click.option("--alt", "alts", multiple=True, help="Alternative text of the image at this rank.")
+@click.option("--cw", default="", help="Content warning (Mastodon).")
+@click.option("--lang", default="fr", show_default=True)
+@click.option(
+    "--numbering/--no-numbering",
+    default=True,
+    show_default=True,
+    help="Add 1/n to the parts of a thread.",
+)
+@click.option("--dry-run", is_flag=True, help="Show each network's variant; publish nothing.")
+@click.argument("text")
+def post(
+    org_slug: str,
+    targets: str,
+    images: tuple[Path, ...],
+    alts: tuple[str, ...],
+    cw: str,
+    lang: str,
+    numbering: bool,
+    dry_run: bool,
+    text: str,
+) -> None:
+    """Publish TEXT (or - for stdin) to the organisation's connected accounts."""
+    setup_django()
+    from envol.orgs.models import ConnectedAccount
+    from envol.orgs.services import OrgError, get_organisation
+    from envol.publishing import services
+
+    if text == "-":
+        text = sys.stdin.read()
+    if len(alts) != len(images):
+        raise click.UsageError(
+            f"{len(images)} image(s) but {len(alts)} --alt: every image needs an alternative "
+            "text (accessibility is mandatory for public bodies)."
+        )
+    try:
+        org = get_organisation(org_slug)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    wanted = [t.strip() for t in targets.split(",") if t.strip()]
+    accounts = [
+        a
+        for a in ConnectedAccount.objects.filter(organisation=org)
+        if a.network in wanted or a.handle in wanted
+    ]
+    missing = [t for t in wanted if not any(t in (a.network, a.handle) for a in accounts)]
+    if missing:
+        raise click.ClickException(
+            f"No connected account for {', '.join(missing)} in {org.slug}: "
+            f"see `envol accounts list --org {org.slug}`."
+        )
+    specs = [services.ImageSpec(path, alt) for path, alt in zip(images, alts, strict=True)]
+    try:
+        if dry_run:
+            for variant in services.plan(text, accounts, content_warning=cw, numbering=numbering):
+                click.secho(
+                    f"{variant.account.get_network_display()} {variant.account.handle}: "
+                    f"{len(variant.parts)} part(s), limit {variant.limit} "
+                    f"{variant.unit}",
+                    bold=True,
+                )
+                for index, (part, count) in enumerate(
+                    zip(variant.parts, variant.counts, strict=True), start=1
+                ):
+                    click.echo(f"  [{index}] ({count}/{variant.limit}) {part}")
+            return
+        created = services.create_post(
+            org, text, accounts, content_warning=cw, lang=lang, images=specs, numbering=numbering
+        )
+    except services.PublishingError as exc:
+        raise click.ClickException(str(exc)) from None
+    outcomes = services.publish(created)
+    failed = False
+    for outcome in outcomes:
+        label = f"{outcome.account.get_network_display()} {outcome.account.handle}"
+        if outcome.error:
+            failed = True
+            click.secho(f"{label}: FAILED — {outcome.error}", fg="red", err=True)
+        else:
+            for url in outcome.urls:
+                click.echo(f"{label}: {url}")
+    if failed:
+        raise click.ClickException(
+            f"Post {created.pk} was not published everywhere; run `envol post-retry {created.pk}` "
+            "to try again (nothing already published will be sent twice)."
+        )
+
+
+@click.command("post-retry")
+@click.argument("post_id", type=int)
+def post_retry(post_id: int) -> None:
+    """Send again what a post could not publish (exactly once: published parts are skipped)."""
+    setup_django()
+    from envol.publishing import services
+    from envol.publishing.models import Post
+
+    found = Post.objects.filter(pk=post_id).first()
+    if found is None:
+        raise click.ClickException(f"No post {post_id}.")
+    for outcome in services.publish(found):
+        label = f"{outcome.account.get_network_display()} {outcome.account.handle}"
+        click.echo(f"{label}: {outcome.error or ' '.join(outcome.urls)}")

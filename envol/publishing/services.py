@@ -1,0 +1,300 @@
+"""Compose once, publish everywhere, exactly once.
+
+`plan` adapts the text to each target (its counting rules and limit, a thread when too long);
+`create_post` records the post and one `Publication` row per part and account, each with its
+idempotency key, in one transaction and *before* any remote call; `publish` then sends every
+account's parts concurrently (one thread per account: the whole takes about as long as the
+slowest network) and can be run again at any time: what is done is skipped, what was sent and
+not confirmed is sent again with the same key, which the network answers with the existing post
+(Bluesky: the record key; Mastodon: `Idempotency-Key`, remembered for one hour).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from django.db import close_old_connections, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from envol.networks import text as text_rules
+from envol.networks.base import (
+    Capabilities,
+    InvalidContent,
+    Media,
+    NetworkError,
+    PostDraft,
+    RateLimited,
+)
+from envol.networks.base import Publication as RemotePublication
+from envol.networks.bluesky import new_tid
+from envol.orgs.accounts import AccountError, network_for
+from envol.orgs.models import ConnectedAccount, Organisation
+from envol.orgs.models import Network as NetworkChoice
+from envol.orgs.services import audit
+from envol.publishing.models import Post, PostMedia, Publication
+
+
+class PublishingError(Exception):
+    """A user-facing problem with a post (too long a link, a missing alt text…)."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    path: Path
+    alt: str
+
+    @property
+    def mime(self) -> str:
+        return mimetypes.guess_type(self.path.name)[0] or "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The post as one account will receive it."""
+
+    account: ConnectedAccount
+    parts: list[str]
+    counts: list[int]
+    limit: int
+    unit: str
+
+
+DEFAULT_CAPABILITY_LIMITS = {
+    NetworkChoice.BLUESKY: text_rules.TextRules.bluesky(),
+    NetworkChoice.MASTODON: text_rules.TextRules.mastodon(),
+}
+
+
+def rules_for(
+    account: ConnectedAccount, capabilities: Capabilities | None = None
+) -> text_rules.TextRules:
+    """The account's counting rules; a Mastodon instance's own limit when known."""
+    if capabilities is None:
+        return DEFAULT_CAPABILITY_LIMITS[NetworkChoice(account.network)]
+    return text_rules.TextRules.for_network(
+        account.network,  # type: ignore[arg-type]
+        capabilities.text_limit,
+        capabilities.url_weight if account.network == NetworkChoice.MASTODON else None,
+    )
+
+
+def plan(
+    text: str,
+    accounts: Sequence[ConnectedAccount],
+    *,
+    content_warning: str = "",
+    numbering: bool = True,
+    capabilities: dict[int, Capabilities] | None = None,
+) -> list[Variant]:
+    """Each account's variant: the text, or a thread of parts that each fit."""
+    if not text.strip():
+        raise PublishingError(_("The post is empty."))
+    variants = []
+    for account in accounts:
+        rules = rules_for(account, (capabilities or {}).get(account.pk))
+        room, body = rules, network_text(text, content_warning, account)
+        if content_warning and account.network == NetworkChoice.MASTODON:
+            # Mastodon counts the content warning with every status of the thread.
+            room = replace(rules, limit=rules.limit - text_rules.count(content_warning, rules))
+        try:
+            parts = text_rules.split_thread(body, room, numbering=numbering)
+        except text_rules.TextTooLong as exc:
+            raise PublishingError(
+                _("%(network)s: a link, mention or hashtag is longer than one post: %(piece)s")
+                % {"network": account.get_network_display(), "piece": exc.piece[:80]}
+            ) from None
+        variants.append(
+            Variant(
+                account, parts, [text_rules.count(p, rules) for p in parts], room.limit, rules.unit
+            )
+        )
+    return variants
+
+
+def network_text(text: str, content_warning: str, account: ConnectedAccount) -> str:
+    """Bluesky has no free-text content warning: it becomes the first line of the post."""
+    if content_warning and account.network == NetworkChoice.BLUESKY:
+        return f"⚠️ {content_warning}\n\n{text}"
+    return text
+
+
+def new_key(account: ConnectedAccount) -> str:
+    """The idempotency key of one publication, chosen before the call."""
+    return new_tid() if account.network == NetworkChoice.BLUESKY else uuid.uuid4().hex
+
+
+@transaction.atomic
+def create_post(
+    org: Organisation,
+    text: str,
+    accounts: Sequence[ConnectedAccount],
+    *,
+    author: Any = None,
+    content_warning: str = "",
+    lang: str = "fr",
+    images: Sequence[ImageSpec] = (),
+    numbering: bool = True,
+) -> Post:
+    """Record the post, its images and every publication row (with its key)."""
+    for account in accounts:
+        if account.organisation_id != org.pk:
+            raise PublishingError(
+                _("Account %(account)s does not belong to this organisation.")
+                % {"account": account}
+            )
+    for image in images:
+        if not image.alt.strip():
+            raise PublishingError(
+                _(
+                    "Image %(name)s has no alternative text: describe it for "
+                    "people who cannot see it."
+                )
+                % {"name": image.path.name}
+            )
+        if not image.path.is_file():
+            raise PublishingError(_("Image %(name)s not found.") % {"name": str(image.path)})
+    variants = plan(text, accounts, content_warning=content_warning, numbering=numbering)
+    post = Post.objects.create(
+        organisation=org, author=author, text=text, content_warning=content_warning, lang=lang
+    )
+    for position, image in enumerate(images):
+        PostMedia.objects.create(
+            post=post,
+            position=position,
+            path=str(image.path.resolve()),
+            mime_type=image.mime,
+            alt_text=image.alt,
+        )
+    for variant in variants:
+        for index, part in enumerate(variant.parts):
+            Publication.objects.create(
+                post=post,
+                account=variant.account,
+                network=variant.account.network,
+                part_index=index,
+                part_count=len(variant.parts),
+                text=part,
+                idempotency_key=new_key(variant.account),
+            )
+    audit(
+        "post.create",
+        organisation=org,
+        actor=author,
+        obj=post,
+        targets=[a.handle for a in accounts],
+    )
+    return post
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    account: ConnectedAccount
+    urls: list[str]
+    error: str = ""
+
+
+def publish(post: Post) -> list[AccountOutcome]:
+    """Send every pending part, all accounts at once; safe to call again after any failure."""
+    account_ids = sorted(set(post.publications.values_list("account_id", flat=True)))
+    if not account_ids:
+        return []
+    Post.objects.filter(pk=post.pk).update(state=Post.State.PUBLISHING)
+    with ThreadPoolExecutor(max_workers=len(account_ids)) as pool:
+        outcomes = list(pool.map(lambda aid: _publish_account(post.pk, aid), account_ids))
+    finished = {o.account.pk for o in outcomes if not o.error}
+    state = (
+        Post.State.DONE
+        if len(finished) == len(outcomes)
+        else Post.State.PARTIAL
+        if finished
+        else Post.State.FAILED
+    )
+    Post.objects.filter(pk=post.pk).update(state=state)
+    post.refresh_from_db()
+    audit(
+        "post.publish",
+        organisation=post.organisation,
+        obj=post,
+        state=state,
+        errors={o.account.handle: o.error for o in outcomes if o.error},
+    )
+    return outcomes
+
+
+def _drafts(post: Post, rows: Sequence[Publication]) -> list[PostDraft]:
+    media = tuple(
+        Media(mime=m.mime_type, alt=m.alt_text, path=Path(m.path)) for m in post.media.all()
+    )
+    # Bluesky carries the warning in the text itself (see `network_text`).
+    warning = post.content_warning if rows and rows[0].network == NetworkChoice.MASTODON else ""
+    return [
+        PostDraft(
+            text=row.text,
+            media=media if row.part_index == 0 else (),
+            content_warning=warning,
+            langs=(post.lang,) if post.lang else (),
+        )
+        for row in rows
+    ]
+
+
+def _publish_account(post_id: int, account_id: int) -> AccountOutcome:
+    """One account's parts, in order (each replies to the previous one). Runs in a thread."""
+    close_old_connections()
+    try:
+        post = Post.objects.get(pk=post_id)
+        account = ConnectedAccount.objects.get(pk=account_id)
+        rows = list(post.publications.filter(account=account).order_by("part_index"))
+        try:
+            adapter = network_for(account)
+        except AccountError as exc:
+            return AccountOutcome(account, [], str(exc))
+        published: list[RemotePublication] = []
+        for row, draft in zip(rows, _drafts(post, rows), strict=True):
+            if row.state == Publication.State.DONE:
+                published.append(_remote(row))
+                continue
+            if row.state == Publication.State.FAILED:
+                return AccountOutcome(account, [], row.last_error)
+            if published:
+                draft = replace(draft, reply_to=published[-1], reply_root=published[0])
+            Publication.objects.filter(pk=row.pk).update(
+                state=Publication.State.SENT, sent_at=timezone.now(), attempts=row.attempts + 1
+            )
+            try:
+                remote = adapter.publish(draft, row.idempotency_key)
+            except (InvalidContent, RateLimited, NetworkError) as exc:
+                final = isinstance(exc, InvalidContent)
+                Publication.objects.filter(pk=row.pk).update(
+                    state=Publication.State.FAILED if final else Publication.State.SENT,
+                    last_error=str(exc)[:1000],
+                )
+                return AccountOutcome(account, [], str(exc))
+            Publication.objects.filter(pk=row.pk).update(
+                state=Publication.State.DONE,
+                done_at=timezone.now(),
+                remote_uri=remote.uri,
+                remote_id=remote.remote_id,
+                remote_cid=remote.cid,
+                public_url=remote.url,
+                last_error="",
+            )
+            published.append(remote)
+        return AccountOutcome(account, [p.url for p in published])
+    finally:
+        connections.close_all()
+
+
+def _remote(row: Publication) -> RemotePublication:
+    from envol.networks.base import NetworkName
+
+    return RemotePublication(
+        NetworkName(row.network), row.remote_uri, row.remote_id, row.public_url, row.remote_cid
+    )
