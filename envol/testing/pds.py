@@ -129,15 +129,21 @@ class PdsServer:
         rate_limits: bool = False,
         *,
         data_dir: Path | None = None,
+        pds_port: int = 0,
+        plc_port: int = 0,
         timeout: float = 60.0,
     ) -> PdsServer:
-        """Launch a server (data in `data_dir`, else in a temporary folder removed on stop)."""
+        """Launch a server (data in `data_dir`, else in a temporary folder removed on stop).
+
+        Ports 0 pick free ones; a kept `data_dir` needs the same `pds_port` on every start,
+        since the PDS's URL, port included, is written into its accounts' DID documents.
+        """
         owns = data_dir is None
         folder = Path(tempfile.mkdtemp(prefix="envol-pds-")) if data_dir is None else data_dir
         folder.mkdir(parents=True, exist_ok=True)
         try:
             server = cls(folder, rate_limits=rate_limits, owns_data_dir=owns)
-            server._launch(pds_port=0, plc_port=0, timeout=timeout)
+            server._launch(pds_port=pds_port, plc_port=plc_port, timeout=timeout)
         except BaseException:
             if owns:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -30,7 +30,11 @@ fi
 say "installing @atproto/pds and a Node 22 runtime into $target (about 2 minutes, once per machine)"
 staging="$target.partial-$$"
 trap 'rm -rf "$staging"' EXIT
-rm -rf "$target" "$staging"
+# Leftovers of killed installs (their process is gone) and a target without its marker go first.
+for partial in "$target".partial-*; do
+    [[ -d "$partial" ]] && ! kill -0 "${partial##*.partial-}" 2>/dev/null && rm -rf "$partial"
+done
+rm -rf "$target"
 mkdir -p "$staging"
 cp "$here/package.json" "$here/package-lock.json" "$staging/"
 cd "$staging"
@@ -56,7 +60,7 @@ PATH="$staging/node_modules/.bin:$PATH" \
     || die "better-sqlite3 does not load under Node $version."
 
 echo "$key" > "$staging/.envol-installed"
-trap - EXIT
-mv "$staging" "$target"
+# -T: if a concurrent install finished first, keep its folder rather than nest ours inside it.
+mv -T "$staging" "$target" 2>/dev/null || [[ -f "$marker" ]] || die "could not move the install to $target."
 say "installed in $target"
 echo "$target"
