@@ -30,7 +30,7 @@ def run() -> None:
         sys.exit(2)
 
 
-from envol.cli import accounts, orgs, post, server  # noqa: E402  (registered after `main` exists)
+from envol.cli import accounts, orgs, post, sandbox, server  # noqa: E402  (registered after `main` exists)
 
 main.add_command(server.demo)
 main.add_command(server.serve)
@@ -41,6 +41,7 @@ main.add_command(orgs.user)
 main.add_command(accounts.accounts)
 main.add_command(post.post)
 main.add_command(post.post_retry)
+main.add_command(sandbox.sandbox)
 from envol.cli import leaving  # noqa: E402
 
 main.add_command(leaving.leave)

@@ -113,15 +113,34 @@ def worker_command(queue: str, interval: float) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the demo data and stop.")
-def demo(host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--sandbox/--no-sandbox",
+    "with_sandbox",
+    default=True,
+    show_default=True,
+    help="Start the local Bluesky and Mastodon servers and connect the demo to them.",
+)
+def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
     """Create the data dir, migrate, seed a demo organisation and user, then serve."""
+    if with_sandbox:
+        os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"
     prepare(verbosity=0)
     from envol.orgs.demo import seed_demo
 
     login = seed_demo()
+    running = None
+    if with_sandbox and not no_serve:
+        from envol.cli.sandbox import print_sandbox, start_sandbox
+
+        running = start_sandbox(login.org_slug)
+        print_sandbox(running)
     click.secho("envol demo is ready.", fg="green", bold=True)
     click.echo(f"  URL:      http://{host}:{port}/")
     click.echo(f"  Login:    {login.email}")
     click.echo(f"  Password: {login.password}")
-    if not no_serve:
-        run_server(host, port, with_worker=True)
+    try:
+        if not no_serve:
+            run_server(host, port, with_worker=True)
+    finally:
+        if running is not None:
+            running.stop()  # type: ignore[attr-defined]

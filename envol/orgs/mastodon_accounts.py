@@ -111,27 +111,39 @@ def pending_from_session(request: HttpRequest, state: str) -> tuple[str, Pending
     return entry["org"], PendingAuthorization(app, pkce, state, "")
 
 
-@transaction.atomic
 def finish(
     org: Organisation, pending: PendingAuthorization, code: str, actor: Any = None
 ) -> ConnectedAccount:
-    """Exchange the code for a token, find out who we are, store the token encrypted."""
+    """Exchange the code for a token, then connect with it."""
     try:
         token = exchange_code(pending.app, code.strip(), pkce=pending.pkce)
-        adapter = MastodonNetwork(pending.app.instance, token)
+    except NetworkError as exc:
+        raise AccountError(explain(exc)) from None
+    return connect_with_token(org, pending.app.instance, token, actor=actor)
+
+
+@transaction.atomic
+def connect_with_token(
+    org: Organisation, instance: str, token: str, actor: Any = None
+) -> ConnectedAccount:
+    """Find out whom `token` acts as and store it encrypted. Also serves admins who created a
+    token themselves (Mastodon: Preferences → Development) and the sandbox."""
+    instance = check_server_url(instance)
+    try:
+        adapter = MastodonNetwork(instance, token)
         try:
             me = adapter.whoami()
+            domain = adapter.domain
         finally:
             adapter.close()
     except NetworkError as exc:
         raise AccountError(explain(exc)) from None
-    domain = pending.app.instance.split("://", 1)[1]
     handle = me.handle if "@" in me.handle else f"{me.handle}@{domain}"
     account, _created = ConnectedAccount.objects.update_or_create(
         organisation=org,
         network=NetworkChoice.MASTODON,
         handle=handle,
-        defaults={"remote_id": me.remote_id, "instance_url": pending.app.instance},
+        defaults={"remote_id": me.remote_id, "instance_url": instance},
     )
     account.set_credentials({"access_token": token})
     _mark_ok(account)

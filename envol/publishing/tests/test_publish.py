@@ -15,11 +15,11 @@ from django.test import override_settings
 
 from envol.cli import main
 from envol.orgs import accounts
+from envol.orgs.mastodon_accounts import connect_with_token
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.services import create_organisation
 from envol.publishing import services
 from envol.publishing.models import Post, Publication
-from envol.testing.connected import mastodon_connected
 from envol.testing.fixtures.mastodon import MastodonAccount
 from envol.testing.mastodon import MastodonTestServer
 from envol.testing.pds import PdsServer, TestAccount
@@ -93,9 +93,7 @@ def targets(
     masto = mastodon_account("mairie")
     return (
         bluesky_connected(org, pds, pds_account),
-        mastodon_connected(
-            org, masto.api_base_url, masto.domain, masto.username, masto.id, masto.token
-        ),
+        connect_with_token(org, masto.api_base_url, masto.token),
         masto,
     )
 

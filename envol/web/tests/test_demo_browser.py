@@ -11,12 +11,23 @@ import pytest
 from envol.orgs.demo import DEMO_EMAIL, DEMO_PASSWORD
 from envol.testing.fixtures.browser import screenshot
 from envol.testing.liveserver import running_envol
+from envol.testing.postgres import free_port
+
+
+def sandbox_ports() -> dict[str, str]:
+    """The demo starts the sandbox; free ports keep it clear of a developer's own sandbox."""
+    return {
+        "ENVOL_SANDBOX_PDS_PORT": str(free_port()),
+        "ENVOL_SANDBOX_PLC_PORT": str(free_port()),
+        "ENVOL_SANDBOX_MASTODON_PORT": str(free_port()),
+    }
+
 
 pytestmark = pytest.mark.browser
 
 
 def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
-    with running_envol(["demo"], tmp_path) as base:
+    with running_envol(["demo"], tmp_path, env=sandbox_ports(), timeout=120) as base:
         page.goto(base + "/")
         assert page.locator("html").get_attribute("lang") == "fr"
         assert page.locator("h1").inner_text() == "Connexion"
@@ -27,6 +38,10 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
         page.wait_for_url("**/o/ville-demo/")
         assert page.locator("h1").inner_text() == "Ville de Démo-sur-Mer"
         assert page.get_by_role("navigation", name="Menu principal").is_visible()
+        accounts = page.locator("#accounts-title + ul").inner_text()
+        assert (
+            "Bluesky — ville-demo" in accounts and "Mastodon — villedemo@mastodon.test" in accounts
+        )
         screenshot(page, "dashboard-fr")
         page.get_by_role("button", name="English").click()
         page.wait_for_load_state()
@@ -35,7 +50,7 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
 
 
 def test_wrong_password_shows_error_linked_to_form(page: Any, tmp_path: Path) -> None:
-    with running_envol(["demo"], tmp_path) as base:
+    with running_envol(["demo", "--no-sandbox"], tmp_path) as base:
         page.goto(base + "/accounts/login/")
         page.get_by_label("Adresse électronique").fill(DEMO_EMAIL)
         page.get_by_label("Mot de passe").fill("not-the-password")
