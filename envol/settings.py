@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "envol.publishing",
     "envol.leaving",
     "envol.crosswalk",
+    "envol.migration",
 ]
 
 MIDDLEWARE = [

@@ -52,3 +52,6 @@ main.add_command(crosswalk.match)
 from envol.cli import text  # noqa: E402
 
 main.add_command(text.text)
+from envol.cli import migrate  # noqa: E402
+
+main.add_command(migrate.migrate)

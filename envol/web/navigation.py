@@ -20,4 +20,5 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Accounts"), "orgs:accounts", "accounts/"),
     MenuEntry(_("Leaving X"), "leaving:index", "leaving/"),
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
+    MenuEntry(_("Follow migration"), "migration:index", "migration/"),
 ]

@@ -1,0 +1,214 @@
+"""`envol migrate follows|status|pause|resume|cancel`: the follow migration from the shell."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+import orjson
+
+from envol.cli.common import setup_django
+
+if TYPE_CHECKING:
+    from envol.migration.models import MigrationJob
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data).decode() + "\n")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours:d}:{minutes:02d}:{secs:02d}"
+    return f"{days} j {text}" if days else text
+
+
+@click.group()
+def migrate() -> None:
+    """Follow again, on Bluesky or Mastodon, the accepted matches of an X archive import."""
+
+
+@migrate.command("follows")
+@click.option("--import", "import_id", required=True, type=int, help="archive import id")
+@click.option("--network", required=True, type=click.Choice(["bluesky", "mastodon"]))
+@click.option("--account", "handle", required=True, help="the connected account's handle")
+@click.option("--dry-run", is_flag=True, help="count and estimate only; follow nobody")
+@click.option("--wait", is_flag=True, help="run here to the end (sleeping through rate limits)")
+@click.option("--json", "as_json", is_flag=True, help="print the dry run or the job as JSON")
+@click.option("--batch-size", type=click.IntRange(1, 200), default=None, hidden=True)
+def follows(
+    import_id: int,
+    network: str,
+    handle: str,
+    dry_run: bool,
+    wait: bool,
+    as_json: bool,
+    batch_size: int | None,
+) -> None:
+    """Create a migration job (and run it with --wait, or hand it to the workers)."""
+    setup_django()
+    from django.utils.translation import gettext as _
+
+    from envol.migration import services
+    from envol.orgs.accounts import AccountError
+    from envol.portability.models import ArchiveImport
+
+    archive = ArchiveImport.objects.select_related("organisation").filter(pk=import_id).first()
+    if archive is None:
+        raise click.ClickException(_("Archive import %(id)s does not exist.") % {"id": import_id})
+    org = archive.organisation
+    try:
+        account = services.find_account(org, network, handle)
+        if dry_run:
+            estimate = services.dry_run(org, import_id, account, network)
+            if as_json:
+                _print_json(estimate.as_json())
+                return
+            click.echo(_("To follow: %(n)d") % {"n": estimate.to_follow})
+            click.echo(_("Already followed: %(n)d") % {"n": estimate.already})
+            click.echo(_("Not found on this network: %(n)d") % {"n": estimate.unresolved})
+            click.echo(
+                _("Time at the network's limits: %(d)s") % {"d": _duration(estimate.seconds)}
+            )
+            return
+        options = {"batch_size": batch_size} if batch_size else {}
+        job = services.create_job(org, import_id, account, network, options=options)
+    except (services.MigrationError, AccountError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not wait:
+        services.start(job)
+        if as_json:
+            _print_json({"job": job.pk, **services.status(job)})
+        else:
+            click.echo(
+                _("Migration %(id)d created (%(n)d accounts); the workers run it.")
+                % {"id": job.pk, "n": job.total}
+            )
+            click.echo(_("Follow it with: envol migrate status %(id)d") % {"id": job.pk})
+        return
+    _run_with_progress(job.pk)
+
+
+def _run_with_progress(job_id: int) -> None:
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from envol.migration import services
+    from envol.migration.models import JobState
+    from envol.orgs.accounts import AccountError
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    ) as progress:
+        bar = progress.add_task(_("Following"), total=None)
+
+        def on_progress(job: MigrationJob, _step: services.Step) -> None:
+            progress.update(bar, total=job.total, completed=job.settled, description=_("Following"))
+
+        def on_wait(job: MigrationJob, until: datetime) -> None:
+            while (left := (until - timezone.now()).total_seconds()) > 0:
+                progress.update(
+                    bar,
+                    description=_("Network limit reached: resuming in %(d)s")
+                    % {"d": _duration(left + 1)},
+                )
+                time.sleep(min(left, 1.0))
+
+        try:
+            job = services.run_to_end(job_id, on_progress=on_progress, on_wait=on_wait)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    _print_json(services.status(job))
+    if job.state != JobState.DONE:
+        raise click.ClickException(job.last_error or job.get_state_display())
+
+
+def _job(job_id: int) -> MigrationJob:
+    from django.utils.translation import gettext as _
+
+    from envol.migration.models import MigrationJob
+
+    job = MigrationJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise click.ClickException(_("Migration %(id)s does not exist.") % {"id": job_id})
+    return job
+
+
+@migrate.command("status")
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def status(job_id: int, as_json: bool) -> None:
+    """Where a migration stands."""
+    setup_django()
+    from django.utils.translation import gettext as _
+
+    from envol.migration import services
+
+    job = _job(job_id)
+    if as_json:
+        _print_json(services.status(job))
+        return
+    click.echo(f"{job.pk}: {job.get_state_display()} ({job.account})")
+    for name, value in services.status(job).items():
+        if name != "state":
+            click.echo(f"  {name}: {value}")
+    if job.resume_at and job.is_active:
+        click.echo(_("Resumes at %(t)s") % {"t": job.resume_at.isoformat(timespec="seconds")})
+    if job.last_error:
+        click.echo(job.last_error, err=True)
+
+
+def _change(action: str, job_id: int) -> None:
+    setup_django()
+    from envol.migration import services
+
+    job = _job(job_id)
+    operation = {"pause": services.pause, "resume": services.resume, "cancel": services.cancel}
+    try:
+        operation[action](job)
+    except services.MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_json(services.status(job))
+
+
+@migrate.command("pause")
+@click.argument("job_id", type=int)
+def pause(job_id: int) -> None:
+    """Stop after the batch in flight; `resume` carries on where it stopped."""
+    _change("pause", job_id)
+
+
+@migrate.command("resume")
+@click.argument("job_id", type=int)
+@click.option("--wait", is_flag=True, help="run here to the end")
+def resume(job_id: int, wait: bool) -> None:
+    """Resume a paused (or failed, once the account is reconnected) migration."""
+    setup_django()
+    from envol.migration import services
+    from envol.migration.models import JobState
+
+    job = _job(job_id)
+    if job.state in (JobState.PAUSED, JobState.FAILED):
+        _change("resume", job_id)
+    else:
+        services.recover_stalled(job.organisation)
+    if wait:
+        _run_with_progress(job_id)
+
+
+@migrate.command("cancel")
+@click.argument("job_id", type=int)
+def cancel(job_id: int) -> None:
+    """Stop for good (what was followed stays followed)."""
+    _change("cancel", job_id)

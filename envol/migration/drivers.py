@@ -1,0 +1,244 @@
+"""What differs between networks in one step of a migration: reading the own follows,
+reconciling items left `sent` by a crash, sizing a batch from the rate budget, sending it.
+
+Bluesky: the record key (a TID) is stored on the item and committed before `applyWrites`; after a
+crash the repo is read (listRecords) and a `sent` item is `done` when its record exists, else sent
+again with the same key — never a second record. Mastodon: following is idempotent and the adapter
+reads relationships before following, so a `sent` item is simply sent again; an account already
+followed at that point was followed by the earlier attempt (`done`), not before the job (`already`).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from envol.migration.models import ItemState, MigrationItem, MigrationJob
+from envol.migration.planning import batch_size
+from envol.networks.base import (
+    FollowRequest,
+    FollowResult,
+    FollowStatus,
+    Network,
+    NotFound,
+    OwnFollow,
+    RateLimited,
+)
+from envol.networks.bluesky import MAX_WRITES_PER_CALL, new_tid
+from envol.networks.mastodon import RELATIONSHIPS_PER_CALL
+from envol.networks.ratelimit import BLUESKY_WRITE_COSTS
+
+ITEM_FIELDS = ["state", "subject", "record_key", "remote_uri", "attempts", "reason", "last_error"]
+# Mastodon: resolving an address costs up to 2 requests (lookup, then search), following 1.
+MASTODON_REQUESTS_PER_ITEM = 3
+
+
+@dataclass(frozen=True)
+class Batch:
+    """`size` items fit in the budget now; when 0, not before `not_before`."""
+
+    size: int
+    not_before: datetime
+
+
+def save_items(items: Sequence[MigrationItem]) -> None:
+    """Commit item changes at once (before a network call, this is the exactly-once point)."""
+    if items:
+        with transaction.atomic():
+            MigrationItem.objects.bulk_update(items, ITEM_FIELDS, batch_size=500)
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Driver(abc.ABC):
+    rate_actions: tuple[str, ...]
+
+    def __init__(self, job: MigrationJob, network: Network) -> None:
+        self.job = job
+        self.network = network
+
+    # -- the own follows --
+
+    @abc.abstractmethod
+    def follow_keys(self, follow: OwnFollow) -> tuple[str, ...]:
+        """The item targets an existing follow stands for."""
+
+    def mark_existing(self) -> int:
+        """Items the account follows already, before anything is sent: `already`."""
+        existing: dict[str, OwnFollow] = {}
+        for follow in self.network.list_follows():
+            for key in self.follow_keys(follow):
+                existing.setdefault(key, follow)
+        marked: list[MigrationItem] = []
+        targets = list(existing)
+        for chunk in _chunks(targets):
+            for item in self.job.items.filter(state=ItemState.PENDING, target__in=chunk):
+                follow = existing[item.target]
+                item.move_to(ItemState.ALREADY)
+                item.subject = item.subject or follow.subject
+                item.remote_uri = follow.uri
+                marked.append(item)
+        save_items(marked)
+        return len(marked)
+
+    @abc.abstractmethod
+    def reconcile_sent(self) -> None:
+        """Settle items a crash left `sent`, before anything is sent again."""
+
+    # -- batches --
+
+    @abc.abstractmethod
+    def plan(self) -> Batch: ...
+
+    @abc.abstractmethod
+    def send(self, size: int) -> None:
+        """Send up to `size` pending items; a 429 records what was done, then propagates."""
+
+    def _apply(self, items: Sequence[MigrationItem], results: Sequence[FollowResult]) -> None:
+        for item, result in zip(items, results, strict=False):
+            apply_result(item, result)
+        save_items(items[: len(results)])
+
+
+def apply_result(item: MigrationItem, result: FollowResult) -> None:
+    """One network answer → the item's final state (or back to pending for a retry)."""
+    status = result.status
+    if status == FollowStatus.FOLLOWED:
+        item.move_to(ItemState.DONE)
+        item.remote_uri = result.uri or item.remote_uri
+    elif status == FollowStatus.ALREADY:
+        # Sent before by this job (a crash hid the answer): ours. Else: followed before the job.
+        item.move_to(ItemState.DONE if item.attempts > 1 else ItemState.ALREADY)
+    elif status == FollowStatus.REQUESTED:
+        item.move_to(ItemState.DONE)
+        item.reason = "requested"
+    elif status in (FollowStatus.NOT_FOUND, FollowStatus.BLOCKED):
+        item.move_to(ItemState.SKIPPED)
+        item.reason = status.value
+        item.last_error = result.error
+    elif result.error == "not a DID":
+        item.move_to(ItemState.SKIPPED)
+        item.reason = "invalid"
+        item.last_error = result.error
+    else:
+        item.move_to(ItemState.FAILED)
+        item.reason = "refused"
+        item.last_error = result.error[:2000]
+
+
+class BlueskyDriver(Driver):
+    rate_actions = ("write",)
+    cost = BLUESKY_WRITE_COSTS["create"]
+
+    def follow_keys(self, follow: OwnFollow) -> tuple[str, ...]:
+        return (follow.subject,)
+
+    def reconcile_sent(self) -> None:
+        sent = list(self.job.items.filter(state=ItemState.SENT))
+        if not sent:
+            return
+        by_key: dict[str, OwnFollow] = {}
+        subjects: set[str] = set()
+        for follow in self.network.list_follows():
+            by_key[follow.key] = follow
+            subjects.add(follow.subject)
+        for item in sent:
+            found = by_key.get(item.record_key)
+            if found is not None and found.subject == item.subject:
+                item.move_to(ItemState.DONE)
+                item.remote_uri = found.uri
+            elif item.subject in subjects:
+                item.move_to(ItemState.ALREADY)  # followed meanwhile through another record
+            else:
+                item.move_to(ItemState.PENDING)  # never written: sent again with the same key
+        save_items(sent)
+
+    def plan(self) -> Batch:
+        wanted = min(int(self.job.options.get("batch_size", MAX_WRITES_PER_CALL)), 200)
+        plan = self.network.rate_budget("write").plan(self.cost, max(wanted, 1))
+        return Batch(plan.items, plan.not_before)
+
+    def send(self, size: int) -> None:
+        items = list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
+        for item in items:
+            item.record_key = item.record_key or new_tid()
+            item.move_to(ItemState.SENT)
+            item.attempts += 1
+        save_items(items)  # committed BEFORE the write: a crash from here on is reconciled
+        requests = [FollowRequest(item.subject, item.record_key) for item in items]
+        try:
+            results = self.network.follow_many(requests)
+        except RateLimited as limited:
+            self._apply(items, limited.completed)
+            raise
+        self._apply(items, results)
+
+
+class MastodonDriver(Driver):
+    rate_actions = ("request", "follow")
+
+    def follow_keys(self, follow: OwnFollow) -> tuple[str, ...]:
+        return (follow.handle.lower(),) if follow.handle else ()
+
+    def reconcile_sent(self) -> None:
+        sent = list(self.job.items.filter(state=ItemState.SENT))
+        for item in sent:
+            item.move_to(ItemState.PENDING)  # relationships are read before any follow
+        save_items(sent)
+
+    def plan(self) -> Batch:
+        requests = self.network.rate_budget("request")
+        follows = self.network.rate_budget("follow")
+        wanted = min(int(self.job.options.get("batch_size", RELATIONSHIPS_PER_CALL)), 40)
+        size = batch_size(
+            [
+                (requests.available(), MASTODON_REQUESTS_PER_ITEM, 1),
+                (follows.available(), 1, 0),
+            ],
+            max(wanted, 1),
+        )
+        if size > 0:
+            return Batch(size, requests.ready_at(0))
+        return Batch(0, max(requests.ready_at(MASTODON_REQUESTS_PER_ITEM + 1), follows.ready_at(1)))
+
+    def send(self, size: int) -> None:
+        items = list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
+        resolved: list[MigrationItem] = []
+        try:
+            for item in items:
+                if not item.subject:
+                    try:
+                        item.subject = self.network.resolve(item.target).remote_id
+                    except NotFound as exc:
+                        item.move_to(ItemState.SKIPPED)
+                        item.reason = "not_found"
+                        item.last_error = str(exc)[:2000]
+                        continue
+                resolved.append(item)
+        except RateLimited:
+            save_items(items)  # the addresses resolved so far are kept; nothing was followed
+            raise
+        for item in resolved:
+            item.move_to(ItemState.SENT)
+            item.attempts += 1
+        save_items(items)
+        requests = [FollowRequest(item.subject) for item in resolved]
+        try:
+            results = self.network.follow_many(requests) if requests else []
+        except RateLimited as limited:
+            self._apply(resolved, limited.completed)
+            raise
+        self._apply(resolved, results)
+
+
+def driver_for(job: MigrationJob, network: Network) -> Driver:
+    if job.network == "bluesky":
+        return BlueskyDriver(job, network)
+    return MastodonDriver(job, network)

@@ -1,0 +1,211 @@
+"""Follow-migration jobs and their items: all the state of a migration lives in these rows.
+
+A job is an explicit state machine; so is each item (one follow). The worker that advances a job
+holds nothing in memory that a crash could lose: the record key of a Bluesky follow is written to
+its item, and committed, before the write that uses it (see services.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from envol.orgs.models import ConnectedAccount, Organisation
+from envol.portability.models import ArchiveImport, Relation
+
+
+class IllegalTransition(Exception):
+    """A state change the machine does not allow (e.g. resuming a finished job)."""
+
+    def __init__(self, kind: str, current: str, wanted: str) -> None:
+        super().__init__(f"A {kind} cannot go from {current!r} to {wanted!r}.")
+        self.current, self.wanted = current, wanted
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Following")
+    WAITING = "waiting_rate_limit", _("Waiting for the network's limit")
+    PAUSED = "paused", _("Paused")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING, JobState.WAITING)
+
+JOB_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    JobState.PENDING: frozenset(
+        {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED}
+    ),
+    JobState.RUNNING: frozenset(
+        {JobState.WAITING, JobState.PAUSED, JobState.DONE, JobState.FAILED, JobState.CANCELLED}
+    ),
+    JobState.WAITING: frozenset(
+        {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED}
+    ),
+    JobState.PAUSED: frozenset({JobState.PENDING, JobState.CANCELLED}),
+    JobState.FAILED: frozenset({JobState.PENDING, JobState.CANCELLED}),  # after a reconnection
+    JobState.DONE: frozenset(),
+    JobState.CANCELLED: frozenset(),
+}
+
+
+class ItemState(models.TextChoices):
+    PENDING = "pending", _("To follow")
+    SENT = "sent", _("Sent, to confirm")
+    DONE = "done", _("Followed")
+    ALREADY = "already", _("Already followed")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+
+
+OPEN_ITEM_STATES = (ItemState.PENDING, ItemState.SENT)
+
+ITEM_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    ItemState.PENDING: frozenset(
+        {ItemState.SENT, ItemState.ALREADY, ItemState.SKIPPED, ItemState.FAILED}
+    ),
+    # A sent item is confirmed (done, or already there through another record), or found
+    # missing after a crash and sent again (pending, same key).
+    ItemState.SENT: frozenset(
+        {
+            ItemState.DONE,
+            ItemState.ALREADY,
+            ItemState.SKIPPED,
+            ItemState.FAILED,
+            ItemState.PENDING,
+        }
+    ),
+    ItemState.DONE: frozenset(),
+    ItemState.ALREADY: frozenset(),
+    ItemState.SKIPPED: frozenset(),
+    ItemState.FAILED: frozenset({ItemState.PENDING}),  # retried on demand
+}
+
+
+def sources_of(transitions: Mapping[str, frozenset[str]], wanted: str) -> list[str]:
+    """The states from which `wanted` may be reached (to guard bulk updates in SQL)."""
+    return [state for state, targets in transitions.items() if wanted in targets]
+
+
+class MigrationJob(models.Model):
+    """Refollow the accepted matches of one archive import with one connected account."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="migration_jobs"
+    )
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="migration_jobs"
+    )
+    account = models.ForeignKey(
+        ConnectedAccount, on_delete=models.CASCADE, related_name="migration_jobs"
+    )
+    network = models.CharField(max_length=10)
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    resume_at = models.DateTimeField(null=True, blank=True)  # not advanced before this moment
+    rate_state = models.JSONField(default=dict, blank=True)  # action → RateBudget.to_state()
+    existing_listed = models.BooleanField(default=False)  # own follows read once at start
+    total = models.PositiveIntegerField(default=0)
+    count_done = models.PositiveIntegerField(default=0)
+    count_already = models.PositiveIntegerField(default=0)
+    count_skipped = models.PositiveIntegerField(default=0)
+    count_failed = models.PositiveIntegerField(default=0)
+    count_pending = models.PositiveIntegerField(default=0)  # pending + sent
+    calls = models.PositiveIntegerField(default=0)  # follow batches sent
+    consecutive_errors = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Who advances the job now ("host:pid:token") and until when: an atomic claim, so that two
+    # workers never advance the same job; a dead local owner is taken over at once.
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)  # the one live advance_job chain
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"migration {self.pk} ({self.network}, {self.state})"
+
+    def can_move_to(self, wanted: str) -> bool:
+        return wanted in JOB_TRANSITIONS[self.state]
+
+    def move_to(self, wanted: str) -> None:
+        """Change the state in memory (the caller saves), refusing what the machine forbids."""
+        if wanted != self.state and not self.can_move_to(wanted):
+            raise IllegalTransition("migration job", self.state, wanted)
+        self.state = wanted
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (JobState.DONE, JobState.CANCELLED)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "done": self.count_done,
+            "already": self.count_already,
+            "skipped": self.count_skipped,
+            "failed": self.count_failed,
+            "pending": self.count_pending,
+        }
+
+    @property
+    def settled(self) -> int:
+        return self.total - self.count_pending
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total:
+            return 100
+        return int(100 * (self.total - self.count_pending) / self.total)
+
+
+class MigrationItem(models.Model):
+    """One account to follow. `target` is what the selection names (a DID; a Mastodon address in
+    lower case); `subject` what the network follows (the DID; the Mastodon account id, known
+    once resolved)."""
+
+    job = models.ForeignKey(MigrationJob, on_delete=models.CASCADE, related_name="items")
+    relation = models.ForeignKey(
+        Relation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    x_id = models.CharField(max_length=32, blank=True)
+    target = models.CharField(max_length=300)
+    handle = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=ItemState.choices, default=ItemState.PENDING)
+    record_key = models.CharField(max_length=20, blank=True)  # Bluesky TID, set before the write
+    remote_uri = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.CharField(max_length=30, blank=True)  # stable code: not_found, blocked…
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "target"], name="one_item_per_target")
+        ]
+        indexes = [models.Index(fields=["job", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.target} ({self.state})"
+
+    def move_to(self, wanted: str) -> None:
+        if wanted != self.state and wanted not in ITEM_TRANSITIONS[self.state]:
+            raise IllegalTransition("migration item", self.state, wanted)
+        self.state = wanted

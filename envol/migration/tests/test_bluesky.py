@@ -1,0 +1,147 @@
+"""Follow migration on the real PDS: every selected account followed exactly once, existing
+follows left alone, items a crash left `sent` reconciled before anything is sent again."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from envol.cli import main
+from envol.migration import services
+from envol.migration.models import ItemState, JobState, MigrationItem
+from envol.networks.base import FollowRequest
+from envol.networks.bluesky import new_tid
+from envol.orgs.accounts import network_for
+from envol.orgs.models import ConnectedAccount, Organisation
+
+from .conftest import accepted_import, bluesky_connected, random_did
+
+pytestmark = [pytest.mark.pds, pytest.mark.django_db]
+
+
+@pytest.fixture
+def bluesky(org: Organisation, pds: Any, pds_account: Any) -> ConnectedAccount:
+    return bluesky_connected(org, pds, pds_account)
+
+
+def repo_subjects(account: ConnectedAccount) -> list[str]:
+    return [follow.subject for follow in network_for(account).list_follows()]
+
+
+def test_follows_each_selected_account_once_and_leaves_existing_ones(
+    org: Organisation, bluesky: ConnectedAccount
+) -> None:
+    dids = [random_did() for _ in range(450)]
+    archive = accepted_import(org, "bluesky", [*dids, dids[0]], unmatched=7)  # one duplicate
+    adapter = network_for(bluesky)
+    adapter.follow_many([FollowRequest(did, new_tid()) for did in dids[:30]])  # followed before
+
+    estimate = services.dry_run(org, archive.pk, bluesky, "bluesky")
+    assert (estimate.selected, estimate.to_follow, estimate.already) == (450, 420, 30)
+    assert estimate.unresolved == 7 and estimate.seconds > 0
+
+    job = services.create_job(org, archive.pk, bluesky, "bluesky")
+    finished = services.run_to_end(job.pk)
+
+    assert services.status(finished) == {
+        "state": "done",
+        "done": 420,
+        "already": 30,
+        "skipped": 0,
+        "failed": 0,
+        "pending": 0,
+    }
+    subjects = repo_subjects(bluesky)
+    assert max(Counter(subjects).values()) == 1
+    assert set(subjects) == set(dids)
+    assert finished.calls == 3  # 420 follows in batches of 200
+    item = finished.items.filter(state=ItemState.DONE).first()
+    assert item is not None and item.remote_uri.endswith(item.record_key)
+    assert services.run_to_end(job.pk).state == JobState.DONE  # nothing more to do
+
+
+def test_sent_items_are_reconciled_before_anything_is_sent_again(
+    org: Organisation, bluesky: ConnectedAccount
+) -> None:
+    dids = [random_did() for _ in range(60)]
+    job = services.create_job(org, accepted_import(org, "bluesky", dids).pk, bluesky, "bluesky")
+    # A crash right after the keys were committed: half the batch reached the repo, half not.
+    items = list(job.items.order_by("id"))
+    for item in items:
+        item.state, item.record_key, item.attempts = ItemState.SENT, new_tid(), 1
+    MigrationItem.objects.bulk_update(items, ["state", "record_key", "attempts"])
+    adapter = network_for(bluesky)
+    adapter.follow_many([FollowRequest(i.subject, i.record_key) for i in items[:30]])
+
+    finished = services.run_to_end(job.pk)
+
+    assert finished.state == JobState.DONE and finished.count_done == 60
+    subjects = repo_subjects(bluesky)
+    assert sorted(subjects) == sorted(dids)
+    keys = {f.key for f in network_for(bluesky).list_follows()}
+    assert keys == {i.record_key for i in items}  # the stored keys, never new ones
+
+
+def test_malformed_targets_are_skipped_with_the_reason(
+    org: Organisation, bluesky: ConnectedAccount
+) -> None:
+    archive = accepted_import(org, "bluesky", [random_did(), "did:nope", random_did()])
+    job = services.run_to_end(services.create_job(org, archive.pk, bluesky, "bluesky").pk)
+    assert (job.state, job.count_done, job.count_skipped) == (JobState.DONE, 2, 1)
+    skipped = job.items.get(state=ItemState.SKIPPED)
+    assert (skipped.target, skipped.reason) == ("did:nope", "invalid")
+    report = services.report_csv(job).splitlines()
+    assert report[0].startswith("x_id,target,handle,state,reason")
+    assert any("did:nope" in line and ",skipped,invalid," in line for line in report)
+
+
+def test_cli_wait_and_status_json(org: Organisation, bluesky: ConnectedAccount) -> None:
+    archive = accepted_import(org, "bluesky", [random_did() for _ in range(5)])
+    runner = CliRunner()
+    dry = runner.invoke(
+        main,
+        [
+            "migrate",
+            "follows",
+            "--import",
+            str(archive.pk),
+            "--network",
+            "bluesky",
+            "--account",
+            bluesky.handle,
+            "--dry-run",
+            "--json",
+        ],
+    )
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.output)["to_follow"] == 5
+    run = runner.invoke(
+        main,
+        [
+            "migrate",
+            "follows",
+            "--import",
+            str(archive.pk),
+            "--network",
+            "bluesky",
+            "--account",
+            "@" + bluesky.handle.upper(),
+            "--wait",
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    job_id = org.migration_jobs.get().pk
+    status = runner.invoke(main, ["migrate", "status", str(job_id), "--json"])
+    assert json.loads(status.output) == {
+        "state": "done",
+        "done": 5,
+        "already": 0,
+        "skipped": 0,
+        "failed": 0,
+        "pending": 0,
+    }
+    assert org.checklist_ticks.get(step="follows_migrated").done
