@@ -60,7 +60,7 @@ from envol.networks.base import (
     Unsupported,
     check_media,
 )
-from envol.networks.http import Retrier, error_for_status, rate_limited
+from envol.networks.http import Retrier, error_for_status, http_transport, rate_limited
 from envol.networks.ratelimit import (
     BLUESKY_WRITE_COSTS,
     Clock,
@@ -311,7 +311,9 @@ class BlueskyNetwork(Network):
         """Create a session with a handle (or DID, or email) and an app password."""
         probe = Client(
             base_url=config.service,
-            request=Request(timeout=config.timeout_s, transport=options.get("transport")),
+            request=Request(
+                timeout=config.timeout_s, transport=http_transport(options.get("transport"))
+            ),
         )
         try:
             probe.login(identifier.strip().lstrip("@"), app_password, fetch_bsky_profile=False)
@@ -324,7 +326,7 @@ class BlueskyNetwork(Network):
     def _sdk_client(self, base_url: str) -> Any:
         request = Request(
             timeout=self.config.timeout_s,
-            transport=self._transport,
+            transport=http_transport(self._transport),
             event_hooks={"response": [self._observe_response]},
         )
         return Client(base_url=base_url, request=request)

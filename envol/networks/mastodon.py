@@ -58,6 +58,7 @@ from envol.networks.http import (
     Retrier,
     error_for_status,
     error_message,
+    http_transport,
     rate_limited,
     transport_errors,
 )
@@ -124,7 +125,7 @@ def _oauth_post(
     instance: str, path: str, data: Mapping[str, str], transport: httpx.BaseTransport | None
 ) -> dict[str, Any]:
     """A one-off form POST with no retry: registering or exchanging twice is not idempotent."""
-    with httpx.Client(transport=transport, timeout=DEFAULT_TIMEOUT) as client:
+    with httpx.Client(transport=http_transport(transport), timeout=DEFAULT_TIMEOUT) as client:
         response = transport_errors(lambda: client.post(f"{instance}{path}", data=dict(data)))
     if response.status_code == 429:
         raise rate_limited(response.headers, mastodon_observation(response.headers))
@@ -222,7 +223,7 @@ class MastodonNetwork(Network):
         self.instance = normalise_instance(instance)
         self._http = httpx.Client(
             base_url=self.instance,
-            transport=transport,
+            transport=http_transport(transport),
             timeout=DEFAULT_TIMEOUT,
             headers={"Authorization": f"Bearer {access_token}", "User-Agent": "envol"},
         )

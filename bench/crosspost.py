@@ -1,0 +1,148 @@
+"""Crossposting speed: the same 3-part thread to Bluesky (two accounts) and Mastodon, each alone,
+then all together through envol's publishing service. Prints the ratio together / slowest alone.
+
+Bar (issue 4): ≤ 1.3 — publishing to N networks takes about as long as the slowest one.
+Runs against real local servers, each in its own process as the networks are in production
+(each Bluesky account on its own PDS, as accounts spread over many PDS hosts; the Mastodon API
+test server out of this process so that it does not share our interpreter lock). Nothing leaves
+the machine.
+
+Two measurements: on bare loopback, where the servers answer in microseconds but share this
+machine's two cores with envol (so the ratio mostly measures their CPU), and with a simulated
+network round trip (each request waits LATENCY_MS in the transport, as it waits for a remote
+network in production). The bar applies to the second: it is the question "does envol wait for
+the networks at the same time?".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROUNDS = 9
+LATENCY_MS = 50
+THREAD = " ".join(
+    f"Partie {i} : la ville ouvre un nouveau service numérique pour toutes et tous, "
+    "avec un accueil dans chaque mairie de quartier et une aide en ligne."
+    for i in range(1, 7)
+)
+
+
+class Delay:
+    """The simulated one-way network time before each request, in seconds (0: bare loopback)."""
+
+    seconds = 0.0
+
+
+def install_delayed_transport() -> None:
+    """Make the adapters' transports wait `Delay.seconds` before each request."""
+    import httpx
+
+    from envol.networks import bluesky, http, mastodon
+
+    class DelayedTransport(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            time.sleep(Delay.seconds)
+            return super().handle_request(request)
+
+    def delayed(given: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
+        return given or DelayedTransport(verify=http.tls_context())
+
+    bluesky.http_transport = delayed  # type: ignore[attr-defined]
+    mastodon.http_transport = delayed  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    data = Path(tempfile.mkdtemp(prefix="envol-bench-"))
+    os.environ.update(
+        {
+            "ENVOL_DATA_DIR": str(data),
+            "ENVOL_ALLOW_PRIVATE_NETWORKS": "true",
+            "DJANGO_SETTINGS_MODULE": "envol.settings",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    install_delayed_transport()
+    from envol.orgs.accounts import connect_bluesky
+    from envol.orgs.mastodon_accounts import connect_with_token
+    from envol.orgs.services import create_organisation
+    from envol.publishing import services
+    from envol.testing.pds import PdsServer
+    from envol.testing.postgres import free_port
+
+    org = create_organisation("bench", "Bench")
+    port = free_port()
+    mastodon = subprocess.Popen(
+        [sys.executable, "-m", "envol.testing.mastodon", "--port", str(port), "--user", "bench"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    with PdsServer.start() as pds_a, PdsServer.start() as pds_b:
+        assert mastodon.stdout is not None
+        token = ""
+        while not token:
+            line = mastodon.stdout.readline()
+            found = re.search(r"access token (\S+)", line)
+            token = found.group(1) if found else ""
+        targets = []
+        for pds in (pds_a, pds_b):
+            account = pds.create_account("bench")
+            targets.append(connect_bluesky(org, account.handle, account.password, pds.url))
+        targets.append(connect_with_token(org, f"http://127.0.0.1:{port}", token))
+        parts = {a.handle: len(services.plan(THREAD, [a])[0].parts) for a in targets}
+        print(f"thread parts per account: {parts}")
+
+        def run(accounts: list) -> float:
+            post = services.create_post(org, THREAD, accounts)
+            start = time.perf_counter()
+            outcomes = services.publish(post)
+            elapsed = time.perf_counter() - start
+            assert all(not o.error for o in outcomes), [o.error for o in outcomes]
+            return elapsed
+
+        ratios = {}
+        for latency_ms in (0, LATENCY_MS):
+            Delay.seconds = latency_ms / 1000
+            ratios[latency_ms] = measure(run, targets, latency_ms)
+    mastodon.terminate()
+    mastodon.wait(timeout=10)
+    return 0 if ratios[LATENCY_MS] <= 1.3 else 1
+
+
+def measure(run: Callable[[list[Any]], float], targets: list[Any], latency_ms: int) -> float:
+    run(targets)  # warm-up: sessions, instance info, connections
+    # Interleaved rounds, so that a burst of load on this shared machine hits both sides.
+    samples: dict[str, list[float]] = {a.handle: [] for a in targets}
+    together_samples: list[float] = []
+    for _ in range(ROUNDS):
+        for account in targets:
+            samples[account.handle].append(run([account]))
+        together_samples.append(run(targets))
+    alone = {handle: statistics.median(times) for handle, times in samples.items()}
+    together = statistics.median(together_samples)
+    label = f"simulated {latency_ms} ms network" if latency_ms else "bare loopback"
+    print(f"== {label}")
+    for handle, seconds in alone.items():
+        print(f"alone    {handle:40} {seconds * 1000:8.1f} ms (median of {ROUNDS})")
+    print(f"together {'all three':40} {together * 1000:8.1f} ms (median of {ROUNDS})")
+    ratio = together / max(alone.values())
+    bar = " (bar ≤ 1.30)" if latency_ms else " (information: servers share 2 cores with envol)"
+    print(f"ratio together / slowest alone: {ratio:.2f}{bar}")
+    return ratio
+
+
+if __name__ == "__main__":
+    sys.exit(main())
