@@ -55,3 +55,6 @@ main.add_command(text.text)
 from envol.cli import migrate  # noqa: E402
 
 main.add_command(migrate.migrate)
+from envol.cli import archive  # noqa: E402
+
+main.add_command(archive.archive)

@@ -6,8 +6,12 @@ newer archive of the same account only adds what is new.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envol.orgs.models import Organisation
@@ -70,8 +74,12 @@ class ArchiveImport(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
     added = models.JSONField(default=dict, blank=True)
+    # [{"code", "file", "detail"}]: rendered in the reader's language by `archives.errors`
     warnings = models.JSONField(default=list, blank=True)
+    # [{"id", "username", "count"}], the accounts the organisation's own posts mention most
+    top_mentions = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    error_fr = models.TextField(blank=True)
     first_post_at = models.DateTimeField(null=True, blank=True)
     last_post_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,6 +92,49 @@ class ArchiveImport(models.Model):
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
 
+    # --- state transitions: the only way `state` changes -----------------------------------
+
+    def start(self) -> None:
+        if self.state != self.State.PENDING:
+            raise ValueError(f"import {self.pk} is {self.state}, not pending")
+        self.state = self.State.RUNNING
+        self.started_at = timezone.now()
+        self.save(update_fields=["state", "started_at"])
+
+    def finish(
+        self,
+        *,
+        counts: dict[str, int],
+        added: dict[str, int],
+        warnings: list[dict[str, str]],
+        top_mentions: list[dict[str, Any]],
+        first_post_at: datetime | None,
+        last_post_at: datetime | None,
+    ) -> None:
+        if self.state != self.State.RUNNING:
+            raise ValueError(f"import {self.pk} is {self.state}, not running")
+        self.state = self.State.DONE
+        self.counts, self.added, self.warnings = counts, added, warnings
+        self.top_mentions = top_mentions
+        self.first_post_at, self.last_post_at = first_post_at, last_post_at
+        self.progress_done = self.progress_total
+        self.finished_at = timezone.now()
+        self.save()
+
+    def fail(self, message_en: str, message_fr: str) -> None:
+        """Any state → failed; the data written by the attempt was rolled back by the caller."""
+        self.state = self.State.FAILED
+        self.error, self.error_fr = message_en, message_fr
+        self.finished_at = timezone.now()
+        self.save(update_fields=["state", "error", "error_fr", "finished_at"])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    def error_message(self, language: str) -> str:
+        return self.error_fr if language.startswith("fr") and self.error_fr else self.error
+
 
 class Relation(models.Model):
     """An account the source account follows, is followed by, blocks or mutes (X ids only)."""
@@ -94,8 +145,9 @@ class Relation(models.Model):
         BLOCK = "block", _("Blocked")
         MUTE = "mute", _("Muted")
 
+    # no index of its own: the unique constraint below starts with it
     source_account = models.ForeignKey(
-        SourceAccount, on_delete=models.CASCADE, related_name="relations"
+        SourceAccount, on_delete=models.CASCADE, related_name="relations", db_index=False
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     remote_id = models.CharField(max_length=64)
@@ -117,8 +169,9 @@ class Relation(models.Model):
 class ArchivedPost(models.Model):
     """A post from the archive, normalised (entities decoded, links expanded)."""
 
+    # no index of its own: the unique constraint below starts with it
     source_account = models.ForeignKey(
-        SourceAccount, on_delete=models.CASCADE, related_name="posts"
+        SourceAccount, on_delete=models.CASCADE, related_name="posts", db_index=False
     )
     remote_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(db_index=True)
@@ -151,14 +204,17 @@ class ArchivedPost(models.Model):
 class ArchivedMedia(models.Model):
     """A media item attached to an archived post; the file is kept only when asked."""
 
+    # no index of its own: the unique constraint below starts with it
     source_account = models.ForeignKey(
-        SourceAccount, on_delete=models.CASCADE, related_name="media"
+        SourceAccount, on_delete=models.CASCADE, related_name="media", db_index=False
     )
     post_remote_id = models.CharField(max_length=64)
     position = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20)
     file_name = models.CharField(max_length=255, blank=True)
     alt_text = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    # relative to MEDIA_ROOT; empty unless the organisation chose to keep media files
     stored_path = models.CharField(max_length=500, blank=True)
 
     class Meta:
