@@ -30,11 +30,10 @@ from envol.networks.base import (
 )
 from envol.networks.bluesky import MAX_WRITES_PER_CALL, new_tid
 from envol.networks.mastodon import RELATIONSHIPS_PER_CALL
-from envol.networks.ratelimit import BLUESKY_WRITE_COSTS
+from envol.networks.ratelimit import BLUESKY_WRITE_COSTS, RateBudget
 
 ITEM_FIELDS = ["state", "subject", "record_key", "remote_uri", "attempts", "reason", "last_error"]
-# Mastodon: resolving an address costs up to 2 requests (lookup, then search), following 1.
-MASTODON_REQUESTS_PER_ITEM = 3
+RESOLVE_REQUESTS = 2  # Mastodon: an address is looked up, then searched when unknown
 
 
 @dataclass(frozen=True)
@@ -193,49 +192,64 @@ class MastodonDriver(Driver):
             item.move_to(ItemState.PENDING)  # relationships are read before any follow
         save_items(sent)
 
+    def _unresolved(self) -> bool:
+        return self.job.items.filter(state=ItemState.PENDING, subject="").exists()
+
     def plan(self) -> Batch:
+        """A step either resolves addresses (up to 2 requests each) or follows resolved
+        accounts (1 request each, plus 1 for their relationships, and 1 follow point)."""
         requests = self.network.rate_budget("request")
         follows = self.network.rate_budget("follow")
-        wanted = min(int(self.job.options.get("batch_size", RELATIONSHIPS_PER_CALL)), 40)
-        size = batch_size(
-            [
-                (requests.available(), MASTODON_REQUESTS_PER_ITEM, 1),
-                (follows.available(), 1, 0),
-            ],
-            max(wanted, 1),
-        )
-        if size > 0:
-            return Batch(size, requests.ready_at(0))
-        return Batch(0, max(requests.ready_at(MASTODON_REQUESTS_PER_ITEM + 1), follows.ready_at(1)))
+        wanted = max(min(int(self.job.options.get("batch_size", RELATIONSHIPS_PER_CALL)), 40), 1)
+        if self._unresolved():
+            size = min(wanted, requests.available() // RESOLVE_REQUESTS)
+            return Batch(size, ready_at(requests, RESOLVE_REQUESTS))
+        size = batch_size([(requests.available(), 1, 1), (follows.available(), 1, 0)], wanted)
+        return Batch(size, max(ready_at(requests, 2), ready_at(follows, 1)))
 
     def send(self, size: int) -> None:
-        items = list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
-        resolved: list[MigrationItem] = []
+        if self._unresolved():
+            self._resolve(size)
+        else:
+            self._follow(size)
+
+    def _resolve(self, size: int) -> None:
+        items = list(
+            self.job.items.filter(state=ItemState.PENDING, subject="").order_by("id")[:size]
+        )
         try:
             for item in items:
-                if not item.subject:
-                    try:
-                        item.subject = self.network.resolve(item.target).remote_id
-                    except NotFound as exc:
-                        item.move_to(ItemState.SKIPPED)
-                        item.reason = "not_found"
-                        item.last_error = str(exc)[:2000]
-                        continue
-                resolved.append(item)
-        except RateLimited:
-            save_items(items)  # the addresses resolved so far are kept; nothing was followed
-            raise
-        for item in resolved:
+                try:
+                    item.subject = self.network.resolve(item.target).remote_id
+                except NotFound as exc:
+                    item.move_to(ItemState.SKIPPED)
+                    item.reason = "not_found"
+                    item.last_error = str(exc)[:2000]
+        finally:
+            save_items(items)  # what was resolved is kept, even when a 429 cuts the loop short
+
+    def _follow(self, size: int) -> None:
+        items = list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
+        for item in items:
             item.move_to(ItemState.SENT)
             item.attempts += 1
         save_items(items)
-        requests = [FollowRequest(item.subject) for item in resolved]
         try:
-            results = self.network.follow_many(requests) if requests else []
+            results = self.network.follow_many([FollowRequest(item.subject) for item in items])
         except RateLimited as limited:
-            self._apply(resolved, limited.completed)
+            self._apply(items, limited.completed)
             raise
-        self._apply(resolved, results)
+        self._apply(items, results)
+
+
+def ready_at(budget: RateBudget, points: int) -> datetime:
+    """When `points` can be spent; a window smaller than that (a limit learned from headers)
+    is waited out whole."""
+    try:
+        return budget.ready_at(points)
+    except ValueError:
+        smallest = min(policy.limit for policy in budget.policies())
+        return budget.ready_at(max(min(points, smallest), 1))
 
 
 def driver_for(job: MigrationJob, network: Network) -> Driver:

@@ -1,0 +1,135 @@
+"""Follow migration on the Mastodon test server: within the account's budget (parks, never
+fails, never a 429 it could foresee), relationships read first so that nothing is followed
+twice, addresses that resolve to nobody skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from envol.migration import services
+from envol.migration.models import ItemState, JobState, MigrationItem, MigrationJob
+from envol.orgs.models import Organisation
+from envol.testing.mastodon import MastodonTestServer
+
+from .conftest import accepted_import, mastodon_account_connected
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def server() -> Iterator[MastodonTestServer]:
+    """A server of our own: these tests shrink budgets and move its clock."""
+    with MastodonTestServer.start() as own:
+        yield own
+
+
+def accounts(server: MastodonTestServer, count: int, prefix: str = "partner") -> list[str]:
+    addresses = []
+    for n in range(count):
+        server.create_account(f"{prefix}{n}")
+        addresses.append(f"{prefix}{n}@{server.domain}")
+    return addresses
+
+
+class Me:
+    def __init__(self, server: MastodonTestServer) -> None:
+        account, token = server.create_account("mairie")
+        self.id, self.token = account["id"], token
+        self.username, self.domain = "mairie", server.domain
+        self.api_base_url = server.url
+        self.address = f"mairie@{server.domain}"
+
+
+def run_until_parked_or_done(job: MigrationJob, **options: object) -> MigrationJob:
+    for _step in range(100):
+        step = services.advance(job.pk, **options)  # type: ignore[arg-type]
+        if not step.active or step.state == JobState.WAITING:
+            break
+    job.refresh_from_db()
+    return job
+
+
+def test_existing_follows_unknown_addresses_and_exactly_once(
+    org: Organisation, server: MastodonTestServer
+) -> None:
+    me = Me(server)
+    targets = accounts(server, 6)
+    server.seed_follow(me.address, targets[0])
+    archive = accepted_import(org, "mastodon", [*targets, f"ghost@{server.domain}"], unmatched=2)
+    connected = mastodon_account_connected(org, me)
+
+    estimate = services.dry_run(org, archive.pk, connected, "mastodon")
+    assert (estimate.to_follow, estimate.already, estimate.unresolved) == (6, 1, 2)
+
+    job = services.run_to_end(services.create_job(org, archive.pk, connected, "mastodon").pk)
+    assert services.status(job) == {
+        "state": "done",
+        "done": 5,
+        "already": 1,
+        "skipped": 1,
+        "failed": 0,
+        "pending": 0,
+    }
+    assert job.items.get(state=ItemState.SKIPPED).reason == "not_found"
+    assert sorted(server.following(me.address)) == sorted(t.split("@")[0] for t in targets)
+    assert server.counters["follows_created"] == 5
+    assert server.counters.get("follows_repeated", 0) == 0
+
+
+def test_a_resumed_job_reads_relationships_and_never_follows_twice(
+    org: Organisation, server: MastodonTestServer
+) -> None:
+    me = Me(server)
+    targets = accounts(server, 4)
+    connected = mastodon_account_connected(org, me)
+    job = services.create_job(
+        org, accepted_import(org, "mastodon", targets).pk, connected, "mastodon"
+    )
+    services.advance(job.pk)  # resolves the addresses
+    services.advance(job.pk)  # follows them
+    assert job.items.filter(state=ItemState.DONE).count() == 4
+    # A crash after the follows went out but before the answers were recorded:
+    MigrationItem.objects.filter(job=job).update(state=ItemState.SENT, attempts=1)
+    MigrationJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING)
+    job = services.run_to_end(job.pk)
+    assert (job.state, job.count_done, job.count_already) == (JobState.DONE, 4, 0)
+    assert server.counters["follows_created"] == 4
+    assert server.counters.get("follows_repeated", 0) == 0  # relationships said "following"
+
+
+def test_the_daily_follow_budget_parks_the_job_without_failing_anything(
+    org: Organisation, server: MastodonTestServer
+) -> None:
+    server.set_budget("follows", 3)
+    me = Me(server)
+    targets = accounts(server, 7)
+    connected = mastodon_account_connected(org, me)
+    job = services.create_job(
+        org, accepted_import(org, "mastodon", targets).pk, connected, "mastodon"
+    )
+    job = run_until_parked_or_done(job)
+    assert job.state == JobState.WAITING
+    assert job.count_failed == 0 and job.count_done == 3
+    assert job.resume_at is not None
+    assert job.resume_at - job.started_at > timedelta(hours=1)  # the day's window, not minutes
+    assert server.counters.get("throttled", 0) == 0
+    parked = org.audit_events.filter(action="migration.waiting_rate_limit").values_list(
+        "detail", flat=True
+    )
+    # The server's budget is smaller than Mastodon's published 400 a day: envol learns it from
+    # the first answers; a 429 then parks the job like a spent budget does.
+    assert {d["reason"] for d in parked} <= {"budget", "429"}
+
+    # The next day (server clock moved; the job told the time through `now`).
+    later = job.resume_at + timedelta(seconds=1)
+    server.advance_clock((later - job.started_at).total_seconds())
+    job = run_until_parked_or_done(job, now=later)
+    assert job.state == JobState.WAITING and job.count_done == 6 and job.count_failed == 0
+    later = job.resume_at + timedelta(seconds=1)
+    server.advance_clock(86400)
+    job = run_until_parked_or_done(job, now=later)
+    assert (job.state, job.count_done, job.count_failed) == (JobState.DONE, 7, 0)
+    assert server.counters["follows_created"] == 7
