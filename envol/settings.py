@@ -26,6 +26,7 @@ CSRF_TRUSTED_ORIGINS = [
 PUBLIC_URL = config.env_str("ENVOL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    "envol.web",  # first: its registration/ templates replace the admin's look-alikes
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -37,7 +38,6 @@ INSTALLED_APPS = [
     "dsfr",
     "django_tasks",
     "django_tasks_db",
-    "envol.web",
     "envol.orgs",
     "envol.portability",
     "envol.publishing",

@@ -4,9 +4,6 @@ the language switch."""
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,41 +11,21 @@ import pytest
 
 from envol.leaving import services
 from envol.orgs.models import Organisation
-from envol.testing.fixtures.browser import CHROMIUM_ARGS, chromium_path, screenshot
+from envol.testing.fixtures.browser import screenshot
 from envol.testing.liveserver import running_envol
 from envol.testing.subprocess_db import env_for_child
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@contextmanager
-def own_browser() -> Iterator[Any]:
-    """A browser for this test only, closed at its end. The session `browser` fixture keeps
-    Playwright's event loop running in the main thread, which would make every later database
-    test fail with SynchronousOnlyOperation; this test needs the database, so it starts its own."""
-    executable = chromium_path()
-    if executable is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-def test_public_page_without_login_or_javascript(org: Organisation, tmp_path: Path) -> None:
+def test_public_page_without_login_or_javascript(
+    browser: Any, org: Organisation, tmp_path: Path
+) -> None:
     page_row = services.page_of(org)
     page_row.published = True
     page_row.intro_fr = "Nous avons quitté X.\nRetrouvez-nous ici."
     page_row.save()
-    with own_browser() as browser:
-        _visit_public_page(browser, org, tmp_path)
+    _visit_public_page(browser, org, tmp_path)
 
 
 def _visit_public_page(browser: Any, org: Organisation, tmp_path: Path) -> None:
