@@ -134,6 +134,12 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
         running = start_sandbox(login.org_slug)
         print_sandbox(running)
+    if with_sandbox:
+        from envol.demo import seed_demo_portability
+        from envol.orgs.models import Organisation
+
+        seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
+        click.echo("  Demo X archive imported; matches ready to review and migrate.")
     click.secho("envol demo is ready.", fg="green", bold=True)
     click.echo(f"  URL:      http://{host}:{port}/")
     click.echo(f"  Login:    {login.email}")

@@ -43,6 +43,10 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
             "Bluesky — ville-demo" in accounts and "Mastodon — villedemo@mastodon.test" in accounts
         )
         screenshot(page, "dashboard-fr")
+        page.goto(base + "/o/ville-demo/matches/?network=bluesky")
+        assert "prefecture-" in page.content()  # the demo archive's matches, on the sandbox
+        screenshot(page, "demo-matches-fr")
+        page.goto(base + "/o/ville-demo/")
         page.get_by_role("button", name="English").click()
         page.wait_for_load_state()
         assert page.locator("html").get_attribute("lang") == "en"

@@ -1,0 +1,77 @@
+"""Demo data for `envol demo`: an X archive, a crosswalk and matches wired to the sandbox, so a
+newcomer can walk the whole path — import, review matches, migrate follows, publish — without a
+real account. Everything goes through the apps' services, exactly as a user's actions would.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.conf import settings
+
+from envol.archives.x_records import RelationKind
+from envol.orgs.models import Organisation
+from envol.portability.models import ArchiveImport
+from envol.testing.sandbox import Sandbox
+from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
+
+DEMO_SOURCE = "demo"
+SPEC = ArchiveSpec(seed=2026, tweets=80, following=40, followers=25)
+# Partners found with high confidence (accepted automatically), then two left for review.
+CONFIDENCES = [0.95, 0.95, 0.95, 0.95, 0.7, 0.6]
+
+
+def seed_demo_portability(org: Organisation, sandbox: Sandbox | None) -> ArchiveImport:
+    """Import the demo archive once; link its first followed accounts to the sandbox partners."""
+    from envol.crosswalk.matching import compute_matches
+    from envol.crosswalk.services import import_dataset
+    from envol.portability.services import import_archive
+
+    folder = Path(settings.DATA_DIR) / "demo"
+    folder.mkdir(exist_ok=True)
+    factory = XArchiveFactory(SPEC)
+    existing = org.archive_imports.filter(state=ArchiveImport.State.DONE).first()
+    if existing is None:
+        archive = folder / "twitter-archive-demo.zip"
+        factory.write_zip(archive)
+        existing = import_archive(org, archive)
+    if sandbox is not None:
+        dataset = folder / "crosswalk-demo.csv"
+        _write_dataset(dataset, factory.relation_ids(RelationKind.FOLLOWING), sandbox)
+        import_dataset(dataset, DEMO_SOURCE)
+        for network in ("bluesky", "mastodon"):
+            compute_matches(existing, network)
+    return existing
+
+
+def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
+    bluesky = sandbox.partners("bluesky")
+    mastodon = sandbox.partners("mastodon")
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "x_id",
+                "x_handle",
+                "bluesky_handle",
+                "bluesky_did",
+                "mastodon_account",
+                "evidence",
+                "confidence",
+            ]
+        )
+        for index, (x_id, confidence) in enumerate(zip(followed, CONFIDENCES, strict=False)):
+            blue = bluesky[index] if index < len(bluesky) else None
+            masto = mastodon[index] if index < len(mastodon) else None
+            writer.writerow(
+                [
+                    x_id,
+                    "",
+                    blue.handle if blue else "",
+                    blue.did if blue else "",
+                    masto.handle if masto else "",
+                    "envol demo data",
+                    confidence,
+                ]
+            )
