@@ -25,6 +25,7 @@ urlpatterns = [
     path("o/<slug:org>/", views.dashboard, name="dashboard"),
     path("o/<slug:org>/accounts/", include("envol.orgs.urls")),
     path("o/<slug:org>/leaving/", include("envol.leaving.urls")),
+    path("o/<slug:org>/imports/", include("envol.portability.urls")),
     path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all

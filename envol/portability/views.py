@@ -1,0 +1,114 @@
+"""Archive imports on the web: the list, the upload, and the live progress then summary page.
+
+The import itself runs in a worker (`tasks.run_import`); its page refreshes itself (a meta
+refresh, no JavaScript needed) until the import is done or failed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from envol.archives.errors import ArchiveError
+from envol.orgs.models import Role
+from envol.orgs.services import org_view
+from envol.portability import services
+from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
+from envol.portability.models import ArchiveImport
+from envol.portability.tasks import run_import
+
+REFRESH_SECONDS = 2
+COUNT_LABELS = {
+    "following": _("Accounts followed"),
+    "follower": _("Followers"),
+    "block": _("Blocked accounts"),
+    "mute": _("Muted accounts"),
+    "tweets": _("Posts (retweets and replies included)"),
+    "retweets": _("Retweets"),
+    "replies": _("Replies"),
+    "media": _("Photos and videos"),
+    "note_tweets": _("Long posts"),
+}
+
+
+def _imports(request: HttpRequest) -> QuerySet[ArchiveImport]:
+    return ArchiveImport.objects.filter(
+        organisation=request.organisation  # type: ignore[attr-defined]
+    ).select_related("source_account", "uploaded_by")
+
+
+@org_view(min_role=Role.EDITOR)
+def import_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portability/imports.html",
+        {"org": request.organisation, "imports": _imports(request)[:100]},  # type: ignore[attr-defined]
+    )
+
+
+@csrf_exempt  # the size limit must be installed before the CSRF check reads the body…
+@org_view(min_role=Role.EDITOR)
+def upload(request: HttpRequest) -> HttpResponse:
+    limit = SizeLimitHandler(request)
+    request.upload_handlers.insert(0, limit)
+    return _upload(request, limit)
+
+
+@csrf_protect  # …so the CSRF check happens here, once the handler is in place
+def _upload(request: HttpRequest, limit: SizeLimitHandler) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if limit.exceeded:
+            form.is_valid()
+            form.errors.pop("archive", None)
+            form.add_error("archive", too_large_message())
+            status = 413
+        elif form.is_valid():
+            try:
+                archive_import = services.receive_upload(
+                    org,
+                    form.cleaned_data["archive"],
+                    uploaded_by=request.user,
+                    keep_archive=form.cleaned_data["keep_archive"],
+                    keep_media=form.cleaned_data["keep_media"],
+                )
+            except ArchiveError as error:
+                form.add_error("archive", error.message(get_language() or "fr"))
+            else:
+                run_import.enqueue(archive_import.pk)
+                return redirect("portability:detail", org=org.slug, pk=archive_import.pk)
+        if status == 200 and form.errors:
+            status = 400
+    else:
+        form = UploadForm()
+    context = {"org": org, "form": form, "too_large": too_large_message()}
+    return render(request, "portability/upload.html", context, status=status)
+
+
+@org_view(min_role=Role.EDITOR)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    archive_import = get_object_or_404(_imports(request), pk=pk)
+    language = get_language() or "fr"
+    counts, added = archive_import.counts, archive_import.added
+    rows = [
+        (label, counts[key], added.get(key)) for key, label in COUNT_LABELS.items() if key in counts
+    ]
+    return render(
+        request,
+        "portability/detail.html",
+        {
+            "org": request.organisation,  # type: ignore[attr-defined]
+            "archive_import": archive_import,
+            "progress": services.current_progress(archive_import),
+            "refresh": None if archive_import.is_finished else REFRESH_SECONDS,
+            "rows": rows,
+            "warnings": services.warning_messages(archive_import, language),
+            "error": archive_import.error_message(language),
+        },
+    )
