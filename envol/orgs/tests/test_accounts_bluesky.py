@@ -30,7 +30,7 @@ def test_connect_then_act_with_the_stored_session(pds: PdsServer, pds_account: T
 @loopback
 def test_wrong_password_is_a_clear_error(pds: PdsServer, pds_account: TestAccount) -> None:
     org = create_organisation("ville-a", "Ville A")
-    with pytest.raises(accounts.AccountError, match="app password"):
+    with pytest.raises(accounts.AccountError, match="mot de passe d’application"):
         accounts.connect_bluesky(org, pds_account.handle, "wrong-pass-word", pds.url)
     assert not ConnectedAccount.objects.exists()
 

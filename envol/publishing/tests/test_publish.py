@@ -171,7 +171,7 @@ def test_crash_after_send_never_publishes_twice(
 def test_missing_alt_text_is_refused(org: Organisation, targets: tuple, tmp_path: Path) -> None:
     image = tmp_path / "a.png"
     image.write_bytes(png())
-    with pytest.raises(services.PublishingError, match="alternative"):
+    with pytest.raises(services.PublishingError, match="texte alternatif"):
         services.create_post(org, "Texte", [targets[0]], images=[services.ImageSpec(image, " ")])
     assert not Post.objects.exists()
 
