@@ -100,6 +100,15 @@ class Driver(abc.ABC):
     def send(self, size: int) -> None:
         """Send up to `size` pending items; a 429 records what was done, then propagates."""
 
+    def reserve(self, action: str, points: int) -> None:
+        """Store the budget as if `points` were spent, before the call that spends them: a
+        process killed during the call leaves a budget that over-counts, never one that
+        under-counts (the next process would otherwise go past the network's limit)."""
+        projected = RateBudget.from_state(self.network.rate_budget(action).to_state())
+        projected.spend(points)
+        self.job.rate_state = {**(self.job.rate_state or {}), action: projected.to_state()}
+        MigrationJob.objects.filter(pk=self.job.pk).update(rate_state=self.job.rate_state)
+
     def _apply(self, items: Sequence[MigrationItem], results: Sequence[FollowResult]) -> None:
         for item, result in zip(items, results, strict=False):
             apply_result(item, result)
@@ -171,6 +180,7 @@ class BlueskyDriver(Driver):
             item.move_to(ItemState.SENT)
             item.attempts += 1
         save_items(items)  # committed BEFORE the write: a crash from here on is reconciled
+        self.reserve("write", len(items) * self.cost)
         requests = [FollowRequest(item.subject, item.record_key) for item in items]
         try:
             results = self.network.follow_many(requests)
@@ -234,6 +244,7 @@ class MastodonDriver(Driver):
             item.move_to(ItemState.SENT)
             item.attempts += 1
         save_items(items)
+        self.reserve("follow", len(items))
         try:
             results = self.network.follow_many([FollowRequest(item.subject) for item in items])
         except RateLimited as limited:

@@ -355,10 +355,28 @@ def _connect(account: ConnectedAccount) -> Network:
         raise AccountError(explain(exc)) from exc
 
 
+UNLIMITED = 1 << 40
+
+
 def restore_budgets(job: MigrationJob, network: Network, now: datetime) -> None:
     """Give a fresh adapter the budget the job stored: each still-open window is replayed as
-    an observation (windows that reset before `now` are left out: they are spent no more)."""
+    an observation (windows that reset before `now` are left out: they are spent no more).
+
+    With the option `published_limits: false` (a self-hosted server with its limits off) the
+    published windows are lifted, so that only the limits the server announces apply."""
     margin = timedelta(seconds=RESET_MARGIN_S)
+    if job.options.get("published_limits") is False:
+        for action in driver_for(job, network).rate_actions:
+            budget = network.rate_budget(action)
+            for policy in budget.policies():
+                budget.observe(
+                    RateObservation(
+                        limit=UNLIMITED,
+                        remaining=UNLIMITED,
+                        reset_at=now + timedelta(seconds=policy.window_s),
+                        window_s=policy.window_s,
+                    )
+                )
     for action, windows in (job.rate_state or {}).items():
         budget = network.rate_budget(action)
         for window in windows:

@@ -1,0 +1,143 @@
+"""Reliability on the real PDS: SIGKILL of the real `envol worker` at random moments never
+produces a duplicate follow nor loses one; a migration larger than the hourly write budget parks
+until the window resets, with no failed item and no 429."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from envol.migration import services
+from envol.migration.models import ItemState, JobState, MigrationJob
+from envol.networks.ratelimit import BLUESKY_WRITE_COSTS
+from envol.orgs.accounts import network_for
+from envol.orgs.models import Organisation
+from envol.testing.subprocess_db import env_for_child
+
+from .conftest import accepted_import, bluesky_connected, random_did
+
+pytestmark = [pytest.mark.pds, pytest.mark.slow]
+
+FOLLOWS = 2000
+KILLS = 20
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
+        env=env_for_child(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until_done(job: MigrationJob, timeout: float) -> MigrationJob:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if not job.is_active:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job still {job.state} after {timeout} s: {services.status(job)}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_of_the_worker_never_duplicates_nor_loses_a_follow(
+    org: Organisation, pds: Any, pds_account: Any
+) -> None:
+    rng = random.Random(20261123)
+    account = bluesky_connected(org, pds, pds_account)
+    dids = [random_did() for _ in range(FOLLOWS)]
+    archive = accepted_import(org, "bluesky", dids)
+    # Small batches make many steps, so that the kills land in every phase of a step.
+    job = services.create_job(
+        org, archive.pk, account, "bluesky", options={"batch_size": 25, "published_limits": False}
+    )
+    services.start(job)
+    kills = caught_sent = 0
+    while kills < KILLS:
+        worker = start_worker()
+        time.sleep(rng.uniform(0.6, 2.2))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()  # reaped: its pid no longer exists, so its claim is taken over at once
+        kills += 1
+        job.refresh_from_db()
+        caught_sent += job.items.filter(state=ItemState.SENT).exists()
+        if not job.is_active:
+            break
+        services.recover_stalled()  # what the status page and `envol migrate` do
+    assert kills == KILLS, f"the job ended after {kills} kills: make the batches smaller"
+    worker = start_worker()
+    try:
+        job = wait_until_done(job, timeout=120)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+    subjects = [follow.subject for follow in network_for(account).list_follows()]
+    duplicates = [s for s, n in Counter(subjects).items() if n > 1]
+    assert duplicates == []
+    assert set(subjects) == set(dids)
+    assert services.status(job) == {
+        "state": "done",
+        "done": FOLLOWS,
+        "already": 0,
+        "skipped": 0,
+        "failed": 0,
+        "pending": 0,
+    }
+    print(f"{kills} kills, {caught_sent} with a batch in flight (sent, then reconciled)")
+
+
+@pytest.mark.django_db
+def test_a_migration_larger_than_the_hourly_budget_parks_then_finishes(
+    org: Organisation, pds_rate_limited: Any
+) -> None:
+    pds_rate_limited.restart()  # fresh in-memory counters
+    account = bluesky_connected(org, pds_rate_limited, pds_rate_limited.create_account("lim"))
+    hourly = 5000 // BLUESKY_WRITE_COSTS["create"]  # 1,666 follows
+    dids = [random_did() for _ in range(hourly + 100)]
+    job = services.create_job(org, accepted_import(org, "bluesky", dids).pk, account, "bluesky")
+    began = time.time()
+    for _step in range(50):
+        step = services.advance(job.pk)
+        if step.state != JobState.RUNNING:
+            break
+    job.refresh_from_db()
+    assert job.state == JobState.WAITING
+    assert (job.count_done, job.count_failed, job.count_pending) == (hourly, 0, 100)
+    assert job.items.filter(state=ItemState.SENT).count() == 0
+    parked = org.audit_events.get(action="migration.waiting_rate_limit")
+    assert parked.detail["reason"] == "budget"  # foreseen: no 429 was needed
+    # The resume time is the end of the PDS's hourly window (it opened with the first write).
+    assert job.resume_at is not None
+    opened_by = began + 3600
+    assert opened_by - 60 <= job.resume_at.timestamp() <= time.time() + 3600 + 2
+    # Before the reset, advancing does nothing.
+    assert services.advance(job.pk).state == JobState.WAITING
+    assert job.items.filter(state=ItemState.PENDING).count() == 100
+
+    pds_rate_limited.restart()  # its limits are in memory: the window "has passed"
+    later = job.resume_at + timedelta(seconds=1)
+    for _step in range(10):
+        if not services.advance(job.pk, now=later).active:
+            break
+    job.refresh_from_db()
+    assert services.status(job) == {
+        "state": "done",
+        "done": hourly + 100,
+        "already": 0,
+        "skipped": 0,
+        "failed": 0,
+        "pending": 0,
+    }
+    subjects = [f.subject for f in network_for(account).list_follows()]
+    assert sorted(subjects) == sorted(dids)
