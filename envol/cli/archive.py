@@ -156,7 +156,7 @@ class _RichProgress:
             TimeElapsedColumn(),
             console=Console(stderr=True),
             disable=not enabled,
-            transient=False,
+            transient=True,  # the summary table replaces it; an error stands alone
         )
         self._task = self._bar.add_task(self._labels["following"], total=None)
 
