@@ -239,16 +239,64 @@ def save_announcement(org: Organisation, lang: str, kind: str, text: str, actor:
 
 
 def publishing_available() -> bool:
-    """True when the publishing app offers a composer page to publish the announcements from."""
-    from django.urls import NoReverseMatch, reverse
+    """True when the publishing app is installed (it publishes the Bluesky/Mastodon texts)."""
+    return apps.is_installed("envol.publishing")
 
-    if not apps.is_installed("envol.publishing"):
-        return False
+
+def announcement_origin(lang: str, kind: str) -> str:
+    return f"leaving:announcement:{lang}:{kind}"
+
+
+def publish_announcement(org: Organisation, lang: str, kind: str, actor: Any) -> Any:
+    """Queue the Bluesky or Mastodon announcement for publication on the organisation's connected
+    accounts of that network. Exactly once: the post is keyed by its origin, so publishing again
+    returns the same post (and only retries what did not go out)."""
+    from envol.publishing import services as publishing
+    from envol.publishing.tasks import publish_post
+
+    if kind not in ("bluesky", "mastodon"):
+        raise LeavingError(_("Only the Bluesky and Mastodon texts are published from envol."))
+    accounts = list(ConnectedAccount.objects.filter(organisation=org, network=kind))
+    if not accounts:
+        raise LeavingError(
+            _("Connect a %(network)s account first (Accounts page).")
+            % {"network": kind.capitalize()}
+        )
+    parts = announcement_texts(org, lang)[kind]
     try:
-        reverse("publishing:compose", kwargs={"org": "x"})
-    except NoReverseMatch:
-        return False
-    return True
+        post = publishing.create_post(
+            org,
+            "\n\n".join(parts),
+            accounts,
+            author=actor,
+            lang=lang,
+            parts=parts,
+            origin=announcement_origin(lang, kind),
+        )
+    except publishing.PublishingError as exc:
+        raise LeavingError(str(exc)) from None
+    publish_post.enqueue(post.pk)
+    audit(
+        "leaving.announcement_publish",
+        organisation=org,
+        actor=actor,
+        obj=post,
+        kind=kind,
+        lang=lang,
+    )
+    return post
+
+
+def announcement_posts(org: Organisation, lang: str) -> dict[str, Any]:
+    """kind → the post already made of that announcement (with its state), if any."""
+    from envol.publishing.models import Post
+
+    found = {}
+    for kind in ("bluesky", "mastodon"):
+        post = Post.objects.filter(organisation=org, origin=announcement_origin(lang, kind)).first()
+        if post is not None:
+            found[kind] = post
+    return found
 
 
 # ---------------------------------------------------------------- the checklist

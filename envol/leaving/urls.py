@@ -13,6 +13,7 @@ urlpatterns = [
     path("page/links/<int:link_id>/", views.link_edit, name="link_edit"),
     path("page/links/<int:link_id>/delete/", views.link_delete, name="link_delete"),
     path("announce/", views.announce, name="announce"),
+    path("announce/publish/", views.publish_announcement, name="publish_announcement"),
     path("checklist/", views.checklist, name="checklist"),
     path("handle/", views.handle, name="handle"),
     path("starter-pack/", views.starter_pack, name="starter_pack"),

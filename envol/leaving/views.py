@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -150,8 +151,27 @@ def announce(request: HttpRequest) -> HttpResponse:
             "lang": lang,
             "kit": services.announcement_kit(org, lang),
             "publishing_available": services.publishing_available(),
+            "published": services.announcement_posts(org, lang),
         },
     )
+
+
+@org_view(min_role=Role.EDITOR)
+@require_POST
+def publish_announcement(request: HttpRequest) -> HttpResponse:
+    org = _org(request)
+    lang = request.POST.get("lang", "fr")
+    if lang not in services.LANGS:
+        lang = "fr"
+    try:
+        services.publish_announcement(org, lang, request.POST.get("kind", ""), request.user)
+    except services.LeavingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The announcement is being published; this page shows when it is online.")
+        )
+    return redirect(f"{reverse('leaving:announce', kwargs={'org': org.slug})}?lang={lang}")
 
 
 @org_view(min_role=Role.EDITOR)

@@ -32,10 +32,20 @@ class Post(models.Model):
     lang = models.CharField(_("language"), max_length=10, default="fr")
     link_url = models.URLField(_("link"), max_length=1000, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    # Set by the app that asked for the post (e.g. "leaving:announcement:fr:bluesky"): creating a
+    # post with the same origin again returns the first one, so a double click posts once.
+    origin = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "origin"],
+                condition=~models.Q(origin=""),
+                name="one_post_per_origin",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

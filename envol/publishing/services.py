@@ -118,6 +118,28 @@ def plan(
     return variants
 
 
+def fixed_parts(
+    parts: list[str], accounts: Sequence[ConnectedAccount], content_warning: str
+) -> list[Variant]:
+    """The author's own thread, checked against each target's rules."""
+    variants = []
+    for account in accounts:
+        rules = rules_for(account)
+        spoiler = content_warning if account.network == NetworkChoice.MASTODON else ""
+        counts = [text_rules.count(part, rules, spoiler=spoiler) for part in parts]
+        if not parts or any(count > rules.limit for count in counts):
+            raise PublishingError(
+                _("%(network)s: a part of this thread is too long (%(counts)s, limit %(limit)s).")
+                % {
+                    "network": account.get_network_display(),
+                    "counts": ", ".join(map(str, counts)),
+                    "limit": rules.limit,
+                }
+            )
+        variants.append(Variant(account, parts, counts, rules.limit, rules.unit))
+    return variants
+
+
 def network_text(text: str, content_warning: str, account: ConnectedAccount) -> str:
     """Bluesky has no free-text content warning: it becomes the first line of the post."""
     if content_warning and account.network == NetworkChoice.BLUESKY:
@@ -141,8 +163,19 @@ def create_post(
     lang: str = "fr",
     images: Sequence[ImageSpec] = (),
     numbering: bool = True,
+    parts: Sequence[str] | None = None,
+    origin: str = "",
 ) -> Post:
-    """Record the post, its images and every publication row (with its key)."""
+    """Record the post, its images and every publication row (with its key).
+
+    `parts` gives the thread as the author cut it (each part must fit every target); otherwise
+    each network's variant is planned. With an `origin`, an existing post of that origin is
+    returned instead of creating a second one.
+    """
+    if origin:
+        existing = Post.objects.filter(organisation=org, origin=origin).first()
+        if existing is not None:
+            return existing
     for account in accounts:
         if account.organisation_id != org.pk:
             raise PublishingError(
@@ -160,9 +193,18 @@ def create_post(
             )
         if not image.path.is_file():
             raise PublishingError(_("Image %(name)s not found.") % {"name": str(image.path)})
-    variants = plan(text, accounts, content_warning=content_warning, numbering=numbering)
+    variants = (
+        plan(text, accounts, content_warning=content_warning, numbering=numbering)
+        if parts is None
+        else fixed_parts(list(parts), accounts, content_warning)
+    )
     post = Post.objects.create(
-        organisation=org, author=author, text=text, content_warning=content_warning, lang=lang
+        origin=origin,
+        organisation=org,
+        author=author,
+        text=text,
+        content_warning=content_warning,
+        lang=lang,
     )
     for position, image in enumerate(images):
         PostMedia.objects.create(

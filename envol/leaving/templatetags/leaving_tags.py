@@ -1,6 +1,8 @@
-"""`{% leaving_summary org as summary %}`: the checklist summary for the dashboard panel."""
+"""Template helpers for the leaving pages: the dashboard checklist summary, dict lookups."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import template
 
@@ -13,3 +15,9 @@ register = template.Library()
 @register.simple_tag
 def leaving_summary(org: Organisation) -> ChecklistSummary:
     return checklist_summary(org)
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    """`mapping[key]`, or None: templates cannot index a dict with a variable."""
+    return mapping.get(key)
