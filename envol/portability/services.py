@@ -153,6 +153,8 @@ def run_import(archive_import: ArchiveImport, progress: ProgressCallback | None 
     An `ArchiveError` is recorded on the import (state failed), not raised: the worker's job
     is done either way.
     """
+    if archive_import.state != ArchiveImport.State.PENDING:
+        return  # a task delivered twice: the first delivery owns the upload
     upload = storage.data_path(archive_import.stored_path)
     live = storage.ProgressFile(archive_import.pk)
 

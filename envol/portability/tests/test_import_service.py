@@ -244,6 +244,8 @@ def test_an_upload_is_deleted_after_import_unless_kept(
     if keep:
         assert storage.data_path(pending.stored_path).read_bytes() == content
     assert not storage.progress_path(pending.pk).exists()
+    services.run_import(pending)  # delivered twice: nothing happens
+    assert ArchiveImport.objects.get(pk=pending.pk).stored_path == pending.stored_path
 
 
 def test_a_failing_upload_is_recorded_and_deleted(org: Organisation, tmp_path: Path) -> None:
