@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from envol.migration.models import ItemState, MigrationItem, MigrationJob
 from envol.migration.planning import batch_size
@@ -45,10 +46,20 @@ class Batch:
 
 
 def save_items(items: Sequence[MigrationItem]) -> None:
-    """Commit item changes at once (before a network call, this is the exactly-once point)."""
-    if items:
-        with transaction.atomic():
-            MigrationItem.objects.bulk_update(items, ITEM_FIELDS, batch_size=500)
+    """Commit item changes at once (before a network call, this is the exactly-once point).
+
+    One prepared UPDATE run for every item (`executemany`): the ORM's `bulk_update` builds a
+    CASE per column and row, and cost more than the network call it guards (measured)."""
+    if not items:
+        return
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(name)} = %s" for name in [*ITEM_FIELDS, "updated_at"])
+    table = quote(MigrationItem._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - names from the model
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [[*(getattr(item, name) for name in ITEM_FIELDS), now, item.pk] for item in items]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
