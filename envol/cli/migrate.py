@@ -11,6 +11,7 @@ import click
 import orjson
 
 from envol.cli.common import setup_django
+from envol.migration import texts
 
 if TYPE_CHECKING:
     from envol.migration.models import MigrationJob
@@ -53,15 +54,13 @@ def follows(
 ) -> None:
     """Create a migration job (and run it with --wait, or hand it to the workers)."""
     setup_django()
-    from django.utils.translation import gettext as _
-
     from envol.migration import services
     from envol.orgs.accounts import AccountError
     from envol.portability.models import ArchiveImport
 
     archive = ArchiveImport.objects.select_related("organisation").filter(pk=import_id).first()
     if archive is None:
-        raise click.ClickException(_("Archive import %(id)s does not exist.") % {"id": import_id})
+        raise click.ClickException(texts.IMPORT_MISSING % {"id": import_id})
     org = archive.organisation
     try:
         account = services.find_account(org, network, handle)
@@ -70,12 +69,10 @@ def follows(
             if as_json:
                 _print_json(estimate.as_json())
                 return
-            click.echo(_("To follow: %(n)d") % {"n": estimate.to_follow})
-            click.echo(_("Already followed: %(n)d") % {"n": estimate.already})
-            click.echo(_("Not found on this network: %(n)d") % {"n": estimate.unresolved})
-            click.echo(
-                _("Time at the network's limits: %(d)s") % {"d": _duration(estimate.seconds)}
-            )
+            click.echo(texts.TO_FOLLOW % {"n": estimate.to_follow})
+            click.echo(texts.ALREADY % {"n": estimate.already})
+            click.echo(texts.UNRESOLVED % {"n": estimate.unresolved})
+            click.echo(texts.DURATION % {"d": _duration(estimate.seconds)})
             return
         options = {"batch_size": batch_size} if batch_size else {}
         job = services.create_job(org, import_id, account, network, options=options)
@@ -86,18 +83,14 @@ def follows(
         if as_json:
             _print_json({"job": job.pk, **services.status(job)})
         else:
-            click.echo(
-                _("Migration %(id)d created (%(n)d accounts); the workers run it.")
-                % {"id": job.pk, "n": job.total}
-            )
-            click.echo(_("Follow it with: envol migrate status %(id)d") % {"id": job.pk})
+            click.echo(texts.CREATED % {"id": job.pk, "n": job.total})
+            click.echo(texts.FOLLOW_IT % {"id": job.pk})
         return
     _run_with_progress(job.pk)
 
 
 def _run_with_progress(job_id: int) -> None:
     from django.utils import timezone
-    from django.utils.translation import gettext as _
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from envol.migration import services
@@ -111,17 +104,18 @@ def _run_with_progress(job_id: int) -> None:
         TimeRemainingColumn(),
         transient=False,
     ) as progress:
-        bar = progress.add_task(_("Following"), total=None)
+        bar = progress.add_task(str(texts.FOLLOWING), total=None)
 
         def on_progress(job: MigrationJob, _step: services.Step) -> None:
-            progress.update(bar, total=job.total, completed=job.settled, description=_("Following"))
+            progress.update(
+                bar, total=job.total, completed=job.settled, description=str(texts.FOLLOWING)
+            )
 
         def on_wait(job: MigrationJob, until: datetime) -> None:
             while (left := (until - timezone.now()).total_seconds()) > 0:
                 progress.update(
                     bar,
-                    description=_("Network limit reached: resuming in %(d)s")
-                    % {"d": _duration(left + 1)},
+                    description=texts.WAITING % {"d": _duration(left + 1)},
                 )
                 time.sleep(min(left, 1.0))
 
@@ -135,13 +129,11 @@ def _run_with_progress(job_id: int) -> None:
 
 
 def _job(job_id: int) -> MigrationJob:
-    from django.utils.translation import gettext as _
-
     from envol.migration.models import MigrationJob
 
     job = MigrationJob.objects.filter(pk=job_id).first()
     if job is None:
-        raise click.ClickException(_("Migration %(id)s does not exist.") % {"id": job_id})
+        raise click.ClickException(texts.JOB_MISSING % {"id": job_id})
     return job
 
 
@@ -151,8 +143,6 @@ def _job(job_id: int) -> MigrationJob:
 def status(job_id: int, as_json: bool) -> None:
     """Where a migration stands."""
     setup_django()
-    from django.utils.translation import gettext as _
-
     from envol.migration import services
 
     job = _job(job_id)
@@ -164,7 +154,7 @@ def status(job_id: int, as_json: bool) -> None:
         if name != "state":
             click.echo(f"  {name}: {value}")
     if job.resume_at and job.is_active:
-        click.echo(_("Resumes at %(t)s") % {"t": job.resume_at.isoformat(timespec="seconds")})
+        click.echo(texts.RESUMES_AT % {"t": job.resume_at.isoformat(timespec="seconds")})
     if job.last_error:
         click.echo(job.last_error, err=True)
 
