@@ -101,12 +101,23 @@ def serve(host: str, port: int, worker: bool | None) -> None:
     help="Seconds between polls when the queue is empty.",
 )
 def worker_command(queue: str, interval: float) -> None:
-    """Run a task worker (as many as you like, on as many machines, in production)."""
+    """Run a task worker (as many as you like, on as many machines, in production).
+
+    Beside the queue, it resumes jobs whose worker died (at start, then every minute)."""
+    import threading
+
     setup_django()
     from django.core.management import call_command
 
+    from envol.recovery import start_recovery_thread
+
+    stop = threading.Event()
+    start_recovery_thread(stop)
     options: dict[str, Any] = {"queue_name": queue, "interval": interval}
-    call_command("db_worker", **options)
+    try:
+        call_command("db_worker", **options)
+    finally:
+        stop.set()
 
 
 @click.command()

@@ -1,0 +1,42 @@
+"""Resume work whose worker died (SIGKILL, power loss, a container stopped).
+
+A job's state lives in its rows, so resuming is only a matter of queueing its next step again.
+Every worker runs this when it starts and then every minute: each app's recovery is idempotent
+and skips what a live worker holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+INTERVAL_S = 60.0
+
+
+def recover_interrupted_work() -> int:
+    """Queue again every job of every app whose task chain died; return how many."""
+    from envol.migration.services import recover_stalled
+
+    restarted = recover_stalled()
+    if restarted:
+        log.info("Resumed %d interrupted follow migration(s).", restarted)
+    return restarted
+
+
+def start_recovery_thread(stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                recover_interrupted_work()
+            except Exception:  # never let recovery take the worker down
+                log.exception("Recovering interrupted work failed; retrying in a minute.")
+            finally:
+                close_old_connections()
+            stop.wait(INTERVAL_S)
+
+    thread = threading.Thread(target=loop, name="envol-recovery", daemon=True)
+    thread.start()
+    return thread
