@@ -19,11 +19,13 @@ INTERVAL_S = 60.0
 def recover_interrupted_work() -> int:
     """Queue again every job of every app whose task chain died; return how many."""
     from envol.migration.services import recover_stalled
+    from envol.portability.services import recover_interrupted
 
-    restarted = recover_stalled()
-    if restarted:
-        log.info("Resumed %d interrupted follow migration(s).", restarted)
-    return restarted
+    migrations = recover_stalled()
+    imports = recover_interrupted()
+    if migrations or imports:
+        log.info("Resumed %d follow migration(s) and %d archive import(s).", migrations, imports)
+    return migrations + imports
 
 
 def start_recovery_thread(stop: threading.Event) -> threading.Thread:

@@ -15,11 +15,13 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from envol.archives.errors import ArchiveError, ArchiveWarning
 from envol.archives.source import ArchiveLimits
@@ -267,3 +269,45 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+STALE_AFTER = timedelta(minutes=10)
+
+
+def recover_interrupted(now: datetime | None = None) -> int:
+    """Imports left `running` by a worker that died: their rows were rolled back with the
+    transaction, so the import starts again from its kept upload (or fails with what to do).
+    An import counts as interrupted when its live progress has not moved for STALE_AFTER."""
+    from envol.portability.tasks import run_import as run_import_task
+
+    now = now or timezone.now()
+    recovered = 0
+    for archive_import in ArchiveImport.objects.filter(state=ArchiveImport.State.RUNNING):
+        heartbeat = storage.progress_path(archive_import.pk)
+        last = (
+            datetime.fromtimestamp(heartbeat.stat().st_mtime, tz=UTC)
+            if heartbeat.exists()
+            else archive_import.started_at
+        )
+        if last is not None and now - last < STALE_AFTER:
+            continue
+        upload = (
+            storage.data_path(archive_import.stored_path) if archive_import.stored_path else None
+        )
+        claimed = ArchiveImport.objects.filter(
+            pk=archive_import.pk, state=ArchiveImport.State.RUNNING
+        )
+        if upload is not None and upload.is_file():
+            if claimed.update(state=ArchiveImport.State.PENDING, started_at=None):
+                heartbeat.unlink(missing_ok=True)
+                run_import_task.enqueue(archive_import.pk)
+                recovered += 1
+        elif claimed.exists():
+            archive_import.fail(
+                "The import was interrupted (the worker stopped) and its file is gone: "
+                "upload the archive again.",
+                "L'import a été interrompu (le worker s'est arrêté) et son fichier n'existe "
+                "plus : déposez l'archive à nouveau.",
+            )
+            recovered += 1
+    return recovered
