@@ -31,13 +31,12 @@ from envol.leaving.models import (
     StarterPackMember,
 )
 from envol.leaving.starter_pack import (
-    AtprotoRepository,
     PackSpec,
     Repository,
     SyncReport,
     sync_pack,
 )
-from envol.leaving.tid import new_tid
+from envol.networks.bluesky import new_tid
 from envol.orgs.models import ConnectedAccount, Network, Organisation
 from envol.orgs.services import RESERVED_SLUGS, OrgError, audit, check_slug
 
@@ -480,20 +479,17 @@ def set_starter_pack(
 
 
 def bluesky_repository(account: ConnectedAccount) -> Repository:
-    """A logged-in repository for the account (app password from its encrypted credentials)."""
-    from atproto import Client
+    """The account's repository, through its connection (stored session, rate budget)."""
+    from envol.networks.bluesky import BlueskyNetwork
+    from envol.orgs.accounts import AccountError, network_for
 
-    credentials = account.get_credentials()
-    password = credentials.get("app_password") or credentials.get("password")
-    if not password:
-        raise LeavingError(
-            _("The Bluesky account %(handle)s has no app password stored: reconnect it.")
-            % {"handle": account.handle}
-        )
-    client = Client(base_url=account.instance_url or None)
-    client.login(account.handle.lstrip("@"), password, fetch_bsky_profile=False)
-    did = client.com.atproto.server.get_session().did
-    return AtprotoRepository(client, did)
+    try:
+        network = network_for(account)
+    except AccountError as exc:
+        raise LeavingError(str(exc)) from None
+    if not isinstance(network, BlueskyNetwork):
+        raise LeavingError(_("A starter pack needs a Bluesky account."))
+    return network
 
 
 def sync_starter_pack(

@@ -18,27 +18,23 @@ LIST = "app.bsky.graph.list"
 LIST_ITEM = "app.bsky.graph.listitem"
 STARTER_PACK = "app.bsky.graph.starterpack"
 CURATE_LIST = "app.bsky.graph.defs#curatelist"
-MAX_WRITES_PER_CALL = 200  # applyWrites refuses more
-
-
-@dataclass(frozen=True)
-class Write:
-    action: str  # "create" or "delete"
-    collection: str
-    rkey: str
-    value: dict[str, Any] | None = None
 
 
 class Repository(Protocol):
-    """What the sync needs from an account's repository (see `AtprotoRepository`)."""
+    """What the sync needs from an account's repository: `BlueskyNetwork` provides it."""
 
-    did: str
+    @property
+    def did(self) -> str: ...
 
     def list_records(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
-    def put_record(self, collection: str, rkey: str, record: dict[str, Any]) -> None: ...
+    def put_record(self, collection: str, key: str, record: dict[str, Any]) -> None: ...
 
-    def apply_writes(self, writes: Sequence[Write]) -> None: ...
+    def create_records(
+        self, collection: str, records: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None: ...
+
+    def delete_records(self, collection: str, keys: Sequence[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -108,17 +104,14 @@ def sync_pack(
     ]
     to_create, to_delete, adopted = plan_items(wanted, remote)
     stamp = items_at or updated_at
-    writes = [Write("delete", LIST_ITEM, rkey) for rkey in to_delete] + [
-        Write(
-            "create",
-            LIST_ITEM,
-            rkey,
-            {"$type": LIST_ITEM, "subject": did, "list": list_uri, "createdAt": stamp},
-        )
-        for rkey, did in to_create
-    ]
-    for start in range(0, len(writes), MAX_WRITES_PER_CALL):
-        repo.apply_writes(writes[start : start + MAX_WRITES_PER_CALL])
+    repo.delete_records(LIST_ITEM, to_delete)
+    repo.create_records(
+        LIST_ITEM,
+        [
+            (rkey, {"$type": LIST_ITEM, "subject": did, "list": list_uri, "createdAt": stamp})
+            for rkey, did in to_create
+        ],
+    )
     repo.put_record(
         STARTER_PACK,
         spec.pack_rkey,
@@ -137,56 +130,3 @@ def sync_pack(
         kept=len(wanted) - len(to_create),
         adopted=adopted,
     )
-
-
-class AtprotoRepository:
-    """`Repository` over an `atproto` SDK client that is already logged in."""
-
-    def __init__(self, client: Any, did: str) -> None:
-        self.client = client
-        self.did = did
-
-    def list_records(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"repo": self.did, "collection": collection, "limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            page = self.client.com.atproto.repo.list_records(params)
-            for record in page.records:
-                yield record.uri.rsplit("/", 1)[-1], _as_dict(record.value)
-            cursor = page.cursor
-            if not cursor or not page.records:
-                return
-
-    def put_record(self, collection: str, rkey: str, record: dict[str, Any]) -> None:
-        self.client.com.atproto.repo.put_record(
-            {"repo": self.did, "collection": collection, "rkey": rkey, "record": record}
-        )
-
-    def apply_writes(self, writes: Sequence[Write]) -> None:
-        from atproto_client import models
-
-        operations: list[Any] = []
-        for write in writes:
-            if write.action == "create":
-                operations.append(
-                    models.ComAtprotoRepoApplyWrites.Create(
-                        collection=write.collection, rkey=write.rkey, value=write.value
-                    )
-                )
-            else:
-                operations.append(
-                    models.ComAtprotoRepoApplyWrites.Delete(
-                        collection=write.collection, rkey=write.rkey
-                    )
-                )
-        self.client.com.atproto.repo.apply_writes({"repo": self.did, "writes": operations})
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    """The SDK gives records as models or as dicts depending on the type: read both alike."""
-    if isinstance(value, dict):
-        return value
-    dumped = value.model_dump(by_alias=True) if hasattr(value, "model_dump") else dict(value)
-    return {str(k): v for k, v in dumped.items()}

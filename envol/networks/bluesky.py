@@ -531,6 +531,46 @@ class BlueskyNetwork(Network):
 
         return self._retry(attempt, retry_safe=True)
 
+    # -- generic records (lists, starter packs: what has no method of its own) --
+
+    def list_records(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(record key, value) of every record of `collection` in the own repository."""
+        for uri, value in self._list_records(collection):
+            yield _rkey(uri), value
+
+    def put_record(self, collection: str, key: str, record: dict[str, Any]) -> None:
+        """Create or replace the record at `key`: idempotent, so retried safely."""
+        self.rate_budget("write").spend(BLUESKY_WRITE_COSTS["update"])
+        data = {"repo": self.did, "collection": collection, "rkey": key, "record": record}
+        self._sdk(lambda: self._repo().put_record(data), retry_safe=True)
+
+    def create_records(
+        self, collection: str, records: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Create records at caller-chosen keys in batches of `MAX_WRITES_PER_CALL`; records already
+        at their key are left as they are (a retry after a lost answer creates nothing)."""
+        for start in range(0, len(records), MAX_WRITES_PER_CALL):
+            self._create_many(collection, records[start : start + MAX_WRITES_PER_CALL])
+
+    def delete_records(self, collection: str, keys: Sequence[str]) -> None:
+        """Delete the records at `keys` (already gone: not an error), in batches."""
+        for start in range(0, len(keys), MAX_WRITES_PER_CALL):
+            batch = keys[start : start + MAX_WRITES_PER_CALL]
+            writes = [
+                {
+                    "$type": "com.atproto.repo.applyWrites#delete",
+                    "collection": collection,
+                    "rkey": key,
+                }
+                for key in batch
+                if self._get_record(collection, key) is not None
+            ]
+            if not writes:
+                continue
+            self.rate_budget("write").spend(len(writes) * BLUESKY_WRITE_COSTS["delete"])
+            body = {"repo": self.did, "writes": writes}
+            self._sdk(partial(self._repo().apply_writes, body), retry_safe=True)
+
     # -- posts --
 
     def publish(self, draft: PostDraft, key: str) -> Publication:

@@ -10,7 +10,6 @@ import pytest
 from envol.leaving.handle_check import HandleStatus, check_domain_handle, domain_of
 from envol.leaving.services import SelectedAccount, mastodon_follow_csv
 from envol.leaving.starter_pack import plan_items
-from envol.leaving.tid import new_tid
 
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 
@@ -88,11 +87,3 @@ def test_mastodon_csv_has_the_import_header_and_one_row_per_address() -> None:
     rows = list(csv.reader(io.StringIO(mastodon_follow_csv(selection))))
     assert rows[0] == ["Account address", "Show boosts", "Notify on new posts", "Languages"]
     assert rows[1:] == [["culture@social.example", "true", "false", ""]]
-
-
-def test_tids_are_13_sortable_characters() -> None:
-    first, second = (
-        new_tid(now_us=1_700_000_000_000_000, clock_id=1),
-        new_tid(now_us=1_700_000_000_000_001, clock_id=0),
-    )
-    assert len(first) == 13 and first < second and first[0] in "234567abcdefghij"

@@ -85,7 +85,7 @@ def test_lost_save_after_a_write_is_reconciled_not_duplicated(
 ) -> None:
     pack = run(org, bluesky, 1, 2)
     # As if the process died after the write but before saving: our rows forget the keys.
-    from envol.leaving.tid import new_tid
+    from envol.networks.bluesky import new_tid
 
     for member in pack.members.all():
         member.rkey = new_tid()
