@@ -1,6 +1,7 @@
 """Benchmark of the crosswalk: import rows/s of a generated dataset and matching time.
 
     python bench/matching.py [--rows 5000000] [--following 100000] [--db sqlite,postgres]
+                             [--cache DIR]
 
 For each database (each in its own process: Django reads its settings once) it prints the
 crosswalk import speed (`import_dataset`, the real code path) against a baseline measured in the
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--following", type=int, default=100_000)
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--cache", type=Path, help="keep the generated dataset here, reuse it")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--sample", help=argparse.SUPPRESS)
@@ -143,14 +145,17 @@ def main() -> None:
         child(args)
         return
     work = Path(tempfile.mkdtemp(prefix="envol-bench-matching-"))
-    dataset = work / "crosswalk.csv"
-    started = time.perf_counter()
-    sample = generate(dataset, args.rows)
-    (work / "sample.txt").write_text("\n".join(sample))
-    print(
-        f"generated {args.rows:,} rows ({dataset.stat().st_size / 1e6:.0f} MB) "
-        f"in {time.perf_counter() - started:.0f} s"
-    )
+    data = args.cache or work
+    data.mkdir(parents=True, exist_ok=True)
+    dataset, sample_file = data / f"crosswalk-{args.rows}.csv", data / f"sample-{args.rows}.txt"
+    if not sample_file.exists():
+        started = time.perf_counter()
+        sample = generate(dataset, args.rows)
+        sample_file.write_text("\n".join(sample))
+        print(
+            f"generated {args.rows:,} rows ({dataset.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
     for db in args.db.split(","):
         env = {**os.environ, "ENVOL_DATA_DIR": str(work / db), "ENVOL_SECRET_KEY": "bench-" * 8}
         (work / db).mkdir()
@@ -179,7 +184,7 @@ def main() -> None:
                     "--file",
                     str(dataset),
                     "--sample",
-                    str(work / "sample.txt"),
+                    str(sample_file),
                 ],
                 env=env,
                 check=True,

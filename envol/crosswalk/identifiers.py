@@ -16,7 +16,7 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 DOMAIN = re.compile(rf"(?:{_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?")
 MASTODON_ACCT = re.compile(r"@?([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@(" + DOMAIN.pattern + ")")
 MASTODON_URL = re.compile(r"https?://(" + DOMAIN.pattern + r")/@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)/?")
-X_ID_MAX = 2**64 - 1
+X_ID_MAX = 2**63 - 1  # X ids are 63-bit snowflakes; stored as a signed 64-bit integer
 
 BLUESKY = "bluesky"
 MASTODON = "mastodon"
@@ -27,11 +27,12 @@ class InvalidIdentifier(ValueError):
     """The value is not a well-formed identifier; the message says which and why."""
 
 
-def x_id(value: str) -> str:
-    value = value.strip()
+def x_id(value: str | int) -> int:
+    """A numeric X account id, as the integer the crosswalk stores."""
+    value = str(value).strip()
     if not X_ID.fullmatch(value) or int(value) > X_ID_MAX:
         raise InvalidIdentifier(f"x_id {value[:40]!r} is not a numeric X account id")
-    return str(int(value))
+    return int(value)
 
 
 def x_handle(value: str) -> str:

@@ -34,6 +34,19 @@ def _joined(expression: str) -> str:
     return f"group_concat({expression}, '; ')"
 
 
+def _x_id_of_relation() -> str:
+    """The relation's X id (text, from the archive) as the links' integer key. SQLite compares
+    an integer column with text as numbers, and still probes the index; PostgreSQL needs the
+    cast, guarded so that an id that is not a number matches nothing instead of failing."""
+    if connection.vendor == "postgresql":
+        return (
+            "CASE WHEN r.remote_id ~ '^[0-9]{1,19}$' "
+            "AND CAST(r.remote_id AS numeric) <= 9223372036854775807 "
+            "THEN CAST(r.remote_id AS bigint) END"
+        )
+    return "r.remote_id"
+
+
 def _match_sql() -> str:
     band = (
         "CASE WHEN b.confidence >= %(auto)s THEN 'auto' "
@@ -53,7 +66,7 @@ WITH candidate AS (
         ROW_NUMBER() OVER (PARTITION BY r.id
             ORDER BY l.confidence DESC, l.last_verified DESC, l.id) AS cand_rank,
         COUNT(*) OVER (PARTITION BY r.id) AS how_many
-    FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = r.remote_id AND l.network = %(network)s
+    FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = {_x_id_of_relation()} AND l.network = %(network)s
     WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s
 ),
 others AS (

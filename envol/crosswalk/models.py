@@ -21,8 +21,26 @@ class LinkNetwork(models.TextChoices):
     MASTODON = "mastodon", "Mastodon"
 
 
+class XIdField(models.BigIntegerField):  # type: ignore[type-arg]
+    """An X account id: an integer in the database — matching joins millions of links on it,
+    and an 8-byte key keeps the unique index small and its comparisons cheap (X ids are
+    < 2**63) — and, like every X id elsewhere in envol, a string in Python."""
+
+    _pyi_private_set_type: str | int  # for django-stubs: what it accepts, what it reads
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
+    def from_db_value(
+        self, value: int | None, expression: object, connection: object
+    ) -> str | None:
+        return None if value is None else str(value)
+
+    def to_python(self, value: object) -> str | None:
+        number = super().to_python(value)
+        return None if number is None else str(number)
+
+
 class IdentityLink(models.Model):
-    x_id = models.CharField(max_length=32)
+    x_id = XIdField()
     x_handle = models.CharField(max_length=50, blank=True)
     network = models.CharField(max_length=10, choices=LinkNetwork.choices)
     remote_id = models.CharField(max_length=300)  # a DID, or user@domain in lower case

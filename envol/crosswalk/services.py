@@ -65,7 +65,9 @@ def import_dataset(
     if not 0.0 <= default_confidence <= 1.0:
         raise DatasetError(f"--confidence {default_confidence} is outside [0, 1].")
     rejections = Rejections()
-    result = store.merge_links(read_dataset(path, default_confidence, rejections, progress), source)
+    result = store.merge_link_batches(
+        read_dataset(path, default_confidence, rejections, progress), source
+    )
     summary = ImportSummary(
         imported=result.imported,
         updated=result.updated,

@@ -69,7 +69,7 @@ def x_handles_named(text: str) -> set[str]:
 
 
 def _staged(
-    x_id: str,
+    x_id: str | int,
     x_handle: str,
     network: str,
     remote_id: str,
@@ -78,7 +78,8 @@ def _staged(
     why: str,
     conf: float,
 ) -> store.StagedLink:
-    return (0, x_id, x_handle, network, remote_id, handle, url, why[:500], conf)
+    """A link as the store stages it; raises InvalidIdentifier for an X id that is not one."""
+    return (0, ids.x_id(x_id), x_handle, network, remote_id, handle, url, why[:500], conf)
 
 
 def _record(rows: list[store.StagedLink], source: str, organisation_id: int | None = None) -> int:
@@ -153,7 +154,12 @@ def set_self_link_consent(
     linked = False
     x_account = own_x_account(account)
     identity = connected_identity(account, resolve_bluesky) if shared else None
-    if shared and x_account is not None and identity is not None:
+    if (
+        shared
+        and x_account is not None
+        and ids.X_ID.fullmatch(x_account.remote_id)
+        and identity is not None
+    ):
         remote_id, handle, url = identity
         why = f"own archive @{x_account.username} and connected account {account.handle}"
         row = _staged(
@@ -192,7 +198,7 @@ def record_domain_handles(accounts: Iterable[tuple[str, str, str]], resolve_blue
             did = resolve_bluesky(domain)
         except LookupUnavailable:
             continue
-        if did and ids.DID.fullmatch(did):
+        if did and ids.DID.fullmatch(did) and ids.X_ID.fullmatch(x_id):
             why = f"website {domain} is the Bluesky handle of {did}"
             rows.append(
                 _staged(x_id, x_handle, ids.BLUESKY, did, domain, "", why, DOMAIN_HANDLE_CONFIDENCE)
