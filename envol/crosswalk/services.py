@@ -11,11 +11,14 @@ from django.conf import settings
 
 from envol.crosswalk import store
 from envol.crosswalk.dataset import DatasetError, Rejections, read_dataset
+from envol.crosswalk.parallel_read import read_dataset_in_child
 from envol.orgs.models import Organisation
 from envol.orgs.services import audit
 
 __all__ = ["DatasetError", "ImportSummary", "forget_source", "import_dataset", "thresholds"]
 
+# Above this size a child process reads the file while this one writes (see parallel_read).
+READ_IN_CHILD_ABOVE_BYTES = 20_000_000
 SOURCE_KINDS = ("self", "dataset", "domain-handle", "cross-link", "bridge", "manual")
 
 
@@ -65,9 +68,12 @@ def import_dataset(
     if not 0.0 <= default_confidence <= 1.0:
         raise DatasetError(f"--confidence {default_confidence} is outside [0, 1].")
     rejections = Rejections()
-    result = store.merge_link_batches(
-        read_dataset(path, default_confidence, rejections, progress), source
-    )
+    try:
+        large = path.stat().st_size > READ_IN_CHILD_ABOVE_BYTES
+    except OSError:
+        large = False  # read_dataset says why the file cannot be read
+    read = read_dataset_in_child if large else read_dataset
+    result = store.merge_link_batches(read(path, default_confidence, rejections, progress), source)
     summary = ImportSummary(
         imported=result.imported,
         updated=result.updated,
