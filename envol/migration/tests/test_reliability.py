@@ -39,6 +39,11 @@ def start_worker() -> subprocess.Popen[bytes]:
     )
 
 
+def moved(job: MigrationJob) -> int:
+    """Items that left `pending` (keys written, or settled)."""
+    return job.items.exclude(state=ItemState.PENDING).count()
+
+
 def wait_until_done(job: MigrationJob, timeout: float) -> MigrationJob:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,13 +64,20 @@ def test_sigkill_of_the_worker_never_duplicates_nor_loses_a_follow(
     archive = accepted_import(org, "bluesky", dids)
     # Small batches make many steps, so that the kills land in every phase of a step.
     job = services.create_job(
-        org, archive.pk, account, "bluesky", options={"batch_size": 25, "published_limits": False}
+        org, archive.pk, account, "bluesky", options={"batch_size": 10, "published_limits": False}
     )
     services.start(job)
     kills = caught_sent = 0
     while kills < KILLS:
+        # Kill at a random instant shortly after the new worker starts moving items (keys
+        # written, batch in flight, results being saved…). Tied to progress rather than to the
+        # clock, so that a fast or a slow machine gets the same number of kills mid-job.
+        before = moved(job)
         worker = start_worker()
-        time.sleep(rng.uniform(0.6, 2.2))
+        deadline = time.monotonic() + 60
+        while moved(job) == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.08))
         worker.send_signal(signal.SIGKILL)
         worker.wait()  # reaped: its pid no longer exists, so its claim is taken over at once
         kills += 1
