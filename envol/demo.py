@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from envol.archives.x_records import RelationKind
+from envol.crosswalk.dataset import COLUMNS as DATASET_COLUMNS
 from envol.orgs.models import Organisation
 from envol.portability.models import ArchiveImport
 from envol.testing.sandbox import Sandbox
@@ -50,17 +51,7 @@ def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
     mastodon = sandbox.partners("mastodon")
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(
-            [
-                "x_id",
-                "x_handle",
-                "bluesky_handle",
-                "bluesky_did",
-                "mastodon_account",
-                "evidence",
-                "confidence",
-            ]
-        )
+        writer.writerow(DATASET_COLUMNS)
         for index, (x_id, confidence) in enumerate(zip(followed, CONFIDENCES, strict=False)):
             blue = bluesky[index] if index < len(bluesky) else None
             masto = mastodon[index] if index < len(mastodon) else None
