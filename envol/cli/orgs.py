@@ -23,13 +23,14 @@ def org() -> None:
         ["city", "region", "university", "ministry", "agency", "association", "person"]
     ),
 )
-def org_create(slug: str, name: str, kind: str) -> None:
+@click.option("--website", default="", help="Its own domain, e.g. https://www.ville.fr")
+def org_create(slug: str, name: str, kind: str, website: str) -> None:
     """Create an organisation."""
     setup_django()
     from envol.orgs.services import OrgError, create_organisation
 
     try:
-        created = create_organisation(slug, name, kind)
+        created = create_organisation(slug, name, kind, website=website)
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created organisation {created.slug} ({created.name}).")

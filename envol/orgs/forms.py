@@ -38,3 +38,17 @@ class MastodonConnectForm(forms.Form):
         help_text=_("The address of your account's server, for example social.numerique.gouv.fr"),
         max_length=255,
     )
+
+
+class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        from envol.orgs.models import Organisation
+
+        model = Organisation
+        fields = ["name", "kind", "website"]
+        help_texts = {
+            "website": _(
+                "Your own domain, e.g. https://www.ville-exemple.fr: envol checks that "
+                "your Bluesky handle carries it."
+            ),
+        }

@@ -62,7 +62,7 @@ def audit(
 
 @transaction.atomic
 def create_organisation(
-    slug: str, name: str, kind: str = Organisation.Kind.CITY, actor: Any = None
+    slug: str, name: str, kind: str = Organisation.Kind.CITY, actor: Any = None, website: str = ""
 ) -> Organisation:
     slug = slugify(slug)
     check_slug(slug)
@@ -75,7 +75,7 @@ def create_organisation(
         raise OrgError(
             _("An organisation with the slug '%(slug)s' already exists.") % {"slug": slug}
         )
-    org = Organisation.objects.create(slug=slug, name=name, kind=kind)
+    org = Organisation.objects.create(slug=slug, name=name, kind=kind, website=website)
     audit("org.create", organisation=org, actor=actor, obj=org)
     return org
 
@@ -160,3 +160,17 @@ def org_view(min_role: str = Role.VIEWER) -> Callable[[ViewFunc], ViewFunc]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+@transaction.atomic
+def update_organisation(
+    org: Organisation, *, name: str, kind: str, website: str, actor: Any = None
+) -> Organisation:
+    """Change what members may change; the slug (the public address) stays."""
+    org.name, org.kind, org.website = name, kind, website
+    org.full_clean(exclude=["slug"])
+    org.save(update_fields=["name", "kind", "website"])
+    audit(
+        "org.update", organisation=org, actor=actor, obj=org, name=name, kind=kind, website=website
+    )
+    return org

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from envol.orgs import accounts
-from envol.orgs.forms import BlueskyConnectForm, MastodonConnectForm
+from envol.orgs.forms import BlueskyConnectForm, MastodonConnectForm, OrganisationForm
 from envol.orgs.models import ConnectedAccount, Role
-from envol.orgs.services import membership_for, org_view
+from envol.orgs.services import membership_for, org_view, update_organisation
 
 
 @org_view()
@@ -128,3 +128,26 @@ def mastodon_callback(request: HttpRequest) -> HttpResponse:
             request, _("Mastodon account %(handle)s connected.") % {"handle": account.handle}
         )
     return redirect("orgs:accounts", org=org.slug)
+
+
+@org_view(min_role=Role.ADMIN)
+def organisation_settings(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    form = OrganisationForm(request.POST or None, instance=org)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        update_organisation(
+            org, name=data["name"], kind=data["kind"], website=data["website"], actor=request.user
+        )
+        messages.success(request, _("The organisation is updated."))
+        return redirect("orgs:settings", org=org.slug)
+    return render(
+        request,
+        "web/form_page.html",
+        {
+            "form": form,
+            "title": _("Organisation"),
+            "submit_label": _("Save"),
+            "intro": _("Its public address stays /%(slug)s/.") % {"slug": org.slug},
+        },
+    )
