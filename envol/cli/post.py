@@ -79,7 +79,11 @@ def post(
     specs = [services.ImageSpec(path, alt) for path, alt in zip(images, alts, strict=True)]
     try:
         if dry_run:
-            for variant in services.plan(text, accounts, content_warning=cw, numbering=numbering):
+            known = services.instance_capabilities(accounts)
+            variants = services.plan(
+                text, accounts, content_warning=cw, numbering=numbering, capabilities=known
+            )
+            for variant in variants:
                 click.secho(
                     f"{variant.account.get_network_display()} {variant.account.handle}: "
                     f"{len(variant.parts)} part(s), limit {variant.limit} "

@@ -66,7 +66,7 @@ class Variant:
     unit: str
 
 
-DEFAULT_CAPABILITY_LIMITS = {
+DEFAULT_RULES = {
     NetworkChoice.BLUESKY: text_rules.TextRules.bluesky(),
     NetworkChoice.MASTODON: text_rules.TextRules.mastodon(),
 }
@@ -77,12 +77,27 @@ def rules_for(
 ) -> text_rules.TextRules:
     """The account's counting rules; a Mastodon instance's own limit when known."""
     if capabilities is None:
-        return DEFAULT_CAPABILITY_LIMITS[NetworkChoice(account.network)]
+        return DEFAULT_RULES[NetworkChoice(account.network)]
     return text_rules.TextRules.for_network(
         account.network,  # type: ignore[arg-type]
         capabilities.text_limit,
         capabilities.url_weight if account.network == NetworkChoice.MASTODON else None,
     )
+
+
+def instance_capabilities(accounts: Sequence[ConnectedAccount]) -> dict[int, Capabilities]:
+    """account pk → what its Mastodon instance accepts (`/api/v2/instance`: its own character
+    limit and URL weight). Bluesky's rules are fixed and need no call. An instance that cannot
+    be asked keeps Mastodon's defaults; publishing then reports what the instance refuses."""
+    found = {}
+    for account in accounts:
+        if account.network != NetworkChoice.MASTODON:
+            continue
+        try:
+            found[account.pk] = network_for(account).capabilities()
+        except (AccountError, NetworkError):
+            continue
+    return found
 
 
 def plan(
@@ -119,12 +134,15 @@ def plan(
 
 
 def fixed_parts(
-    parts: list[str], accounts: Sequence[ConnectedAccount], content_warning: str
+    parts: list[str],
+    accounts: Sequence[ConnectedAccount],
+    content_warning: str,
+    capabilities: dict[int, Capabilities] | None = None,
 ) -> list[Variant]:
     """The author's own thread, checked against each target's rules."""
     variants = []
     for account in accounts:
-        rules = rules_for(account)
+        rules = rules_for(account, (capabilities or {}).get(account.pk))
         spoiler = content_warning if account.network == NetworkChoice.MASTODON else ""
         counts = [text_rules.count(part, rules, spoiler=spoiler) for part in parts]
         if not parts or any(count > rules.limit for count in counts):
@@ -193,10 +211,17 @@ def create_post(
             )
         if not image.path.is_file():
             raise PublishingError(_("Image %(name)s not found.") % {"name": str(image.path)})
+    known = instance_capabilities(accounts)
     variants = (
-        plan(text, accounts, content_warning=content_warning, numbering=numbering)
+        plan(
+            text,
+            accounts,
+            content_warning=content_warning,
+            numbering=numbering,
+            capabilities=known,
+        )
         if parts is None
-        else fixed_parts(list(parts), accounts, content_warning)
+        else fixed_parts(list(parts), accounts, content_warning, known)
     )
     post = Post.objects.create(
         origin=origin,

@@ -204,3 +204,19 @@ def test_cli_dry_run_and_publish(org: Organisation, pds: PdsServer, targets: tup
     assert len(lines) == 2
     assert any("/post/" in line for line in lines)
     assert any(line.startswith(f"Mastodon {targets[1].handle}: http") for line in lines)
+
+
+def test_a_mastodon_instance_with_its_own_limit_gets_parts_that_fit(
+    org: Organisation, mastodon_account: Callable[..., MastodonAccount]
+) -> None:
+    """A smaller instance (here 200 characters) is asked for its limit before the split, so
+    every status is accepted; the default 500 would have been refused with a 422."""
+    with MastodonTestServer.start("petit.test", max_characters=200) as small:
+        _, token = small.create_account("mairie")
+        account = connect_with_token(org, small.url, token)
+        post = services.create_post(org, LONG_FR, [account])
+        rows = list(post.publications.order_by("part_index"))
+        assert len(rows) > len(services.plan(LONG_FR, [account])[0].parts)
+        outcomes = services.publish(post)
+        assert [o.error for o in outcomes] == [""]
+        assert len(small.statuses("mairie")) == len(rows)
