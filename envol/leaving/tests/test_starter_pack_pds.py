@@ -15,6 +15,7 @@ from envol.leaving.models import StarterPack
 from envol.leaving.services import SelectedAccount
 from envol.leaving.starter_pack import LIST, LIST_ITEM, STARTER_PACK
 from envol.orgs.models import ConnectedAccount, Organisation
+from envol.testing.fixtures.pds import connected_bluesky
 
 pytestmark = [pytest.mark.pds, pytest.mark.django_db]
 
@@ -28,16 +29,7 @@ def selection(*numbers: int) -> list[SelectedAccount]:
 
 @pytest.fixture
 def bluesky(org: Organisation, pds: Any, pds_account: Any) -> ConnectedAccount:
-    account = ConnectedAccount.objects.create(
-        organisation=org,
-        network="bluesky",
-        handle=pds_account.handle,
-        remote_id=pds_account.did,
-        instance_url=pds.url,
-    )
-    account.set_credentials({"app_password": pds_account.password})
-    account.save()
-    return account
+    return connected_bluesky(org, pds, pds_account)
 
 
 def counts(account: ConnectedAccount) -> dict[str, int]:

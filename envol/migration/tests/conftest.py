@@ -14,6 +14,7 @@ from envol.crosswalk.models import Band, Decision, Match
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.services import create_organisation
 from envol.portability.models import ArchiveImport, Relation, SourceAccount
+from envol.testing.fixtures.pds import connected_bluesky
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
@@ -69,18 +70,7 @@ def accepted_import(
     return archive
 
 
-def bluesky_connected(org: Organisation, server: Any, account: Any) -> ConnectedAccount:
-    """A Bluesky connection on a test PDS (the first use logs in with the app password)."""
-    connected = ConnectedAccount.objects.create(
-        organisation=org,
-        network="bluesky",
-        handle=account.handle,
-        remote_id=account.did,
-        instance_url=server.url,
-    )
-    connected.set_credentials({"app_password": account.password})
-    connected.save()
-    return connected
+bluesky_connected = connected_bluesky
 
 
 def mastodon_account_connected(org: Organisation, account: Any) -> ConnectedAccount:
