@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice, repeat
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 import orjson
 
 from envol.crosswalk import identifiers as ids
-from envol.crosswalk.store import StagedLink
+from envol.crosswalk.staging import StagedLink
 
 COLUMNS = (
     "x_id",
@@ -65,11 +65,13 @@ class Rejections:
 @dataclass
 class RowBatch:
     """Rows read from the file, column-wise: one sequence of cells per entry of COLUMNS (all
-    as long as `lines`, the rows' line numbers), and the rows that could not be read."""
+    as long as `lines`, the rows' line numbers), the rows that could not be read, and the last
+    line of the file the batch covers."""
 
     lines: list[int]
     columns: tuple[Sequence[str], ...]
     unreadable: list[RowError] = field(default_factory=list)
+    last_line: int = 0
 
     @classmethod
     def of_rows(
@@ -78,12 +80,18 @@ class RowBatch:
         rows: Sequence[Sequence[str]],
         picked: Sequence[int],
         unreadable: list[RowError],
+        last_line: int = 0,
     ) -> RowBatch:
         """`rows` of equal width; `picked`: the index of each of COLUMNS (past the end: absent)."""
         read = list(zip(*rows, strict=True)) if rows else []
         absent = ("",) * len(rows)
         columns = tuple(read[i] if i < len(read) else absent for i in picked)
-        return cls(lines, columns, unreadable)
+        return cls(lines, columns, unreadable, last_line)
+
+
+class ReadBatch(NamedTuple):
+    links: list[StagedLink]
+    last_line: int  # the file's last line read so far: where a resumed import starts again
 
 
 def validate_row(row_no: int, values: Values, default_confidence: float) -> list[StagedLink]:
@@ -235,7 +243,7 @@ def _line_breaks(row: list[str]) -> int:
     return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in row)
 
 
-def _csv_batches(text: IO[str], name: str) -> Iterator[RowBatch]:
+def _csv_batches(text: IO[str], name: str, after_line: int = 0) -> Iterator[RowBatch]:
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
@@ -248,6 +256,8 @@ def _csv_batches(text: IO[str], name: str) -> Iterator[RowBatch]:
         )
     width = len(header)
     picked = [header.index(c) if c in header else width for c in COLUMNS]
+    while reader.line_num < after_line and next(reader, None) is not None:
+        pass  # already imported: parsed (to count lines in quoted cells), not checked
     while True:
         before = reader.line_num
         raw = list(islice(reader, BATCH_ROWS))
@@ -255,7 +265,7 @@ def _csv_batches(text: IO[str], name: str) -> Iterator[RowBatch]:
             return
         lines = _line_numbers(raw, before, reader.line_num)
         if set(map(len, raw)) == {width}:
-            yield RowBatch.of_rows(lines, raw, picked, [])
+            yield RowBatch.of_rows(lines, raw, picked, [], reader.line_num)
             continue
         kept_lines, kept, unreadable = [], [], []
         for line, row in zip(lines, raw, strict=True):
@@ -266,7 +276,7 @@ def _csv_batches(text: IO[str], name: str) -> Iterator[RowBatch]:
                 continue
             kept_lines.append(line)
             kept.append(row + [""] * (width - len(row)))
-        yield RowBatch.of_rows(kept_lines, kept, picked, unreadable)
+        yield RowBatch.of_rows(kept_lines, kept, picked, unreadable, reader.line_num)
 
 
 def _line_numbers(rows: list[list[str]], before: int, last: int) -> list[int]:
@@ -281,13 +291,14 @@ def _line_numbers(rows: list[list[str]], before: int, last: int) -> list[int]:
     return lines
 
 
-def _jsonl_batches(text: IO[str], name: str) -> Iterator[RowBatch]:
+def _jsonl_batches(text: IO[str], name: str, after_line: int = 0) -> Iterator[RowBatch]:
     every_column = range(len(COLUMNS))
     lines: list[int] = []
     rows: list[Sequence[str]] = []
     unreadable: list[RowError] = []
+    line_no = after_line
     for line_no, line in enumerate(text, start=1):
-        if not line.strip():
+        if line_no <= after_line or not line.strip():
             continue
         try:
             value = orjson.loads(line)
@@ -300,10 +311,10 @@ def _jsonl_batches(text: IO[str], name: str) -> Iterator[RowBatch]:
         lines.append(line_no)
         rows.append(tuple("" if value.get(c) is None else str(value[c]).strip() for c in COLUMNS))
         if len(rows) >= BATCH_ROWS:
-            yield RowBatch.of_rows(lines, rows, every_column, unreadable)
+            yield RowBatch.of_rows(lines, rows, every_column, unreadable, line_no)
             lines, rows, unreadable = [], [], []
-    if rows or unreadable:
-        yield RowBatch.of_rows(lines, rows, every_column, unreadable)
+    if rows or unreadable or line_no > after_line:
+        yield RowBatch.of_rows(lines, rows, every_column, unreadable, line_no)
 
 
 def is_json_lines(path: Path) -> bool:
@@ -320,22 +331,22 @@ def read_dataset(
     default_confidence: float,
     rejections: Rejections,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[list[StagedLink]]:
-    """Stream the links of a dataset file in batches; bad rows go to `rejections`, never stop
-    the file."""
+    after_line: int = 0,
+) -> Iterator[ReadBatch]:
+    """Stream the links of a dataset file in batches, from the line after `after_line`; bad
+    rows go to `rejections`, never stop the file."""
     name = path.name
     json_lines = is_json_lines(path)
+    read = _jsonl_batches if json_lines else _csv_batches
     try:
         with path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8-sig", newline="") as text:
-            batches = _jsonl_batches(text, name) if json_lines else _csv_batches(text, name)
-            for batch in batches:
+            for batch in read(text, name, after_line):
                 links, errors = validate_batch(batch, default_confidence)
                 for row_no, reason in errors:
                     rejections.add(row_no, reason)
                 if progress is not None:
                     progress(raw.tell())
-                if links:
-                    yield links
+                yield ReadBatch(links, batch.last_line)
     except UnicodeDecodeError:
         raise DatasetError(
             f"{name}: not UTF-8 text. Save the file as UTF-8 and import it again."

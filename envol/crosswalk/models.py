@@ -1,15 +1,18 @@
 """Identity links (X id ↔ Bluesky DID / Mastodon account), what each source asserted, matches.
 
-`IdentityLink` is unique per (X id, network, remote id) and holds the best assertion;
-`LinkObservation` keeps, per source, what that source said and when — the history that lets
-`forget --source` remove exactly what one source alone asserted. Both are written with raw SQL
-in bulk (see `store.py`); the ORM serves the pages and the small sources.
+`IdentityLink` is unique per (X id, network, remote id) and holds one source's assertion, the
+best one; `LinkObservation` keeps what every *other* source asserted and when. Together they
+are the history that lets `forget --source` remove exactly what one source alone asserted.
+Why not an observation row for every assertion: a dataset of millions of rows asserts almost
+every link alone, and a second row per link doubled the cost of its import. Both tables are
+written with raw SQL in bulk (see `store.py`); the ORM serves the pages and the small sources.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from envol.orgs.models import ConnectedAccount, Organisation
@@ -39,6 +42,20 @@ class XIdField(models.BigIntegerField):  # type: ignore[type-arg]
         return None if number is None else str(number)
 
 
+class IdentityLinkQuerySet(models.QuerySet["IdentityLink"]):
+    def asserted_by(self, source: str, organisation_id: int | None = None) -> IdentityLinkQuerySet:
+        """The links `source` asserts (for one organisation: its `self` links), whether its
+        assertion is the link's own or set aside in an observation. Two indexed lookups rather
+        than one OR across a join, which would scan every link."""
+        inline = self.filter(source=source)
+        aside = LinkObservation.objects.filter(source=source)
+        if organisation_id is not None:
+            inline = inline.filter(organisation_id=organisation_id)
+            aside = aside.filter(organisation_id=organisation_id)
+        ids = [*inline.values_list("pk", flat=True), *aside.values_list("link_id", flat=True)]
+        return self.filter(pk__in=ids)
+
+
 class IdentityLink(models.Model):
     x_id = XIdField()
     x_handle = models.CharField(max_length=50, blank=True)
@@ -46,14 +63,37 @@ class IdentityLink(models.Model):
     remote_id = models.CharField(max_length=300)  # a DID, or user@domain in lower case
     remote_handle = models.CharField(max_length=300, blank=True)
     remote_url = models.CharField(max_length=500, blank=True)
-    source = models.CharField(max_length=100)  # of the best assertion
+    # The assertion the link holds: its source (with the organisation of a `self` link).
+    source = models.CharField(max_length=100)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     evidence = models.TextField(blank=True)
     confidence = models.FloatField()
     first_seen = models.DateTimeField()
     last_verified = models.DateTimeField()
-    # What the latest run said (copied into LinkObservation at the end of a bulk run).
-    last_evidence = models.TextField(blank=True)
-    last_confidence = models.FloatField()
+    # The assertion a merge set aside (the one it displaced, or its own when weaker): moved to
+    # LinkObservation before the merge's transaction ends, so always empty outside it.
+    aside_source = models.CharField(max_length=100, null=True, blank=True)
+    aside_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    aside_evidence = models.TextField(null=True, blank=True)
+    aside_confidence = models.FloatField(null=True, blank=True)
+    aside_first_seen = models.DateTimeField(null=True, blank=True)
+    aside_last_seen = models.DateTimeField(null=True, blank=True)
+
+    objects = IdentityLinkQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -61,13 +101,28 @@ class IdentityLink(models.Model):
                 fields=["x_id", "network", "remote_id"], name="one_link_per_remote_identity"
             )
         ]
+        # Partial: a few `self` links have an organisation, and only a merge's own rows have
+        # something set aside; an import of millions of links adds nothing to either index.
+        indexes = [
+            models.Index(
+                fields=["organisation"],
+                condition=Q(organisation__isnull=False),
+                name="link_self_organisation",
+            ),
+            models.Index(
+                fields=["aside_source"],
+                condition=Q(aside_source__isnull=False),
+                name="link_set_aside",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"x:{self.x_id} → {self.network}:{self.remote_id} ({self.confidence:.2f})"
 
 
 class LinkObservation(models.Model):
-    """One source's assertion of a link; `organisation` is set for `self` links (consent)."""
+    """What a source other than the link's own asserted; `organisation` is set for `self`
+    links (consent)."""
 
     # No index of their own: the unique (link, source) index serves lookups by link, and the
     # rare lookups by source or organisation (takedown, consent) scan — cheaper than
@@ -172,3 +227,30 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"{self.x_id} → {self.remote_id} ({self.band}, {self.decision})"
+
+
+class DatasetImport(models.Model):
+    """One import of a dataset file, committed chunk by chunk: a run that stopped (killed,
+    machine restarted) resumes after its last committed line when the same file is imported
+    again for the same source."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    source = models.CharField(max_length=100)
+    file_name = models.CharField(max_length=255)
+    # Size and hashes of the file's first and last MiB: the same file, without reading it all.
+    fingerprint = models.CharField(max_length=80)
+    default_confidence = models.FloatField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    lines_done = models.PositiveBigIntegerField(default=0)  # the file's lines merged so far
+    imported = models.PositiveBigIntegerField(default=0)
+    updated = models.PositiveBigIntegerField(default=0)
+    rejected = models.PositiveBigIntegerField(default=0)
+    errors = models.JSONField(default=list)  # the first rejected rows: [[line, reason], …]
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} ← {self.file_name} ({self.state}, line {self.lines_done})"

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
 from envol.crosswalk import store
-from envol.crosswalk.dataset import DatasetError, Rejections, read_dataset
-from envol.crosswalk.parallel_read import read_dataset_in_child
+from envol.crosswalk.chunks import staged_chunks
+from envol.crosswalk.dataset import ERRORS_KEPT, DatasetError
+from envol.crosswalk.import_session import ImportSession
+from envol.crosswalk.models import DatasetImport
 from envol.orgs.models import Organisation
 from envol.orgs.services import audit
 
 __all__ = ["DatasetError", "ImportSummary", "forget_source", "import_dataset", "thresholds"]
 
-# Above this size a child process reads the file while this one writes (see parallel_read).
-READ_IN_CHILD_ABOVE_BYTES = 20_000_000
+FINGERPRINT_BYTES = 1 << 20
 SOURCE_KINDS = ("self", "dataset", "domain-handle", "cross-link", "bridge", "manual")
 
 
@@ -63,22 +68,35 @@ def import_dataset(
     default_confidence: float = 0.8,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Upsert every valid row of a CSV / JSON Lines file as links asserted by `source`."""
+    """Upsert every valid row of a CSV / JSON Lines file as links asserted by `source`.
+
+    Chunk by chunk, each committed with the import's progress: importing the same file again
+    for the same source after an interruption resumes after the last committed chunk, and
+    the summary covers the whole file."""
     source = dataset_source(source)
     if not 0.0 <= default_confidence <= 1.0:
         raise DatasetError(f"--confidence {default_confidence} is outside [0, 1].")
-    rejections = Rejections()
-    try:
-        large = path.stat().st_size > READ_IN_CHILD_ABOVE_BYTES
-    except OSError:
-        large = False  # read_dataset says why the file cannot be read
-    read = read_dataset_in_child if large else read_dataset
-    result = store.merge_link_batches(read(path, default_confidence, rejections, progress), source)
+    run = _resumable_run(path, source, default_confidence)
+    chunks = staged_chunks(path, default_confidence, after_line=run.lines_done, progress=progress)
+    with ImportSession() as session, closing(chunks):
+        for chunk in chunks:
+            with transaction.atomic(), connection.cursor() as cursor:
+                result = store.merge_staged(cursor, chunk.table, chunk.links, source)
+                run.imported += result.imported
+                run.updated += result.updated
+                run.rejected += chunk.rejected
+                run.errors = (run.errors + [list(e) for e in chunk.errors])[:ERRORS_KEPT]
+                run.lines_done = chunk.last_line
+                run.save()
+            session.committed()
+    run.state = DatasetImport.State.DONE
+    run.finished_at = timezone.now()
+    run.save()
     summary = ImportSummary(
-        imported=result.imported,
-        updated=result.updated,
-        rejected=rejections.count,
-        errors=[{"row": row, "reason": reason} for row, reason in rejections.errors],
+        imported=run.imported,
+        updated=run.updated,
+        rejected=run.rejected,
+        errors=[{"row": row, "reason": reason} for row, reason in run.errors],
     )
     audit(
         "crosswalk.import",
@@ -90,6 +108,44 @@ def import_dataset(
         rejected=summary.rejected,
     )
     return summary
+
+
+def fingerprint(path: Path) -> str:
+    """The file's size and a hash of its first and last MiB: enough to tell the same file
+    from another without reading millions of rows."""
+    try:
+        size = path.stat().st_size
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            digest.update(fh.read(FINGERPRINT_BYTES))
+            fh.seek(max(size - FINGERPRINT_BYTES, 0))
+            digest.update(fh.read(FINGERPRINT_BYTES))
+    except OSError as exc:
+        raise DatasetError(f"{path.name}: cannot be read ({exc.strerror}).") from None
+    return f"{size}:{digest.hexdigest()}"
+
+
+def _resumable_run(path: Path, source: str, default_confidence: float) -> DatasetImport:
+    """The interrupted import of this very file for `source`, or a new one."""
+    file_print = fingerprint(path)
+    run = (
+        DatasetImport.objects.filter(
+            source=source,
+            fingerprint=file_print,
+            default_confidence=default_confidence,
+            state=DatasetImport.State.RUNNING,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if run is None:
+        run = DatasetImport.objects.create(
+            source=source,
+            file_name=path.name[:255],
+            fingerprint=file_print,
+            default_confidence=default_confidence,
+        )
+    return run
 
 
 def forget_source(source: str) -> int:

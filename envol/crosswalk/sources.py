@@ -124,11 +124,9 @@ def connected_identity(
 
 def _self_links(account: ConnectedAccount) -> list[int]:
     return list(
-        IdentityLink.objects.filter(
-            network=account.network,
-            observations__source="self",
-            observations__organisation_id=account.organisation_id,
-        ).values_list("pk", flat=True)
+        IdentityLink.objects.asserted_by("self", account.organisation_id)
+        .filter(network=account.network)
+        .values_list("pk", flat=True)
     )
 
 

@@ -159,9 +159,7 @@ def own_links(request: HttpRequest) -> HttpResponse:
     accounts = ConnectedAccount.objects.filter(
         organisation=org, network__in=LinkNetwork.values
     ).select_related("self_link_consent")
-    shared = IdentityLink.objects.filter(
-        observations__source="self", observations__organisation=org
-    ).distinct()
+    shared = IdentityLink.objects.asserted_by("self", org.pk)
     return render(
         request,
         "crosswalk/own_links.html",

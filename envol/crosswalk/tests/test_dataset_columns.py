@@ -5,22 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envol.crosswalk import identifiers as ids
 from envol.crosswalk.dataset import (
     COLUMNS,
-    DatasetError,
     Rejections,
     RowBatch,
     read_dataset,
     validate_batch,
     validate_row,
 )
-from envol.crosswalk.parallel_read import read_dataset_in_child
-from envol.crosswalk.store import StagedLink
+from envol.crosswalk.staging import StagedLink
 from envol.crosswalk.tests.conftest import did_for
 
 # Cells a clean file holds, and spellings or mistakes the column-wise check must send to the
@@ -104,26 +101,13 @@ def test_line_numbers_after_a_quoted_line_break(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     rejections = Rejections()
-    links = [link for batch in read_dataset(path, 0.8, rejections) for link in batch]
+    batches = list(read_dataset(path, 0.8, rejections))
+    links = [link for batch in batches for link in batch.links]
     assert [(link[0], link[1]) for link in links] == [(3, 1), (5, 3)]
     assert [row for row, _ in rejections.errors] == [4]
-
-
-def test_a_child_process_reads_the_same_batches_and_rejections(tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
-    lines = ["x_id,bluesky_did,mastodon_account"]
-    lines += [f"{i},{did_for(i)},u{i}@piaille.fr" if i % 7 else f"{i}x,," for i in range(25_000)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    here, there = Rejections(), Rejections()
-    positions: list[int] = []
-    expected = list(read_dataset(path, 0.8, here))
-    assert list(read_dataset_in_child(path, 0.8, there, positions.append)) == expected
-    assert (there.count, there.errors) == (here.count, here.errors) and here.count == 3572
-    assert positions[-1] == path.stat().st_size
-
-
-def test_a_child_process_reports_an_unreadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "nohead.csv"
-    path.write_text("id,did\n1,x\n", encoding="utf-8")
-    with pytest.raises(DatasetError, match=r"nohead\.csv, line 1: no x_id column"):
-        list(read_dataset_in_child(path, 0.8, Rejections()))
+    assert batches[-1].last_line == 5
+    # Resuming after line 3 (the end of the quoted cell) reads only what follows.
+    resumed = Rejections()
+    later = list(read_dataset(path, 0.8, resumed, after_line=3))
+    assert [link[0] for batch in later for link in batch.links] == [5]
+    assert [row for row, _ in resumed.errors] == [4]

@@ -44,7 +44,6 @@ def test_bridge_confirmed_on_mastodon(mastodon_account: Any) -> None:
         remote_handle=bridged.username,
         source="dataset:d",
         confidence=0.9,
-        last_confidence=0.9,
         first_seen="2026-01-01T00:00:00Z",
         last_verified="2026-01-01T00:00:00Z",
     )

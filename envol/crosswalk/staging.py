@@ -1,0 +1,34 @@
+# ruff: noqa: S608 - SQL is built from constant table names; values always go as parameters
+"""The staging table: links read from a dataset, before they are merged into the crosswalk.
+
+No Django here: a reader process writes the same table into a SQLite file of its own (see
+`chunks.py`), and the web process into a temporary table; both merge the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+# (row_no, x_id, x_handle, network, remote_id, remote_handle, remote_url, evidence, confidence)
+StagedLink = tuple[int, int, str, str, str, str, str, str, float]
+
+STAGING = "crosswalk_staging"
+COLUMNS = (
+    "row_no bigint, x_id bigint, x_handle varchar(50), network varchar(10), "
+    "remote_id varchar(300), remote_handle varchar(300), remote_url varchar(500), "
+    "evidence text, confidence double precision"
+)
+
+
+def create_sql(temporary: bool) -> str:
+    return f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {STAGING} ({COLUMNS})"
+
+
+def insert_sql(placeholder: str) -> str:
+    """`placeholder`: `?` for the sqlite3 module, `%s` for a Django cursor."""
+    return f"INSERT INTO {STAGING} VALUES ({', '.join([placeholder] * 9)})"
+
+
+def stage(cursor: Any, links: Iterable[StagedLink], placeholder: str = "%s") -> None:
+    cursor.executemany(insert_sql(placeholder), links)

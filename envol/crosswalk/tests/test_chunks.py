@@ -1,0 +1,154 @@
+"""A dataset import in chunks: the child's chunk files stage what the reader reads, an import
+stopped mid-file resumes after its last committed chunk, and a merge sets weaker assertions
+aside as observations."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from envol.crosswalk import chunks, store
+from envol.crosswalk.dataset import DatasetError, Rejections, read_dataset
+from envol.crosswalk.models import DatasetImport, IdentityLink, LinkObservation
+from envol.crosswalk.services import import_dataset
+from envol.crosswalk.tests.conftest import did_for, write_csv
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+sqlite_only = pytest.mark.skipif(
+    "connection.vendor != 'sqlite'", reason="chunk files are SQLite's way"
+)
+
+
+def mixed_file(path: Path, rows: int) -> Path:
+    """Rows with a Bluesky DID, a Mastodon account on most, one in seven rejected."""
+    return write_csv(
+        path,
+        [
+            [str(i), f"u{i}", "", did_for(i), f"u{i}@piaille.fr" if i % 3 else "", "e"]
+            if i % 7
+            else [f"{i}x", "", "", "", "", ""]
+            for i in range(1, rows + 1)
+        ],
+    )
+
+
+def staged_rows(chunk: chunks.Chunk) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {chunk.table} ORDER BY rowid")  # noqa: S608
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+@sqlite_only
+def test_chunk_files_hold_what_the_reader_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0)
+    path = mixed_file(tmp_path / "big.csv", 25_000)
+    reader_rejections = Rejections()
+    expected = [
+        link for batch in read_dataset(path, 0.8, reader_rejections) for link in batch.links
+    ]
+    staged, errors, rejected, positions = [], [], 0, []
+    with closing(chunks.staged_chunks(path, 0.8, progress=positions.append, size=9_000)) as all_:
+        for chunk in all_:
+            assert chunk.table.startswith(chunks.ATTACHED)
+            staged += staged_rows(chunk)
+            errors += chunk.errors
+            rejected += chunk.rejected
+            last_line = chunk.last_line
+    assert staged == expected
+    assert (rejected, errors) == (reader_rejections.count, reader_rejections.errors)
+    assert last_line == 25_001 and positions[-1] == path.stat().st_size
+
+
+@sqlite_only
+def test_the_child_reports_an_unreadable_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0)
+    path = tmp_path / "nohead.csv"
+    path.write_text("id,did\n1,x\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"nohead\.csv, line 1: no x_id column"):
+        list(chunks.staged_chunks(path, 0.8))
+
+
+@pytest.mark.parametrize("in_child", [True, False], ids=["chunk-files", "temporary-table"])
+def test_an_interrupted_import_resumes_after_its_last_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool
+) -> None:
+    if in_child and connection.vendor != "sqlite":
+        pytest.skip("chunk files are SQLite's way")
+    monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0 if in_child else 10**12)
+    monkeypatch.setattr(chunks, "CHUNK_LINKS", 1_000)  # a chunk per batch the reader reads
+    path = mixed_file(tmp_path / "links.csv", 30_000)
+    whole = import_dataset(mixed_file(tmp_path / "copy.csv", 30_000), "reference")
+    IdentityLink.objects.all().delete()
+
+    merged = []
+    real_merge = store.merge_staged
+
+    def merge_then_crash(*args: Any, **kwargs: Any) -> store.MergeResult:
+        if len(merged) == 2:
+            raise KeyboardInterrupt  # as if the process were stopped mid-file
+        merged.append(real_merge(*args, **kwargs))
+        return merged[-1]
+
+    monkeypatch.setattr(store, "merge_staged", merge_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        import_dataset(path, "resumed")
+    run = DatasetImport.objects.get(source="dataset:resumed")
+    assert run.state == DatasetImport.State.RUNNING and 0 < run.lines_done < 30_001
+    assert IdentityLink.objects.count() == sum(r.imported for r in merged) > 0
+
+    monkeypatch.setattr(store, "merge_staged", real_merge)
+    summary = import_dataset(path, "resumed")
+    assert summary.as_json() == whole.as_json()
+    run.refresh_from_db()
+    assert run.state == DatasetImport.State.DONE and run.lines_done == 30_001
+    assert IdentityLink.objects.count() == whole.imported
+    # Done: importing the file again is a new import, which finds every link known.
+    again = import_dataset(path, "resumed")
+    assert (again.imported, again.updated) == (0, whole.imported)
+
+
+def test_a_changed_file_is_a_new_import(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [["1", "", "", did_for(1), "", ""]])
+    import_dataset(path, "a")
+    DatasetImport.objects.update(state=DatasetImport.State.RUNNING, lines_done=2)
+    write_csv(path, [["1", "", "", did_for(1), "", ""], ["2", "", "", did_for(2), "", ""]])
+    summary = import_dataset(path, "a")
+    assert (summary.imported, summary.updated) == (1, 1)
+    assert DatasetImport.objects.count() == 2
+
+
+def test_weaker_and_displaced_assertions_are_set_aside(tmp_path: Path) -> None:
+    rows = [[str(i), "", "", did_for(i), "", f"from a {i}"] for i in (1, 2)]
+    import_dataset(write_csv(tmp_path / "a.csv", rows), "a", 0.8)
+    assert not LinkObservation.objects.exists()  # one source: the links hold it all
+    import_dataset(write_csv(tmp_path / "b.csv", [["1", "", "", did_for(1), "", "b"]]), "b", 0.9)
+    import_dataset(write_csv(tmp_path / "c.csv", [["2", "", "", did_for(2), "", "c"]]), "c", 0.5)
+    one, two = IdentityLink.objects.order_by("x_id")
+    assert (one.source, one.evidence, one.confidence) == ("dataset:b", "b", 0.9)
+    assert (two.source, two.evidence, two.confidence) == ("dataset:a", "from a 2", 0.8)
+    aside = {
+        (o.link_id, o.source): (o.evidence, o.confidence) for o in LinkObservation.objects.all()
+    }
+    assert aside == {
+        (one.pk, "dataset:a"): ("from a 1", 0.8),
+        (two.pk, "dataset:c"): ("c", 0.5),
+    }
+    assert not IdentityLink.objects.filter(aside_source__isnull=False).exists()
+    # a takes link 1 back: its observation becomes the link's own, b's is set aside.
+    import_dataset(
+        write_csv(tmp_path / "a2.csv", [["1", "", "", did_for(1), "", "again"]]), "a", 0.95
+    )
+    one.refresh_from_db()
+    assert (one.source, one.evidence) == ("dataset:a", "again")
+    assert set(one.observations.values_list("source", flat=True)) == {"dataset:b"}
+    assert set(IdentityLink.objects.asserted_by("dataset:b")) == {one}
+    assert set(IdentityLink.objects.asserted_by("dataset:a")) == {one, two}
