@@ -119,6 +119,10 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ENVOL_UPLOAD_MAX_BYTES = config.env_int("ENVOL_UPLOAD_MAX_MB", 2048, minimum=1) * 1024 * 1024
+# Links a crosswalk dataset import merges and commits at a time (see crosswalk/chunks.py).
+ENVOL_CROSSWALK_CHUNK_LINKS = config.env_int(
+    "ENVOL_CROSSWALK_CHUNK_LINKS", 1_000_000, minimum=1_000
+)
 
 # Networks. A user-typed server URL must resolve to public addresses unless this is on (the
 # sandbox and the tests run their servers on loopback).

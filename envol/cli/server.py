@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ from typing import Any
 import click
 
 from envol.cli.common import setup_django
+from envol.processes import die_with_parent
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -33,22 +33,11 @@ def prepare(verbosity: int = 1) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM us when the parent dies, however it dies (uvicorn
-    re-raises SIGTERM after its graceful shutdown, so the parent's `finally` may never run)."""
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    # Not Linux: the parent's finally block still stops the worker.
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def _spawn_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "envol", "worker"],
         env=os.environ.copy(),
-        preexec_fn=_die_with_parent,  # no threads yet at this point
+        preexec_fn=die_with_parent,  # no threads yet at this point
     )
 
 

@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from envol.crosswalk import staging
 from envol.crosswalk.dataset import DatasetError, ReadBatch, Rejections, RowError, read_dataset
+from envol.processes import die_with_parent
 
-CHUNK_LINKS = 1_000_000
+CHUNK_LINKS = 1_000_000  # default of settings.ENVOL_CROSSWALK_CHUNK_LINKS
 # Above this size, on SQLite, a child process reads the file (below, starting it costs more).
 CHILD_ABOVE_BYTES = 20_000_000
 POLL_SECONDS = 0.5
@@ -83,16 +85,16 @@ def staged_chunks(
     """The file's links from the line after `after_line`, staged chunk by chunk (of about
     `size` links, CHUNK_LINKS by default). Merge each chunk before asking for the next: its
     table is then emptied or detached."""
-    size = size or CHUNK_LINKS
+    links = size if size else int(getattr(settings, "ENVOL_CROSSWALK_CHUNK_LINKS", CHUNK_LINKS))
     try:
         large = path.stat().st_size > CHILD_ABOVE_BYTES
     except OSError:
         large = False  # read_dataset says why the file cannot be read
     if large and connection.vendor == "sqlite":
-        return _chunk_files(path, default_confidence, after_line, progress, size)
+        return _chunk_files(path, default_confidence, after_line, progress, links)
     rejections = Rejections()
     batches = read_dataset(path, default_confidence, rejections, progress, after_line)
-    return _chunks_in_temporary_table(batches, _ChunkCutter(rejections, after_line, size))
+    return _chunks_in_temporary_table(batches, _ChunkCutter(rejections, after_line, links))
 
 
 def _stage_here(cursor: Any, links: list[staging.StagedLink]) -> None:
@@ -139,6 +141,7 @@ def _write_chunk_files(
     position: Any,
 ) -> None:
     """The child: each message is a written chunk (file, Chunk), then None; or a DatasetError."""
+    die_with_parent()  # a killed import leaves no reader behind
     rejections = Rejections()
     cutter = _ChunkCutter(rejections, after_line, size)
     files = 0

@@ -4,6 +4,11 @@ aside as observations."""
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ from envol.crosswalk.dataset import DatasetError, Rejections, read_dataset
 from envol.crosswalk.models import DatasetImport, IdentityLink, LinkObservation
 from envol.crosswalk.services import import_dataset
 from envol.crosswalk.tests.conftest import did_for, write_csv
+from envol.testing.subprocess_db import env_for_child
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,12 +30,12 @@ sqlite_only = pytest.mark.skipif(
 )
 
 
-def mixed_file(path: Path, rows: int) -> Path:
+def mixed_file(path: Path, rows: int, evidence: str = "e") -> Path:
     """Rows with a Bluesky DID, a Mastodon account on most, one in seven rejected."""
     return write_csv(
         path,
         [
-            [str(i), f"u{i}", "", did_for(i), f"u{i}@piaille.fr" if i % 3 else "", "e"]
+            [str(i), f"u{i}", "", did_for(i), f"u{i}@piaille.fr" if i % 3 else "", evidence]
             if i % 7
             else [f"{i}x", "", "", "", "", ""]
             for i in range(1, rows + 1)
@@ -79,12 +85,12 @@ def test_the_child_reports_an_unreadable_file(
 
 @pytest.mark.parametrize("in_child", [True, False], ids=["chunk-files", "temporary-table"])
 def test_an_interrupted_import_resumes_after_its_last_chunk(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, in_child: bool
 ) -> None:
     if in_child and connection.vendor != "sqlite":
         pytest.skip("chunk files are SQLite's way")
     monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0 if in_child else 10**12)
-    monkeypatch.setattr(chunks, "CHUNK_LINKS", 1_000)  # a chunk per batch the reader reads
+    settings.ENVOL_CROSSWALK_CHUNK_LINKS = 1_000  # a chunk per batch the reader reads
     path = mixed_file(tmp_path / "links.csv", 30_000)
     whole = import_dataset(mixed_file(tmp_path / "copy.csv", 30_000), "reference")
     IdentityLink.objects.all().delete()
@@ -152,3 +158,42 @@ def test_weaker_and_displaced_assertions_are_set_aside(tmp_path: Path) -> None:
     assert set(one.observations.values_list("source", flat=True)) == {"dataset:b"}
     assert set(IdentityLink.objects.asserted_by("dataset:b")) == {one}
     assert set(IdentityLink.objects.asserted_by("dataset:a")) == {one, two}
+
+
+def test_a_killed_import_command_resumes_where_it_stopped(tmp_path: Path) -> None:
+    """The real `envol crosswalk import`, SIGKILLed after its first committed chunk, then run
+    again: every link once, the summary of the whole file, no reader left behind."""
+    rows = 220_000 if connection.vendor == "sqlite" else 60_000  # SQLite: past CHILD_ABOVE_BYTES
+    path = mixed_file(tmp_path / "big.csv", rows, evidence="https://example.org/" + "e" * 60)
+    assert connection.vendor != "sqlite" or path.stat().st_size > chunks.CHILD_ABOVE_BYTES
+    command = [sys.executable, "-m", "envol", "crosswalk", "import", str(path)]
+    command += ["--source", "big", "--json"]
+    env = {**env_for_child(), "ENVOL_CROSSWALK_CHUNK_LINKS": "20000"}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not DatasetImport.objects.filter(lines_done__gt=0).exists():
+        assert first.poll() is None, "the import ended before it could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    readers = subprocess.run(["pgrep", "-P", str(first.pid)], capture_output=True, text=True)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    stopped = DatasetImport.objects.get()
+    assert stopped.state == DatasetImport.State.RUNNING and stopped.lines_done < rows + 1
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout)
+    bluesky = rows - rows // 7
+    mastodon = len([i for i in range(1, rows + 1) if i % 7 and i % 3])
+    assert (summary["imported"], summary["updated"]) == (bluesky + mastodon, 0)
+    assert summary["rejected"] == rows // 7
+    assert IdentityLink.objects.count() == bluesky + mastodon
+    assert DatasetImport.objects.get().state == DatasetImport.State.DONE
+    assert not [pid for pid in readers.stdout.split() if running(int(pid))]
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a container's first process may never reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
