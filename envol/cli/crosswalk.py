@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def import_command(file: Path, source: str, confidence: float, as_json: bool) ->
 
     try:
         if as_json or file.stat().st_size < 5_000_000:
-            summary = import_dataset(file, source, confidence)
+            summary = import_dataset(file, source, confidence, on_resume=_say_resumed(file))
         else:
             summary = _import_with_progress(file, source, confidence)
     except (DatasetError, SourceNameError) as exc:
@@ -50,6 +51,16 @@ def import_command(file: Path, source: str, confidence: float, as_json: bool) ->
         click.echo(f"  … and {summary.rejected - 20} more (use --json for the list)", err=True)
 
 
+def _say_resumed(file: Path) -> Callable[[int], None]:
+    def say(line: int) -> None:
+        click.echo(
+            f"{file.name}: an earlier import of this file stopped; resuming after line {line:,}.",
+            err=True,
+        )
+
+    return say
+
+
 def _import_with_progress(file: Path, source: str, confidence: float) -> Any:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -64,7 +75,11 @@ def _import_with_progress(file: Path, source: str, confidence: float) -> Any:
     ) as bar:
         task = bar.add_task(file.name, total=file.stat().st_size)
         summary = import_dataset(
-            file, source, confidence, progress=lambda done: bar.update(task, completed=done)
+            file,
+            source,
+            confidence,
+            progress=lambda done: bar.update(task, completed=done),
+            on_resume=_say_resumed(file),
         )
         bar.update(task, completed=file.stat().st_size)
     return summary

@@ -49,13 +49,16 @@ class Chunk:
 
 
 class _ChunkCutter:
-    """Cuts batches into chunks of about `size` links, with their share of the rejections."""
+    """Cuts batches into chunks of about `size` links, with their share of the rejections.
+    The first chunk is a quarter of that: merging it into a small index is quick, and the
+    merging of a file read by a child starts that much sooner."""
 
     def __init__(self, rejections: Rejections, after_line: int, size: int) -> None:
         self.rejections, self.size = rejections, size
         self.kept, self.counted = len(rejections.errors), rejections.count
         self.chunk: Chunk | None = None
         self.last_line = after_line
+        self.target = max(size // 4, 1)
 
     def add(self, batch: ReadBatch, table: str) -> bool:
         """Counts `batch` in the current chunk; True when the chunk is full."""
@@ -63,10 +66,11 @@ class _ChunkCutter:
             self.chunk = Chunk(table, self.last_line)
         self.chunk.links += len(batch.links)
         self.chunk.last_line = self.last_line = batch.last_line
-        return self.chunk.links >= self.size
+        return self.chunk.links >= self.target
 
     def cut(self) -> Chunk | None:
         chunk, self.chunk = self.chunk, None
+        self.target = self.size
         if chunk is not None:
             chunk.errors = self.rejections.errors[self.kept :]
             chunk.rejected = self.rejections.count - self.counted

@@ -67,16 +67,19 @@ def import_dataset(
     source: str,
     default_confidence: float = 0.8,
     progress: Callable[[int], None] | None = None,
+    on_resume: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Upsert every valid row of a CSV / JSON Lines file as links asserted by `source`.
 
     Chunk by chunk, each committed with the import's progress: importing the same file again
-    for the same source after an interruption resumes after the last committed chunk, and
-    the summary covers the whole file."""
+    for the same source after an interruption resumes after the last committed chunk (then
+    `on_resume` hears the line it resumes after), and the summary covers the whole file."""
     source = dataset_source(source)
     if not 0.0 <= default_confidence <= 1.0:
         raise DatasetError(f"--confidence {default_confidence} is outside [0, 1].")
     run = _resumable_run(path, source, default_confidence)
+    if run.lines_done and on_resume is not None:
+        on_resume(run.lines_done)
     chunks = staged_chunks(path, default_confidence, after_line=run.lines_done, progress=progress)
     with ImportSession() as session, closing(chunks):
         for chunk in chunks:

@@ -31,7 +31,6 @@ LINKS = "crosswalk_identitylink"
 OBSERVATIONS = "crosswalk_linkobservation"
 MATCHES = "crosswalk_match"
 FORGET = "crosswalk_forget"
-KEY = ("x_id", "network", "remote_id")
 # (assertion column on the link, aside column on the link, column of an observation)
 ASSERTION = (
     ("source", "aside_source", "source"),

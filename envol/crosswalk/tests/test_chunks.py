@@ -182,6 +182,7 @@ def test_a_killed_import_command_resumes_where_it_stopped(tmp_path: Path) -> Non
     assert stopped.state == DatasetImport.State.RUNNING and stopped.lines_done < rows + 1
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout)
+    assert f"resuming after line {stopped.lines_done:,}" in done.stderr
     bluesky = rows - rows // 7
     mastodon = len([i for i in range(1, rows + 1) if i % 7 and i % 3])
     assert (summary["imported"], summary["updated"]) == (bluesky + mastodon, 0)
