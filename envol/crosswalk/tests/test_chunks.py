@@ -198,3 +198,10 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_admins_see_how_far_each_import_got(tmp_path: Path, admin_client: Any) -> None:
+    import_dataset(write_csv(tmp_path / "seen.csv", [["1", "", "", did_for(1), "", ""]]), "seen")
+    page = admin_client.get("/admin/crosswalk/datasetimport/")
+    assert page.status_code == 200
+    assert "seen.csv" in page.content.decode()
