@@ -162,6 +162,13 @@ def main() -> None:
         child(args)
         return
     work = Path(tempfile.mkdtemp(prefix="envol-bench-matching-"))
+    try:
+        run_rounds(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_rounds(args: argparse.Namespace, work: Path) -> None:
     data = args.cache or work
     data.mkdir(parents=True, exist_ok=True)
     dataset, sample_file = data / f"crosswalk-{args.rows}.csv", data / f"sample-{args.rows}.txt"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Generator, Iterable
@@ -37,6 +38,7 @@ CHUNK_LINKS = 1_000_000  # default of settings.ENVOL_CROSSWALK_CHUNK_LINKS
 CHILD_ABOVE_BYTES = 20_000_000
 POLL_SECONDS = 0.5
 ATTACHED = "envol_chunk"
+CHUNK_DIRECTORY = "envol-crosswalk-"  # + the importing process's pid, in the temporary directory
 
 
 @dataclass
@@ -191,7 +193,8 @@ def _chunk_files(
     context = multiprocessing.get_context("spawn")
     out = context.Queue(maxsize=1)  # one chunk ahead: bounds the disk the child may fill
     position = context.Value("q", 0, lock=False)
-    with tempfile.TemporaryDirectory(prefix="envol-crosswalk-") as directory:
+    _remove_orphan_chunk_directories()
+    with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIRECTORY}{os.getpid()}-") as directory:
         child = context.Process(
             target=_write_chunk_files,
             args=(str(path), default_confidence, after_line, directory, size, out, position),
@@ -214,6 +217,25 @@ def _chunk_files(
                 child.terminate()
             child.join()
             out.close()
+
+
+def _remove_orphan_chunk_directories() -> None:
+    """Chunk files an import killed mid-file left behind (its pid is in their directory's
+    name): a resumed import stages its own again."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{CHUNK_DIRECTORY}*-*"):
+        pid = directory.name.removeprefix(CHUNK_DIRECTORY).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _next_message(

@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -190,6 +191,8 @@ def test_a_killed_import_command_resumes_where_it_stopped(tmp_path: Path) -> Non
     assert IdentityLink.objects.count() == bluesky + mastodon
     assert DatasetImport.objects.get().state == DatasetImport.State.DONE
     assert not [pid for pid in readers.stdout.split() if running(int(pid))]
+    # The killed import's chunk files went with the next import.
+    assert not list(Path(tempfile.gettempdir()).glob(f"{chunks.CHUNK_DIRECTORY}{first.pid}-*"))
 
 
 def running(pid: int) -> bool:
