@@ -31,7 +31,7 @@ from django.db import connection
 
 from envol.crosswalk import staging
 from envol.crosswalk.dataset import DatasetError, ReadBatch, Rejections, RowError, read_dataset
-from envol.processes import die_with_parent
+from envol.processes import die_with_parent, process_alive
 
 CHUNK_LINKS = 1_000_000  # default of settings.ENVOL_CROSSWALK_CHUNK_LINKS
 # Above this size, on SQLite, a child process reads the file (below, starting it costs more).
@@ -116,8 +116,7 @@ def _chunks_in_temporary_table(
     batches: Iterable[ReadBatch], cutter: _ChunkCutter
 ) -> Generator[Chunk, None, None]:
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {staging.STAGING}")
-        cursor.execute(staging.create_sql(temporary=True))
+        staging.create_temporary(cursor)
         try:
             for batch in batches:
                 _stage_here(cursor, batch.links)
@@ -224,18 +223,8 @@ def _remove_orphan_chunk_directories() -> None:
     name): a resumed import stages its own again."""
     for directory in Path(tempfile.gettempdir()).glob(f"{CHUNK_DIRECTORY}*-*"):
         pid = directory.name.removeprefix(CHUNK_DIRECTORY).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(directory, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def _next_message(

@@ -25,6 +25,12 @@ def create_sql(temporary: bool) -> str:
     return f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {STAGING} ({COLUMNS})"
 
 
+def create_temporary(cursor: Any) -> None:
+    """A fresh, empty staging table for this connection only."""
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+    cursor.execute(create_sql(temporary=True))
+
+
 def insert_sql(placeholder: str) -> str:
     """`placeholder`: `?` for the sqlite3 module, `%s` for a Django cursor."""
     return f"INSERT INTO {STAGING} VALUES ({', '.join([placeholder] * 9)})"

@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from envol.crosswalk.staging import STAGING, StagedLink, create_sql, stage
+from envol.crosswalk.staging import STAGING, StagedLink, create_temporary, stage
 
 __all__ = ["MergeResult", "StagedLink", "forget", "merge_links", "merge_staged"]
 
@@ -46,9 +46,6 @@ ASSERTION = (
 class MergeResult:
     imported: int  # links that did not exist before
     updated: int  # existing links observed again
-
-    def __add__(self, other: MergeResult) -> MergeResult:
-        return MergeResult(self.imported + other.imported, self.updated + other.updated)
 
 
 def _db_now(now: datetime) -> Any:
@@ -158,8 +155,7 @@ def merge_links(
 ) -> MergeResult:
     """Upsert `rows` as asserted by `source`, in one transaction (the small sources)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        cursor.execute(create_sql(temporary=True))
+        create_temporary(cursor)
         try:
             rows = list(rows)
             stage(cursor, rows)

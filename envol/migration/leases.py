@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from envol.migration.models import MigrationJob
+from envol.processes import process_alive
 
 LEASE = timedelta(minutes=2)  # far longer than one bounded step
 
@@ -36,13 +37,7 @@ def _owner_is_dead(owner: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return owner != this_process()  # our pid, an earlier process's token
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not process_alive(pid)
 
 
 def claim(job_id: int) -> bool:
