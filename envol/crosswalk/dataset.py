@@ -18,14 +18,17 @@ import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, islice, repeat
+from itertools import chain, compress, islice, repeat
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 import orjson
 
 from envol.crosswalk import identifiers as ids
 from envol.crosswalk.staging import StagedLink
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 COLUMNS = (
     "x_id",
@@ -39,6 +42,7 @@ COLUMNS = (
 EVIDENCE_MAX = 500
 ERRORS_KEPT = 1000
 BATCH_ROWS = 10_000
+BLOCK_CHARS = 1 << 20  # read at a time from a CSV file: about 10,000 rows
 
 # One row's values in COLUMNS order; a str instead is the reason the row could not be read.
 Values = tuple[str, ...]
@@ -100,6 +104,8 @@ def validate_row(row_no: int, values: Values, default_confidence: float) -> list
     xid = ids.x_id(raw_xid)
     handle = ids.x_handle(raw_handle) if raw_handle else ""
     conf = ids.confidence(raw_conf) if raw_conf else default_confidence
+    if "\0" in evidence:  # PostgreSQL refuses it in text
+        raise ids.InvalidIdentifier("evidence holds a NUL character: remove it")
     if len(evidence) > EVIDENCE_MAX:
         evidence = evidence[:EVIDENCE_MAX]
     links: list[StagedLink] = []
@@ -194,6 +200,8 @@ def _validate_columns(batch: RowBatch, default_confidence: float) -> list[Staged
     if confidences is None:
         return None
     evidence: Sequence[str] = columns["evidence"]
+    if "\0" in "".join(evidence):
+        return None
     if max(map(len, evidence)) > EVIDENCE_MAX:
         evidence = [e[:EVIDENCE_MAX] for e in evidence]
     lines, handles = batch.lines, columns["x_handle"]
@@ -258,14 +266,84 @@ def _csv_batches(text: IO[str], name: str, after_line: int = 0) -> Iterator[RowB
     picked = [header.index(c) if c in header else width for c in COLUMNS]
     while reader.line_num < after_line and next(reader, None) is not None:
         pass  # already imported: parsed (to count lines in quoted cells), not checked
+    line, tail = reader.line_num, ""
+    while True:
+        read = text.read(BLOCK_CHARS)
+        block, tail = _whole_lines(tail + read, at_end=not read)
+        if not block:
+            if not read:
+                return
+            continue  # a line longer than a block: read on
+        if '"' in block:  # quoted cells may hold line breaks: the csv module reads the rest
+            start = io.StringIO(_with_whole_line(block + tail, text), newline="")
+            rest = csv.reader(chain(start, text))
+            yield from _reader_batches(rest, width, picked, line)
+            return
+        batches = _plain_batches(block, width, picked, line)
+        if batches:
+            line = batches[-1].last_line
+            yield from batches
+            continue
+        lines = csv.reader(io.StringIO(block, newline=""))  # blank, short or long rows
+        yield from _reader_batches(lines, width, picked, line)
+        line += lines.line_num
+
+
+def _whole_lines(text: str, at_end: bool) -> tuple[str, str]:
+    """`text` cut after its last line break: (whole lines, the start of the next line)."""
+    if at_end:
+        return text, ""
+    cut = text.rfind("\n") + 1
+    return text[:cut], text[cut:]
+
+
+def _with_whole_line(start: str, text: IO[str]) -> str:
+    """`start` and the rest of its last line from `text`, so that the csv module, reading
+    `start` then `text`, counts the lines of the file (a line in two pieces would count two)."""
+    if start.endswith("\r"):
+        start += text.read(1)  # a \r\n cut in two
+    if start and not start.endswith(("\n", "\r")):
+        start += text.readline()
+    return start
+
+
+def _plain_batches(block: str, width: int, picked: list[int], line: int) -> list[RowBatch]:
+    """The rows of `block` (whole lines after line `line`) when every line is a row of `width`
+    cells and nothing is quoted, split by str methods — several times faster than the csv
+    module, which reads the other blocks; [] otherwise."""
+    if "\r" in block:
+        if block.count("\r") != block.count("\r\n"):
+            return []  # a lone carriage return ends a line for the csv module
+        block = block.replace("\r\n", "\n")
+    rows = block.split("\n")
+    if not rows[-1]:
+        rows.pop()
+    if "" in rows or set(map(str.count, rows, repeat(","))) != {width - 1}:
+        return []  # a blank line (the csv module skips it), or a row short or long
+    batches = []
+    for start in range(0, len(rows), BATCH_ROWS):
+        cells = ",".join(rows[start : start + BATCH_ROWS]).split(",")
+        count = len(cells) // width
+        absent = ("",) * count
+        columns = tuple(cells[i::width] if i < width else absent for i in picked)
+        first = line + start + 1
+        batches.append(RowBatch(list(range(first, first + count)), columns, [], first + count - 1))
+    return batches
+
+
+def _reader_batches(
+    reader: CsvReader, width: int, picked: list[int], offset: int
+) -> Iterator[RowBatch]:
+    """Batches of the rows a csv reader reads, its line numbers shifted by `offset`."""
     while True:
         before = reader.line_num
         raw = list(islice(reader, BATCH_ROWS))
         if not raw:
             return
-        lines = _line_numbers(raw, before, reader.line_num)
+        after = reader.line_num
+        lines = _line_numbers(raw, offset + before, offset + after)
         if set(map(len, raw)) == {width}:
-            yield RowBatch.of_rows(lines, raw, picked, [], reader.line_num)
+            yield RowBatch.of_rows(lines, raw, picked, [], offset + after)
             continue
         kept_lines, kept, unreadable = [], [], []
         for line, row in zip(lines, raw, strict=True):
@@ -276,7 +354,7 @@ def _csv_batches(text: IO[str], name: str, after_line: int = 0) -> Iterator[RowB
                 continue
             kept_lines.append(line)
             kept.append(row + [""] * (width - len(row)))
-        yield RowBatch.of_rows(kept_lines, kept, picked, unreadable, reader.line_num)
+        yield RowBatch.of_rows(kept_lines, kept, picked, unreadable, offset + after)
 
 
 def _line_numbers(rows: list[list[str]], before: int, last: int) -> list[int]:

