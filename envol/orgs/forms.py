@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,14 +42,20 @@ class MastodonConnectForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
+    # A website typed without its scheme is https (Django 6's default, said explicitly).
+    website = forms.URLField(
+        label=capfirst(_("website")),
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text=_(
+            "Your own domain, e.g. https://www.ville-exemple.fr: envol checks that "
+            "your Bluesky handle carries it."
+        ),
+    )
+
     class Meta:
         from envol.orgs.models import Organisation
 
         model = Organisation
         fields = ["name", "kind", "website"]
-        help_texts = {
-            "website": _(
-                "Your own domain, e.g. https://www.ville-exemple.fr: envol checks that "
-                "your Bluesky handle carries it."
-            ),
-        }
