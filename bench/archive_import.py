@@ -98,6 +98,7 @@ def baseline(zip_path: Path, database: Path) -> float:
     gc.disable()
     started = time.perf_counter()
     db = sqlite3.connect(database, isolation_level=None)
+    db.execute("PRAGMA page_size=16384")  # as envol's databases (settings.py)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(BASELINE_SCHEMA)
