@@ -8,7 +8,8 @@ Python call costs more than the database's own work. A batch is checked column b
 one regular expression over a whole column joined by newlines — against the canonical forms
 clean files use; a batch where any cell is not canonical goes through `validate_row`, row by
 row, which accepts the same values (and the looser spellings) and gives each rejection its
-reason. Both paths produce the same links.
+reason. Both paths produce the same links. Likewise a CSV file is read by blocks, and a plain
+block (no quote, every line a whole row) is split by str methods, not parsed by the csv module.
 """
 
 from __future__ import annotations
@@ -273,8 +274,11 @@ def _csv_batches(text: IO[str], name: str, after_line: int = 0) -> Iterator[RowB
         if not block:
             if not read:
                 return
-            continue  # a line longer than a block: read on
-        if '"' in block:  # quoted cells may hold line breaks: the csv module reads the rest
+            if len(tail) <= BLOCK_CHARS:
+                continue  # a line longer than a block: read on
+        if not block or '"' in block:
+            # Quoted cells, which may hold line breaks, or no \n in a whole block (lines ended
+            # by \r alone): the csv module reads the rest of the file.
             start = io.StringIO(_with_whole_line(block + tail, text), newline="")
             rest = csv.reader(chain(start, text))
             yield from _reader_batches(rest, width, picked, line)
@@ -300,8 +304,11 @@ def _whole_lines(text: str, at_end: bool) -> tuple[str, str]:
 def _with_whole_line(start: str, text: IO[str]) -> str:
     """`start` and the rest of its last line from `text`, so that the csv module, reading
     `start` then `text`, counts the lines of the file (a line in two pieces would count two)."""
-    if start.endswith("\r"):
-        start += text.read(1)  # a \r\n cut in two
+    while start.endswith("\r"):  # a \r\n may be cut in two
+        following = text.read(1)
+        start += following
+        if following != "\r":
+            break
     if start and not start.endswith(("\n", "\r")):
         start += text.readline()
     return start

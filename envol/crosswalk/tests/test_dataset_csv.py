@@ -111,3 +111,14 @@ def test_a_nul_character_in_evidence_rejects_its_row(tmp_path: Path) -> None:
     links = [link for batch in read_dataset(path, 0.8, rejections) for link in batch.links]
     assert [link[1] for link in links] == [2]
     assert rejections.errors == [(2, "evidence holds a NUL character: remove it")]
+
+
+def test_lines_ended_by_carriage_returns_alone(tmp_path: Path) -> None:
+    """Old Mac files: no \\n at all, so no block ever ends; the csv module reads them."""
+    path = tmp_path / "mac.csv"
+    rows = "".join(f"{i},{did_for(i)},e\r" for i in range(1, 301))
+    path.write_text("x_id,bluesky_did,evidence\r" + rows, encoding="utf-8")
+    with patch.object(dataset, "BLOCK_CHARS", 64):
+        batches = list(read_dataset(path, 0.8, Rejections()))
+    links = [link for batch in batches for link in batch.links]
+    assert [(link[0], link[1]) for link in links] == [(i + 1, i) for i in range(1, 301)]
