@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.utils.text import capfirst
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,21 +43,24 @@ class MastodonConnectForm(forms.Form):
     )
 
 
-class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
-    # A website typed without its scheme is https (Django 6's default, said explicitly).
-    website = forms.URLField(
-        label=capfirst(_("website")),
-        required=False,
-        assume_scheme="https",
-        max_length=200,
-        help_text=_(
-            "Your own domain, e.g. https://www.ville-exemple.fr: envol checks that "
-            "your Bluesky handle carries it."
-        ),
-    )
+def _https_by_default(db_field: Any, **kwargs: Any) -> Any:
+    """Model form fields, where a web address typed without its scheme is https (Django 6's
+    default, said now)."""
+    if isinstance(db_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return db_field.formfield(**kwargs)
 
+
+class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         from envol.orgs.models import Organisation
 
         model = Organisation
         fields = ["name", "kind", "website"]
+        formfield_callback = _https_by_default
+        help_texts = {
+            "website": _(
+                "Your own domain, e.g. https://www.ville-exemple.fr: envol checks that "
+                "your Bluesky handle carries it."
+            ),
+        }
