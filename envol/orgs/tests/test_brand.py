@@ -24,7 +24,7 @@ def test_contrast_follows_wcag() -> None:
     assert round(contrast_ratio("#767676", "#ffffff"), 2) == 4.54
     assert clean_colour("1D6F42") == "#1d6f42"
     assert clean_colour("") == ""
-    with pytest.raises(BrandError, match="4.5:1"):
+    with pytest.raises(BrandError, match=r"4.5:1"):
         clean_colour("#ffcc00")  # yellow: white text on it is unreadable
     with pytest.raises(BrandError, match="six chiffres"):
         clean_colour("red")
@@ -62,9 +62,13 @@ def test_admin_sets_colour_and_logo_shown_in_header_and_public_page() -> None:
     base = {"name": "Ville A", "kind": "city", "website": ""}
     light = client.post(url, {**base, "brand-colour": "#ffdd00"})
     assert light.status_code == 200
-    assert "plus foncée" in light.content.decode() and 'aria-invalid="true"' in light.content.decode()
+    assert (
+        "plus foncée" in light.content.decode() and 'aria-invalid="true"' in light.content.decode()
+    )
     logo = SimpleUploadedFile("logo.png", logo_png(), content_type="image/png")
-    assert client.post(url, {**base, "brand-colour": "#1d6f42", "brand-logo": logo}).status_code == 302
+    assert (
+        client.post(url, {**base, "brand-colour": "#1d6f42", "brand-logo": logo}).status_code == 302
+    )
     org.refresh_from_db()
     assert org.colour == "#1d6f42" and org.has_logo
     dashboard = client.get("/o/ville-a/").content.decode()
@@ -83,6 +87,8 @@ def test_admin_sets_colour_and_logo_shown_in_header_and_public_page() -> None:
     public = stranger.get("/ville-a/").content.decode()
     assert "/brand/ville-a/style.css" in public and "/brand/ville-a/logo.png" in public
     assert stranger.get("/brand/ville-a/logo.png").status_code == 200
-    assert client.post(url, {**base, "brand-colour": "", "brand-remove_logo": "on"}).status_code == 302
+    assert (
+        client.post(url, {**base, "brand-colour": "", "brand-remove_logo": "on"}).status_code == 302
+    )
     org.refresh_from_db()
     assert org.colour == "" and not org.has_logo

@@ -47,9 +47,9 @@ def test_another_accounts_archive_is_announced_before_and_after(tmp_path: Path) 
     assert 'id="imported-accounts"' not in upload
     assert 'id="id_archive-errors" hidden' in upload  # no error shown before sending
     first = import_archive(org, write_archive(tmp_path, ArchiveSpec(seed=1, tweets=5)))
-    assert 'id="another-account"' not in client.get(
-        f"/o/ville-a/imports/{first.pk}/"
-    ).content.decode()
+    assert (
+        'id="another-account"' not in client.get(f"/o/ville-a/imports/{first.pk}/").content.decode()
+    )
     upload = client.get("/o/ville-a/imports/upload/").content.decode()
     assert "a déjà l'archive de @ville_1" in upload
     second = import_archive(org, write_archive(tmp_path, ArchiveSpec(seed=2, tweets=5)))

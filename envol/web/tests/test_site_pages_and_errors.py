@@ -54,7 +54,9 @@ def test_error_pages_are_styled_in_both_languages() -> None:
     refused = strict.post("/accounts/login/", {"username": "x", "password": "y"})
     assert refused.status_code == 403 and "<h1>Accès refusé</h1>" in refused.content.decode()
     failed = server_error(RequestFactory().get("/"))
-    assert failed.status_code == 500 and "Désolé, un problème est survenu" in failed.content.decode()
+    assert (
+        failed.status_code == 500 and "Désolé, un problème est survenu" in failed.content.decode()
+    )
 
 
 @pytest.mark.django_db
