@@ -39,8 +39,10 @@ system-deps:
 	  else echo "Missing Debian packages:$$need (install them as root; the tests needing them will say so)"; fi; \
 	fi
 
+## The real Bluesky PDS and axe-core (accessibility checks of the browser tests), from npm, cached
 testservers:
 	bash testservers/bluesky/install.sh
+	bash testservers/axe/install.sh
 
 lint: venv
 	$(BIN)/ruff check .

@@ -51,6 +51,25 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a few named values, e.g. ENVOL_THEME=dsfr."""
+    raw = env_str(name).lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(name, f"unknown value '{raw}'", f"Put one of: {', '.join(choices)}.")
+    return raw
+
+
+THEMES = ("envol", "dsfr")
+
+
+def theme() -> str:
+    """The web look: envol's own (default), or the French State design system (DSFR), which
+    only State websites may use (see the README)."""
+    return env_choice("ENVOL_THEME", "envol", THEMES)
+
+
 def data_dir() -> Path:
     """Where the embedded mode keeps its database, keys and uploads (ENVOL_DATA_DIR, ./var)."""
     path = Path(env_str("ENVOL_DATA_DIR", "var")).expanduser().resolve()

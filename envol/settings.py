@@ -8,6 +8,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from envol import config
+from envol.web import themes
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
@@ -35,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "widget_tweaks",
-    "dsfr",
+    "dsfr",  # static files of the opt-in DSFR theme (ENVOL_THEME=dsfr); no template of it is used
     "django_tasks",
     "django_tasks_db",
     "envol.orgs",
@@ -59,6 +60,9 @@ MIDDLEWARE = [
     "envol.orgs.middleware.CurrentOrganisationMiddleware",
 ]
 
+# The look: envol's own (default) or the DSFR, reserved to State websites (see the README).
+ENVOL_THEME = config.theme()
+
 ROOT_URLCONF = "envol.urls"
 WSGI_APPLICATION = "envol.wsgi.application"
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
@@ -66,7 +70,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": themes.template_dirs(ENVOL_THEME),
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -74,8 +78,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dsfr.context_processors.site_config",
                 "envol.orgs.context_processors.current_organisation",
+                "envol.web.context_processors.site",
             ],
         },
     },
@@ -143,6 +147,7 @@ DEFAULT_FROM_EMAIL = config.env_str("ENVOL_FROM_EMAIL", "envol@localhost")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "envol.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -12,6 +12,9 @@ from envol.web.forms import EmailAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("about/<slug:kind>/", views.site_page, name="site_page"),
+    path("brand/<slug:org>/style.css", views.brand_css, name="brand_css"),
+    path("brand/<slug:org>/logo.png", views.brand_logo, name="brand_logo"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
@@ -30,3 +33,8 @@ urlpatterns = [
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]
+
+handler400 = "envol.web.views.bad_request"
+handler403 = "envol.web.views.permission_denied"
+handler404 = "envol.web.views.page_not_found"
+handler500 = "envol.web.views.server_error"

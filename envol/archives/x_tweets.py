@@ -185,10 +185,18 @@ class NoteIndex:
     by_tweet_id: dict[str, Note] = field(default_factory=dict)
     by_second: dict[int, list[Note]] = field(default_factory=dict)
     joined: set[str] = field(default_factory=set)
-    total: int = 0
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def total(self) -> int:
+        """Distinct notes: X may list one twice (an edited post, a second part file), and a
+        repeat must not count as a long post left without its tweet."""
+        return len(self.seen)
 
     def add(self, note: Note) -> None:
-        self.total += 1
+        if note.id in self.seen:
+            return
+        self.seen.add(note.id)
         if note.tweet_id:
             self.by_tweet_id[note.tweet_id] = note
         else:

@@ -173,6 +173,24 @@ def thresholds() -> Thresholds:
     )
 
 
+def pending_review_count(org: Organisation) -> int:
+    """Matches of the organisation's imports that wait for a person's decision (the dashboard):
+    the "to review" band, not yet accepted nor rejected."""
+    from envol.crosswalk.models import Band, Decision, Match
+
+    return Match.objects.filter(
+        archive_import__organisation=org, band=Band.REVIEW, decision=Decision.PENDING
+    ).count()
+
+
+def accepted_count(org: Organisation) -> int:
+    from envol.crosswalk.models import Decision, Match
+
+    return Match.objects.filter(
+        archive_import__organisation=org, decision=Decision.ACCEPTED
+    ).count()
+
+
 def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:
     """The accepted matches of one of `org`'s archive imports, one entry per X account, both
     networks side by side (used by the starter pack and the exports)."""

@@ -125,6 +125,21 @@ def find_account(org: Organisation, network: str, handle: str) -> ConnectedAccou
     return account
 
 
+def jobs_in_progress(org: Organisation) -> list[MigrationJob]:
+    """The organisation's follow migrations not finished yet (the dashboard)."""
+    from envol.migration.models import ACTIVE_STATES
+
+    return list(
+        MigrationJob.objects.filter(organisation=org, state__in=ACTIVE_STATES)
+        .select_related("account")
+        .order_by("created_at")
+    )
+
+
+def has_finished_job(org: Organisation) -> bool:
+    return MigrationJob.objects.filter(organisation=org, state=JobState.DONE).exists()
+
+
 # --- dry run ----------------------------------------------------------------------------------
 
 

@@ -191,6 +191,16 @@ def current_progress(archive_import: ArchiveImport) -> Progress:
     )
 
 
+def latest_import(organisation: Organisation) -> ArchiveImport | None:
+    """The organisation's most recent archive import, whatever its state (the dashboard)."""
+    return (
+        ArchiveImport.objects.filter(organisation=organisation)
+        .select_related("source_account")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 # --- the import itself -------------------------------------------------------------------------
 
 

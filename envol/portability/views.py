@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from envol.archives.errors import ArchiveError
 from envol.orgs.models import Role
 from envol.orgs.services import org_view
-from envol.portability import services
+from envol.portability import services, summary
 from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
 from envol.portability.models import ArchiveImport
 from envol.portability.tasks import run_import
@@ -87,7 +87,12 @@ def _upload(request: HttpRequest, limit: SizeLimitHandler) -> HttpResponse:
             status = 400
     else:
         form = UploadForm()
-    context = {"org": org, "form": form, "too_large": too_large_message()}
+    context = {
+        "org": org,
+        "form": form,
+        "too_large": too_large_message(),
+        "imported_accounts": summary.imported_accounts(org.pk),
+    }
     return render(request, "portability/upload.html", context, status=status)
 
 
@@ -108,7 +113,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": services.current_progress(archive_import),
             "refresh": None if archive_import.is_finished else REFRESH_SECONDS,
             "rows": rows,
-            "warnings": services.warning_messages(archive_import, language),
+            "warnings": summary.warning_messages(archive_import, language),
+            "another_account": summary.another_account_warning(archive_import),
             "error": archive_import.error_message(language),
         },
     )

@@ -47,7 +47,7 @@ def test_review_flow_compute_filter_accept_export(page: Any, tmp_path: Path) -> 
             box.check()
         page.get_by_role("button", name="Accepter la sélection").click()
         page.wait_for_load_state()
-        assert "2 correspondances mises à jour" in page.locator(".fr-alert").inner_text()
+        assert "2 correspondances mises à jour" in page.get_by_role("status").inner_text()
         assert page.locator("td.decision").all_inner_texts() == ["Acceptée", "Acceptée"]
         with page.expect_download() as download:
             page.get_by_role("link", name="Identifiants Bluesky (CSV)").click()

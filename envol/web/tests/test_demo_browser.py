@@ -38,7 +38,7 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
         page.wait_for_url("**/o/ville-demo/")
         assert page.locator("h1").inner_text() == "Ville de Démo-sur-Mer"
         assert page.get_by_role("navigation", name="Menu principal").is_visible()
-        accounts = page.locator("#accounts-title + ul").inner_text()
+        accounts = page.locator("#connected-accounts").inner_text()
         assert (
             "Bluesky — ville-demo" in accounts and "Mastodon — villedemo@mastodon.test" in accounts
         )
