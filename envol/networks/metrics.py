@@ -161,6 +161,7 @@ CLOSED_PLATFORMS: dict[Platform, MetricKinds] = {
         exact=frozenset(
             {
                 Metric.IMPRESSIONS,
+                Metric.VIEWS,
                 Metric.ENGAGEMENTS,
                 Metric.LIKES,
                 Metric.COMMENTS,
@@ -172,7 +173,10 @@ CLOSED_PLATFORMS: dict[Platform, MetricKinds] = {
             }
         ),
         views=(Metric.IMPRESSIONS,),
-        notes=((Metric.IMPRESSIONS, "X shows them as the post's views"),),
+        notes=(
+            (Metric.IMPRESSIONS, "X shows them as the post's views"),
+            (Metric.VIEWS, "video and media views only"),
+        ),
     ),
     Platform.FACEBOOK: MetricKinds(
         exact=frozenset(
