@@ -497,7 +497,7 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
             .order_by("day")
             .values_list("post_id", "metric", "value", "kind")
         ):
-            latest[(post_id, metric)] = (value, kind)
+            latest[(post_id, metric)] = (value or 0.0, kind)
     networks: dict[str, NetworkFigures] = defaultdict(NetworkFigures)
     for platform in posts.values():
         networks[platform].posts += 1

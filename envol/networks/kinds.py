@@ -14,7 +14,7 @@ def kinds_for(platform: Platform | str) -> MetricKinds:
         return CAPABILITIES.metrics
     if platform == Platform.MASTODON:
         # An instance's capabilities need a call; its metric kinds do not depend on the instance.
-        from envol.networks.mastodon import MASTODON_METRICS
+        from envol.networks.metrics import MASTODON_METRICS
 
         return MASTODON_METRICS
     return CLOSED_PLATFORMS[platform]

@@ -713,7 +713,7 @@ def linkedin_workbook(
     from openpyxl import Workbook
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     for name, rows in sheets:
         sheet = workbook.create_sheet(name)
         for row in rows:

@@ -58,6 +58,7 @@ class FileKind:
     columns: tuple[Column, ...]
     sheets: tuple[str, ...] = ()  # workbook sheets it lives in (any sheet when empty)
     engagements_from: tuple[Metric, ...] = ()  # the platform's definition, when no column says
+    never: tuple[str, ...] = ()  # headers this kind never has: their presence rules it out
 
     def required(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.required)
@@ -157,7 +158,7 @@ META_POSTS = FileKind(
         _c(TEXT, ("Description", "Title"), ("Description", "Titre")),
         _c(M.VIEWS, ("Views",), ("Vues",)),
         _c(M.IMPRESSIONS, ("Impressions",), ("Impressions",)),
-        _c(M.REACH, ("Reach",), ("Couverture",)),
+        _c(M.REACH, ("Reach",), ("Couverture",), req=True),  # in old and new exports alike
         _c(
             M.ENGAGEMENTS,
             ("Reactions, comments and shares",),
@@ -279,6 +280,7 @@ YOUTUBE_TABLE = FileKind(
         _c(M.SHARES, ("Shares",), ("Partages",)),
     ),
     engagements_from=(M.LIKES, M.COMMENTS, M.SHARES),
+    never=("Date",),  # Chart data has the same columns plus the day
 )
 YOUTUBE_CHART = FileKind(
     "youtube_chart",
@@ -288,7 +290,7 @@ YOUTUBE_CHART = FileKind(
     (
         _c(DATE, ("Date",), ("Date",), req=True),
         _c(POST_ID, ("Content",), ("Contenu",), req=True),
-        _c(M.VIEWS, ("Views",), ("Vues",)),
+        _c(M.VIEWS, ("Views",), ("Vues",), req=True),
         _c(M.WATCH_HOURS, ("Watch time (hours)",), ("Durée de visionnage (heures)",)),
         _c(M.FOLLOWERS_GAINED, ("Subscribers",), ("Abonnés",)),
     ),
@@ -300,7 +302,7 @@ YOUTUBE_TOTALS = FileKind(
     DAILY,
     (
         _c(DATE, ("Date",), ("Date",), req=True),
-        _c(M.VIEWS, ("Views",), ("Vues",)),
+        _c(M.VIEWS, ("Views",), ("Vues",), req=True),
         _c(M.WATCH_HOURS, ("Watch time (hours)",), ("Durée de visionnage (heures)",)),
         _c(M.FOLLOWERS_GAINED, ("Subscribers",), ("Abonnés",)),
         _c(M.IMPRESSIONS, ("Impressions",), ("Impressions",)),

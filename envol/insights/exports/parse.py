@@ -215,6 +215,8 @@ def _detect(table: Table, kinds: Sequence[cols.FileKind]) -> _Header | None:
 
 def _match(kind: cols.FileKind, normalised: list[str]) -> tuple[dict[str, int], bool]:
     found: dict[str, int] = {}
+    if any(cols.normalise(h) in normalised for h in kind.never):
+        return found, False
     french = english = 0
     taken: set[int] = set()
     for column in kind.columns:
@@ -344,13 +346,13 @@ def _read_section(
     platform = _platform(kind, wanted, kept, cell, table, file_name)
     section = Section(kind, platform, account=_account(kept, cell))
     by_day: dict[date, DayRecord] = {}
-    for row, moment in zip(kept, moments, strict=True):
+    for line, moment in zip(kept, moments, strict=True):
         if moment is None:
             continue
         values: dict[Metric, float] = {}
         for name, metric in metrics.items():
             try:
-                number = parse_number(cell(row, name), numbers[name])
+                number = parse_number(cell(line, name), numbers[name])
             except ValueProblem as exc:
                 warnings.append(
                     _("%(file)s: “%(value)s” in column %(column)s is not a number; left empty.")
@@ -365,7 +367,7 @@ def _read_section(
                 values[metric] = number
         _derive_engagements(kind, found, values)
         if kind.kind == cols.POSTS:
-            section.posts.append(_post(row, moment, values, cell))
+            section.posts.append(_post(line, moment, values, cell))
         else:
             record = by_day.setdefault(moment.date(), DayRecord(moment.date()))
             for metric, number in values.items():

@@ -61,6 +61,7 @@ FRENCH_WORDS = re.compile(
 )
 SLASHED = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
 HAS_YEAR = re.compile(r"\b\d{4}\b")
+YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]\d")
 
 
 class ValueProblem(ValueError):
@@ -108,7 +109,7 @@ def parse_number(cell: Any, comma_decimal: bool) -> float | None:
         if comma_decimal or not THOUSANDS_COMMA.match(text):
             if text.count(",") > 1 and not THOUSANDS_COMMA.match(text):
                 raise ValueProblem(str(cell))
-            text = text.replace(",", ".") if comma_decimal else text.replace(",", "")
+            text = text.replace(",", ".")
         else:
             text = text.replace(",", "")
     elif comma_decimal and THOUSANDS_POINT.match(text):
@@ -157,6 +158,8 @@ def parse_datetime(
         raise ValueProblem(text)
     if "h" in english and ":" not in english:
         english = re.sub(r"(\d{1,2})h(\d{2})", r"\1:\2", english)
+    if YEAR_FIRST.match(english):
+        dayfirst = False  # ISO order (2025-01-06) whatever the column's language
     try:
         parsed = date_parser.parse(
             english,
