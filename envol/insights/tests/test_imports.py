@@ -95,7 +95,10 @@ CASES: list[tuple[str, Writer, str, str, int, dict[str, float]]] = [
     (
         "meta_posts_facebook",
         lambda p, lang: ex.meta_posts(
-            p / "export.csv", "facebook", posts(views=10_000, reach=6000, likes=50, comments=5), lang
+            p / "export.csv",
+            "facebook",
+            posts(views=10_000, reach=6000, likes=50, comments=5),
+            lang,
         ),
         "facebook",
         "posts",
@@ -298,7 +301,9 @@ def test_values_carry_kind_source_and_the_posts_hashtags(org: Organisation, fold
 def test_an_overlapping_period_updates_its_days(org: Organisation, folder: Path) -> None:
     first = ex.x_overview(folder / "a.csv", days(4, impressions=100, engagements=1), "en")
     services.import_export(org, first, today=TODAY)
-    later = [ex.Day(d.day + timedelta(days=2), {"impressions": 7, "engagements": 1}) for d in days(4)]
+    later = [
+        ex.Day(d.day + timedelta(days=2), {"impressions": 7, "engagements": 1}) for d in days(4)
+    ]
     second = ex.x_overview(folder / "b.csv", later, "en")
     summary = services.import_summary(services.import_export(org, second, today=TODAY))
     assert (summary["new"], summary["updated"]) == (2, 2)
@@ -317,7 +322,9 @@ def test_youtube_total_row_is_not_counted_twice(org: Organisation, folder: Path)
 
 @pytest.mark.django_db
 def test_utf16_daily_file_with_sep_line(org: Organisation, folder: Path) -> None:
-    path = ex.meta_daily(folder / "Reach.csv", "Couverture Instagram", days(reach=10), "reach", "fr")
+    path = ex.meta_daily(
+        folder / "Reach.csv", "Couverture Instagram", days(reach=10), "reach", "fr"
+    )
     raw = path.read_bytes()
     assert raw.startswith(b"\xff\xfe") and raw.decode("utf-16").startswith("sep=,")
     summary = services.import_summary(services.import_export(org, path, today=TODAY))
@@ -341,7 +348,10 @@ def test_linkedin_workbook_stores_its_daily_sheet_too(org: Organisation, folder:
         folder / "c.xlsx", days(5, impressions=10), posts(impressions=4000), "fr"
     )
     services.import_export(org, path, today=TODAY)
-    assert ChannelMetric.objects.filter(channel__platform="linkedin", metric="impressions").count() == 5
+    assert (
+        ChannelMetric.objects.filter(channel__platform="linkedin", metric="impressions").count()
+        == 5
+    )
     assert ChannelPost.objects.get(channel__platform="linkedin", remote_id="urn:li:activity:500")
 
 
@@ -349,7 +359,7 @@ BAD_FILES: list[tuple[str, bytes, str]] = [
     ("notes.csv", b"name,colour\nalice,blue\n", "not an analytics export"),
     (
         "account_analytics_content.csv",
-        b"Post id,Date,Post text,Likes\n1,\"Fri, Jan 24, 2025\",hello,3\n",
+        b'Post id,Date,Post text,Likes\n1,"Fri, Jan 24, 2025",hello,3\n',
         "Impressions",
     ),
     ("empty.csv", b"", "empty"),
