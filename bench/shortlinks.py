@@ -94,8 +94,9 @@ def main() -> int:
     counted = sum(LinkClickDay.objects.filter(link=link).values_list("clicks", flat=True))
     ratio = p95(redirect) / p95(health)
     lost = expected - counted
-    print(f"health view p95  {p95(health) * 1000:8.1f} ms  (median {statistics.median(health) * 1000:.1f} ms)")
-    print(f"redirect p95     {p95(redirect) * 1000:8.1f} ms  (median {statistics.median(redirect) * 1000:.1f} ms)")
+    for label, values in (("health view", health), ("redirect", redirect)):
+        median = statistics.median(values) * 1000
+        print(f"{label + ' p95':<16} {p95(values) * 1000:8.1f} ms  (median {median:.1f} ms)")
     print(f"ratio            {ratio:8.2f}  (bar ≤ {RATIO_BAR})")
     print(f"clicks counted   {counted} of {expected}")
     bars = {

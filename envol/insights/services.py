@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Q
@@ -168,26 +168,13 @@ def write_post_values(
     metrics_import: MetricsImport | None = None,
 ) -> None:
     """Upsert (post, metric, day): running a day again updates, never duplicates."""
-    objects = [
-        PostMetric(
-            post_id=post_id,
-            metric=v.metric,
-            day=day,
-            value=v.value,
-            kind=v.kind,
-            source=source,
-            metrics_import=metrics_import,
-            observed_at=observed_at,
-        )
-        for post_id, day, values in rows
-        for v in values
-    ]
-    PostMetric.objects.bulk_create(
-        objects,
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["post", "metric", "day"],
-        update_fields=["value", "kind", "source", "metrics_import", "observed_at"],
+    _upsert(
+        PostMetric,
+        "post",
+        ((post_id, day, values) for post_id, day, values in rows),
+        source=source,
+        observed_at=observed_at,
+        metrics_import=metrics_import,
     )
 
 
@@ -200,9 +187,31 @@ def write_channel_values(
     metrics_import: MetricsImport | None = None,
 ) -> None:
     """Upsert (channel, metric, day): an overlapping period updates its days."""
+    _upsert(
+        ChannelMetric,
+        "channel",
+        ((channel.pk, day, values) for day, values in rows),
+        source=source,
+        observed_at=observed_at,
+        metrics_import=metrics_import,
+    )
+
+
+MetricRow = TypeVar("MetricRow", PostMetric, ChannelMetric)
+
+
+def _upsert(
+    model: type[MetricRow],
+    subject: str,
+    rows: Iterable[tuple[int, date, Sequence[Value]]],
+    *,
+    source: str,
+    observed_at: datetime,
+    metrics_import: MetricsImport | None,
+) -> None:
     objects = [
-        ChannelMetric(
-            channel=channel,
+        model(
+            **{f"{subject}_id": subject_id},
             metric=v.metric,
             day=day,
             value=v.value,
@@ -211,14 +220,14 @@ def write_channel_values(
             metrics_import=metrics_import,
             observed_at=observed_at,
         )
-        for day, values in rows
+        for subject_id, day, values in rows
         for v in values
     ]
-    ChannelMetric.objects.bulk_create(
+    model.objects.bulk_create(
         objects,
         batch_size=BATCH,
         update_conflicts=True,
-        unique_fields=["channel", "metric", "day"],
+        unique_fields=[subject, "metric", "day"],
         update_fields=["value", "kind", "source", "metrics_import", "observed_at"],
     )
 

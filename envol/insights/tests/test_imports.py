@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from django.utils import translation
 
 from envol.insights import services
 from envol.insights.exports.parse import Mapping
@@ -28,6 +29,13 @@ from envol.testing import analytics_exports as ex
 from envol.testing.subprocess_db import env_for_child
 
 START = datetime(2025, 1, 6, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are asserted in English (French is the default language)."""
+    with translation.override("en"):
+        yield
 
 
 def posts(n: int = 3, first_id: int = 500, **metrics: float) -> list[ex.Post]:
