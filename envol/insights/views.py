@@ -63,19 +63,35 @@ def _pending_dir(org_id: int) -> Path:
 @org_view(min_role=Role.VIEWER)
 def index(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
-    reports = [services.campaign_report(c) for c in org.campaigns.all()[:20]]
     return render(
         request,
         "insights/index.html",
         {
             "org": org,
             "imports": MetricsImport.objects.filter(organisation=org)[:50],
-            "reports": reports,
-            "metric_labels": dict(MetricChoice.choices),
-            "platform_labels": dict(PlatformChoice.choices),
+            "campaigns": [_campaign_rows(c) for c in org.campaigns.all()[:20]],
             "can_import": request.membership.can(Role.EDITOR),  # type: ignore[attr-defined]
         },
     )
+
+
+def _campaign_rows(campaign: Any) -> dict[str, Any]:
+    """A campaign's totals with labels: per network, which figure counts as its views, and
+    each figure with its kind (proxies are said)."""
+    report = services.campaign_report(campaign)
+    metrics = dict(MetricChoice.choices)
+    networks = [
+        {
+            "label": PlatformChoice(network).label,
+            "views_as": metrics.get(report.views_basis.get(network, ""), "—"),
+            "figures": [
+                {"label": metrics.get(m, m), "value": v, "proxy": figures.kinds.get(m) == "proxy"}
+                for m, v in sorted(figures.values.items())
+            ],
+        }
+        for network, figures in sorted(report.networks.items())
+    ]
+    return {"campaign": campaign, "total_views": report.total_views, "networks": networks}
 
 
 @org_view(min_role=Role.EDITOR)
