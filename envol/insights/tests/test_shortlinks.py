@@ -207,3 +207,28 @@ def test_each_network_variant_gets_its_own_link(org: Organisation) -> None:
     variants = publishing.plan(text, accounts, rewrite=dry.rewrite)
     assert all("/l/xxxxxxxx" in v.parts[0] for v in variants)
     assert ShortLink.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_post_dry_run_with_short_links_shows_them_and_stores_nothing(org: Organisation) -> None:
+    ConnectedAccount.objects.create(organisation=org, network="bluesky", handle="rennes.fr")
+    result = CliRunner().invoke(
+        main,
+        [
+            "post",
+            "--org",
+            org.slug,
+            "--to",
+            "bluesky",
+            "--dry-run",
+            "--short-links",
+            "Crue : https://metropole.rennes.fr/crue",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "/l/xxxxxxxx" in result.output and "metropole.rennes.fr" not in result.output
+    assert not ShortLink.objects.exists()
+    refused = CliRunner().invoke(
+        main, ["post", "--org", org.slug, "--to", "bluesky", "--dry-run", "--utm", "Texte"]
+    )
+    assert refused.exit_code != 0 and "--short-links" in refused.output
