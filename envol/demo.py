@@ -66,3 +66,21 @@ def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
                     confidence,
                 ]
             )
+
+
+def seed_demo_insights(org: Organisation) -> None:
+    """The brief's flood campaign, from generated exports of the four platforms (re-importing
+    updates, so running the demo again changes nothing)."""
+    from envol.insights.services import import_export, save_campaign
+    from envol.testing import analytics_exports as exports
+
+    folder = Path(settings.DATA_DIR) / "demo" / "insights"
+    for path in exports.flood_exports(folder, "fr"):
+        import_export(org, path)
+    save_campaign(
+        org,
+        "Crue de la Vilaine",
+        starts_on=exports.FLOOD_START,
+        ends_on=exports.FLOOD_END,
+        tags=[exports.FLOOD_TAG],
+    )

@@ -45,10 +45,12 @@ INSTALLED_APPS = [
     "envol.leaving",
     "envol.crosswalk",
     "envol.migration",
+    "envol.insights",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "envol.insights.middleware.ShortLinkMiddleware",  # /l/<code>: before sessions, on purpose
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -140,6 +140,11 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
         click.echo("  Demo X archive imported; matches ready to review and migrate.")
+    from envol.demo import seed_demo_insights
+    from envol.orgs.models import Organisation as DemoOrganisation
+
+    seed_demo_insights(DemoOrganisation.objects.get(slug=login.org_slug))
+    click.echo("  Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports).")
     click.secho("envol demo is ready.", fg="green", bold=True)
     click.echo(f"  URL:      http://{host}:{port}/")
     click.echo(f"  Login:    {login.email}")

@@ -38,7 +38,6 @@ from envol.networks.base import (
     Identity,
     InvalidContent,
     Media,
-    Metric,
     Network,
     NetworkName,
     NotFound,
@@ -48,7 +47,6 @@ from envol.networks.base import (
     ProfileUpdate,
     Publication,
     RateLimited,
-    Reach,
     TextUnit,
     Transient,
     check_media,
@@ -62,6 +60,7 @@ from envol.networks.http import (
     rate_limited,
     transport_errors,
 )
+from envol.networks.metrics import MASTODON_METRICS
 from envol.networks.ratelimit import (
     Clock,
     RateBudget,
@@ -320,17 +319,7 @@ class MastodonNetwork(Network):
             link_cards=False,  # the instance builds the card from the first link itself
             max_langs=1,
             max_follow_batch=RELATIONSHIPS_PER_CALL,
-            metrics=frozenset(
-                {
-                    Metric.LIKES,
-                    Metric.REPOSTS,
-                    Metric.REPLIES,
-                    Metric.FOLLOWERS,
-                    Metric.FOLLOWING,
-                    Metric.POSTS,
-                }
-            ),
-            reach=Reach.PROXY,
+            metrics=MASTODON_METRICS,
         )
 
     # -- identities --

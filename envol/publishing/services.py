@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,14 +107,17 @@ def plan(
     content_warning: str = "",
     numbering: bool = True,
     capabilities: dict[int, Capabilities] | None = None,
+    rewrite: Callable[[str, str], str] | None = None,
 ) -> list[Variant]:
-    """Each account's variant: the text, or a thread of parts that each fit."""
+    """Each account's variant: the text, or a thread of parts that each fit. `rewrite(network,
+    text)` adapts the text to a network first (e.g. its own short links)."""
     if not text.strip():
         raise PublishingError(_("The post is empty."))
     variants = []
     for account in accounts:
         rules = rules_for(account, (capabilities or {}).get(account.pk))
-        room, body = rules, network_text(text, content_warning, account)
+        own = rewrite(account.network, text) if rewrite else text
+        room, body = rules, network_text(own, content_warning, account)
         if content_warning and account.network == NetworkChoice.MASTODON:
             # Mastodon counts the content warning with every status of the thread.
             room = replace(rules, limit=rules.limit - text_rules.count(content_warning, rules))
@@ -183,6 +186,7 @@ def create_post(
     numbering: bool = True,
     parts: Sequence[str] | None = None,
     origin: str = "",
+    rewrite: Callable[[str, str], str] | None = None,
 ) -> Post:
     """Record the post, its images and every publication row (with its key).
 
@@ -219,6 +223,7 @@ def create_post(
             content_warning=content_warning,
             numbering=numbering,
             capabilities=known,
+            rewrite=rewrite,
         )
         if parts is None
         else fixed_parts(list(parts), accounts, content_warning, known)

@@ -74,6 +74,8 @@ PAGES: list[WalkPage] = [
     WalkPage("own-links", "/o/{org}/matches/own/"),
     WalkPage("migrations", "/o/{org}/migration/"),
     WalkPage("migration", "/o/{org}/migration/{job_id}/"),
+    WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("insights-import", "/o/{org}/insights/import/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
 ]
 
@@ -100,6 +102,7 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/migration/start/": "POST only",
     "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
+    "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
 }
 
 
