@@ -115,6 +115,13 @@ class BlueskyNetwork:
         assert url is not None, "this PDS runs without an AppView"
         return url
 
+    def restart(self, *, fresh_database: bool = False, hard: bool = False) -> None:
+        """Restart the servers on the same data and ports (see `PdsServer.restart`); with
+        `fresh_database`, the AppView starts on an empty database and replays the PDS's
+        history, as the sandbox's does at each start."""
+        between = self.postgres.recreate_database if fresh_database else None
+        self.pds.restart(hard=hard, while_stopped=between)
+
     def stop(self) -> None:
         self._appview.close()
         self.pds.stop()

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -282,11 +283,20 @@ class PdsServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def restart(self, *, hard: bool = False, timeout: float = 60.0) -> None:
-        """Stop (SIGKILL if `hard`, else SIGTERM) and start again on the same data and ports."""
+    def restart(
+        self,
+        *,
+        hard: bool = False,
+        timeout: float = 60.0,
+        while_stopped: Callable[[], None] | None = None,
+    ) -> None:
+        """Stop (SIGKILL if `hard`, else SIGTERM) and start again on the same data and ports,
+        calling `while_stopped` in between."""
         pds_port, plc_port = int(self._ready["pds_port"]), int(self._ready["plc_port"])
         appview_port = int(self._ready.get("appview_port") or 0)
         self._terminate(hard=hard)
+        if while_stopped is not None:
+            while_stopped()
         self._launch(
             pds_port=pds_port, plc_port=plc_port, appview_port=appview_port, timeout=timeout
         )

@@ -99,17 +99,16 @@ class PostgresCluster:
             str(root / "log"),
             "start",
         )
-        cluster._run(
-            str(bindir / "createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(cluster.port),
-            "-U",
-            "envol",
-            "envol",
-        )
+        cluster._run(str(bindir / "createdb"), *cluster._client_options(), "envol")
         return cluster
+
+    def _client_options(self) -> list[str]:
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "envol"]
+
+    def recreate_database(self) -> None:
+        """Drop the `envol` database, closing its connections, and create it empty."""
+        self._run(str(self.bindir / "dropdb"), *self._client_options(), "--force", "envol")
+        self._run(str(self.bindir / "createdb"), *self._client_options(), "envol")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -7,14 +7,12 @@ Every count is waited for (the AppView updates counts in the background after in
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from atproto import Client
 
 from envol.testing.appview import BlueskyNetwork, RecordRef
-from envol.testing.postgres import free_port
 
 pytestmark = pytest.mark.pds
 
@@ -112,15 +110,16 @@ def test_the_pds_proxies_app_bsky_so_the_sdk_logs_in_with_its_profile(
     assert viewed.viewer is not None and viewed.viewer.following is not None
 
 
-def test_a_fresh_appview_database_catches_up_with_the_pds_history(tmp_path: Path) -> None:
+def test_a_fresh_appview_database_catches_up_with_the_pds_history(
+    bluesky_network: BlueskyNetwork,
+) -> None:
     """What the sandbox relies on: its AppView starts on a new database each time."""
-    ports = {"pds_port": free_port(), "plc_port": free_port()}
-    with BlueskyNetwork.start(data_dir=tmp_path, **ports) as first:
-        author = first.create_account("author")
-        post = first.post(author, "Avant le redémarrage")
-        first.like(first.create_account("fan"), post)
-        counts_of(first, post, likeCount=1)
+    author = bluesky_network.create_account("author")
+    post = bluesky_network.post(author, "Avant le redémarrage")
+    bluesky_network.like(bluesky_network.create_account("fan"), post)
+    counts_of(bluesky_network, post, likeCount=1)
 
-    with BlueskyNetwork.start(data_dir=tmp_path, **ports) as again:
-        assert counts_of(again, post, likeCount=1)["author"]["handle"] == author.handle
-        assert again.profile(author)["postsCount"] == 1
+    bluesky_network.restart(fresh_database=True)
+
+    assert counts_of(bluesky_network, post, likeCount=1)["author"]["handle"] == author.handle
+    assert bluesky_network.profile(author)["postsCount"] == 1
