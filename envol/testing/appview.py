@@ -16,8 +16,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
@@ -78,28 +76,13 @@ class BlueskyNetwork:
         self._appview = httpx.Client(base_url=self.appview_url, timeout=30.0)
 
     @classmethod
-    def start(
-        cls,
-        *,
-        rate_limits: bool = False,
-        data_dir: Path | None = None,
-        pds_port: int = 0,
-        plc_port: int = 0,
-        appview_port: int = 0,
-        timeout: float = 120.0,
-    ) -> BlueskyNetwork:
-        """Start a cluster, then the servers (see `PdsServer.start` for the ports and data)."""
+    def start(cls, rate_limits: bool = False, **options: Any) -> BlueskyNetwork:
+        """Start a cluster, then the servers; `options` are `PdsServer.start`'s (data_dir,
+        pds_port, plc_port, appview_port, timeout), but for the AppView's database."""
+        options.setdefault("timeout", 120.0)
         postgres = PostgresCluster.start()
         try:
-            pds = PdsServer.start(
-                rate_limits,
-                data_dir=data_dir,
-                pds_port=pds_port,
-                plc_port=plc_port,
-                appview_db=postgres.url,
-                appview_port=appview_port,
-                timeout=timeout,
-            )
+            pds = PdsServer.start(rate_limits, appview_db=postgres.url, **options)
         except BaseException:
             postgres.stop()
             raise
@@ -126,17 +109,6 @@ class BlueskyNetwork:
         self._appview.close()
         self.pds.stop()
         self.postgres.stop()
-
-    def __enter__(self) -> BlueskyNetwork:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # reading the AppView
 
