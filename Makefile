@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps testservers lint pytest pytest-postgres sandbox bench clean
+.PHONY: demo test venv messages system-deps postgres-server testservers lint pytest pytest-postgres sandbox bench clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
-demo: venv messages testservers
+demo: venv messages testservers postgres-server
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter, then the whole suite on SQLite and the database tests on PostgreSQL
@@ -44,6 +44,13 @@ testservers:
 	bash testservers/bluesky/install.sh
 	bash testservers/axe/install.sh
 
+## PostgreSQL server binaries (Debian `postgresql`, as root) for the sandbox's Bluesky AppView;
+## without them the sandbox runs with no AppView and says so.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing Debian packages: postgresql"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy envol
@@ -55,7 +62,7 @@ pytest: venv
 pytest-postgres: venv
 	$(BIN)/pytest --db=postgres
 
-sandbox: venv messages testservers
+sandbox: venv messages testservers postgres-server
 	$(BIN)/envol sandbox
 
 bench: venv testservers

@@ -15,6 +15,7 @@ import pytest
 pytest_plugins = [
     "envol.testing.fixtures.postgres",
     "envol.testing.fixtures.pds",
+    "envol.testing.fixtures.appview",
     "envol.testing.fixtures.mastodon",
     "envol.testing.fixtures.browser",
 ]

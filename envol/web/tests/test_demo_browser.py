@@ -20,6 +20,7 @@ def sandbox_ports() -> dict[str, str]:
         "ENVOL_SANDBOX_PDS_PORT": str(free_port()),
         "ENVOL_SANDBOX_PLC_PORT": str(free_port()),
         "ENVOL_SANDBOX_MASTODON_PORT": str(free_port()),
+        "ENVOL_SANDBOX_APPVIEW_PORT": str(free_port()),
     }
 
 
