@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "envol.crosswalk",
     "envol.migration",
     "envol.insights",
+    "envol.decide",
 ]
 
 MIDDLEWARE = [
