@@ -112,7 +112,8 @@ def _meta(network: str, ranking: str) -> dict[int, Default]:
         6: Default(
             1,
             "'Download your information' exports your own posts; the audience stays with Meta.",
-            "« Télécharger vos informations » exporte vos publications ; le public reste chez Meta.",
+            "« Télécharger vos informations » exporte vos publications ; le public reste "
+            "chez Meta.",
             (FACEBOOK_DOWNLOAD,),
             date(2024, 1, 1),
         ),

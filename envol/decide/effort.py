@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from envol.decide.models import (
     Activity,
@@ -88,7 +89,7 @@ def parse_hours(raw: str | float | Decimal, *, limit: Decimal = DAY_HOURS) -> De
 
 def parse_network(raw: str) -> str:
     value = raw.strip().casefold()
-    aliases = {label.casefold(): code for code, label in NetworkChoice.choices}
+    aliases = _labels_in_both_languages(NetworkChoice.choices)
     aliases |= {"twitter": "x", "lettre": "newsletter", "site": "website", "site web": "website"}
     value = aliases.get(value, value)
     if value not in NETWORK_CODES:
@@ -99,12 +100,22 @@ def parse_network(raw: str) -> str:
     return value
 
 
+def _labels_in_both_languages(choices: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """Label → code, for the labels in French and in English (files come in either)."""
+    from django.utils import translation
+
+    found: dict[str, str] = {}
+    for language in ("en", "fr"):
+        with translation.override(language):
+            found |= {str(label).casefold(): code for code, label in choices}
+    return found
+
+
 def parse_activity(raw: str) -> str:
     value = raw.strip().casefold()
     if not value:
         return Activity.GENERAL
-    aliases = {str(label).casefold(): code for code, label in Activity.choices}
-    value = aliases.get(value, value)
+    value = _labels_in_both_languages(Activity.choices).get(value, value)
     if value not in Activity.values:
         raise EffortError(
             _("Unknown activity “%(raw)s”: use one of %(activities)s.")
@@ -431,7 +442,12 @@ def confirm_estimate(
         defaults={
             "hours": parse_hours(hours, limit=Decimal(168)),
             "activity": Activity.WRITING,
-            "note": _("%(posts)s posts published with envol") % {"posts": posts},
+            "note": ngettext(
+                "%(posts)s post published with envol",
+                "%(posts)s posts published with envol",
+                posts,
+            )
+            % {"posts": posts},
             "created_by": _user(actor),
         },
     )

@@ -2,11 +2,14 @@
 its strings are kept here so that the app's catalogue translates them)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 BAD_PERIOD = _("The period starts (%(start)s) after it ends (%(end)s): swap --from and --to.")
 NO_FILE = _("%(path)s: no such file.")
 EFFORT_ADDED = _("%(hours)s h on %(network)s on %(day)s (%(activity)s) logged.")
-EFFORT_IMPORTED = _("%(file)s: %(n)s entries added.")
+EFFORT_IMPORTED = ngettext_lazy(
+    "%(file)s: %(n)s entry added.", "%(file)s: %(n)s entries added.", "n"
+)
 ROI_TITLE = _("Return on investment — %(org)s, %(start)s → %(end)s")
 ROI_EMPTY = _("Nothing logged or measured in this period.")
 ROI_LEGEND = _("— unknown (not measured, or no hour logged) · * proxy (own short links, …)")
