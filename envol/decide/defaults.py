@@ -344,7 +344,13 @@ DEFAULTS: dict[str, dict[int, Default]] = {
             (),
             date(2024, 6, 1),
         ),
-        5: Default(0, NO_MOVE_EN, NO_MOVE_FR, (), date(2024, 6, 1)),
+        5: Default(
+            0,
+            NO_MOVE_EN,
+            NO_MOVE_FR,
+            ("https://www.linkedin.com/legal/privacy-policy",),
+            date(2024, 6, 1),
+        ),
         6: Default(
             1,
             "A page's followers cannot be exported; members can download their own data.",
@@ -448,7 +454,7 @@ DEFAULTS: dict[str, dict[int, Default]] = {
             (TIKTOK_FOR_YOU,),
             date(2020, 6, 18),
         ),
-        5: Default(0, NO_MOVE_EN, NO_MOVE_FR, (), date(2024, 6, 1)),
+        5: Default(0, NO_MOVE_EN, NO_MOVE_FR, ("https://support.tiktok.com/",), date(2024, 6, 1)),
         6: Default(
             1,
             "You can download your own data; the audience stays with TikTok.",

@@ -10,6 +10,7 @@ from disk, far from envol's server); the served pages never need that.
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from envol.decide.models import Decision, NetworkChoice, Scenario
 from envol.decide.questions import QUESTIONS
 from envol.orgs.models import Organisation
 
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one line per step
 STATIC = Path(__file__).resolve().parent / "static" / "decide"
 
 
@@ -48,8 +50,8 @@ def _marianne() -> str:
         if font.is_file():
             data = base64.b64encode(font.read_bytes()).decode()
             faces.append(
-                "@font-face { font-family: Marianne; font-weight: %d; "
-                "src: url(data:font/woff2;base64,%s) format('woff2'); }" % (weight, data)
+                f"@font-face {{ font-family: Marianne; font-weight: {weight}; "
+                f"src: url(data:font/woff2;base64,{data}) format('woff2'); }}"
             )
     return "\n".join(faces) + "\nbody { font-family: Marianne, Arial, sans-serif; }\n"
 
@@ -164,16 +166,9 @@ def render(
     if fmt == "html":
         return html.encode("utf-8")
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    # Every resource is a data: URL: WeasyPrint fetches nothing from the network.
-    pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    # Every resource is a data: URL: WeasyPrint may fetch nothing else (no network, no file).
+    fetcher = URLFetcher(allowed_protocols=["data"])
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf()
     return pdf
-
-
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-
-        fetched: dict[str, Any] = default_url_fetcher(url)
-        return fetched
-    raise ValueError(f"The report loads nothing from {url[:80]}")
