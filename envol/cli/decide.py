@@ -9,29 +9,15 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
 
+from envol.cli.common import fail as _fail
+from envol.cli.common import organisation_or_exit as _organisation
 from envol.cli.common import setup_django
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _fail(message: str) -> None:
-    for line in str(message).splitlines() or [""]:
-        click.secho(line, fg="red", err=True)
-    sys.exit(1)
-
-
-def _organisation(slug: str) -> Any:
-    from envol.orgs.services import OrgError, get_organisation
-
-    try:
-        return get_organisation(slug)
-    except OrgError as exc:
-        _fail(str(exc))
 
 
 def _period(starts: datetime, ends: datetime) -> tuple[date, date]:

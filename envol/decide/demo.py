@@ -175,11 +175,7 @@ def _open_networks(org: Organisation) -> None:
                 [
                     (
                         month - timedelta(days=1),
-                        [
-                            insights.Value(
-                                Metric.FOLLOWERS, 400 + growth * index, MetricKind.EXACT
-                            )
-                        ],
+                        [insights.Value(Metric.FOLLOWERS, 400 + growth * index, MetricKind.EXACT)],
                     )
                 ],
                 source=Source.SNAPSHOT,

@@ -49,7 +49,7 @@ class RateForm(forms.Form):
 
     def __init__(self, *args: Any, people: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["who"].choices = (
+        self.fields["who"].choices = (  # type: ignore[attr-defined]
             [("default", _("everyone (default)"))]
             + [(f"role:{code}", label) for code, label in Role.choices]
             + people

@@ -75,8 +75,8 @@ def context(
 
     sheets = decision.sheets(org, start, end)
     decided = {}
-    for found in Decision.objects.filter(organisation=org).order_by("signed_at", "pk"):
-        decided[found.network] = found
+    for signed in Decision.objects.filter(organisation=org).order_by("signed_at", "pk"):
+        decided[signed.network] = signed
     summary = [
         {
             "label": _label(s.network),

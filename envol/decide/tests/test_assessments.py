@@ -46,8 +46,12 @@ def test_defaults_then_overrides_then_history(org: Organisation) -> None:
     assert first[4].from_default and first[4].score == 4  # question 5: moving followers
     assert "migration" in first[4].comment.lower()
     saved = assessments.save_assessment(
-        org, "mastodon", date(2024, 4, 1), {1: {"score": 3, "comment": "Nos habitants y sont"}},
-        actor=alice, lang="fr",
+        org,
+        "mastodon",
+        date(2024, 4, 1),
+        {1: {"score": 3, "comment": "Nos habitants y sont"}},
+        actor=alice,
+        lang="fr",
     )
     answers = assessments.answers_of(saved, today=date(2024, 5, 1))
     assert answers[0].score == 3 and not answers[0].from_default
@@ -61,7 +65,10 @@ def test_defaults_then_overrides_then_history(org: Organisation) -> None:
     )
     changes = assessments.compare(second, saved)
     assert [(c.question.number, c.before, c.after, c.delta) for c in changes[:4]] == [
-        (1, 3, 4, 1), (2, 3, 3, 0), (3, 3, 3, 0), (4, 3, 2, -1)
+        (1, 3, 4, 1),
+        (2, 3, 3, 0),
+        (3, 3, 3, 0),
+        (4, 3, 2, -1),
     ]
     assert org.assessments.count() == 2
     with pytest.raises(assessments.AssessmentError):
@@ -129,13 +136,21 @@ def test_sheet_proposes_and_a_person_signs(
     clients[Role.EDITOR].post(url, {"choice": "dormant", "rationale": "Nos publics sont partis."})
     signed = Decision.objects.get()
     assert (signed.choice, signed.proposed, signed.signed_by.username) == (
-        "dormant", "dormant", "editor@rennes.test"
+        "dormant",
+        "dormant",
+        "editor@rennes.test",
     )
     assert signed.figures["roi"]["hours"] == 15
     assert AuditEvent.objects.filter(action="decide.decision.sign").count() == 1
     decision.sign(
-        org, "x", choice="reduce", rationale="Maintien minimal.", start=MARCH[0], end=MARCH[1],
-        actor=people["alice"], now=timezone.make_aware(datetime(2025, 4, 2)),
+        org,
+        "x",
+        choice="reduce",
+        rationale="Maintien minimal.",
+        start=MARCH[0],
+        end=MARCH[1],
+        actor=people["alice"],
+        now=timezone.make_aware(datetime(2025, 4, 2)),
     )
     assert org.decisions.count() == 2  # history kept
 
@@ -166,7 +181,11 @@ def test_scenario_central_figure_with_three_months() -> None:
     from envol.decide.roi import NetworkROI, PeriodROI
 
     months = [
-        PeriodROI(date(2025, m, 1), date(2025, m, 28), {"youtube": NetworkROI("youtube", hours=h, views=v)})
+        PeriodROI(
+            date(2025, m, 1),
+            date(2025, m, 28),
+            {"youtube": NetworkROI("youtube", hours=h, views=v)},
+        )
         for m, h, v in ((1, 10, 1000), (2, 5, 1000), (3, 5, 250))
     ]
     projection = decision.project(months, "youtube", "views", 4)

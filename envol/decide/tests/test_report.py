@@ -27,19 +27,10 @@ def _poppler(tool: str) -> str:
     return found
 
 
-def _flood(org: Organisation, folder: Path) -> None:
-    from envol.insights.services import import_export, save_campaign
-    from envol.testing import analytics_exports as exports
+def _flood(org: Organisation) -> None:
+    from envol.demo import seed_demo_insights
 
-    for path in exports.flood_exports(folder / "flood", "fr"):
-        import_export(org, path)
-    save_campaign(
-        org,
-        "Crue de la Vilaine",
-        starts_on=exports.FLOOD_START,
-        ends_on=exports.FLOOD_END,
-        tags=[exports.FLOOD_TAG],
-    )
+    seed_demo_insights(org)  # the brief's flood campaign, from generated exports
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -47,18 +38,33 @@ def test_pdf_pages_and_text(org: Organisation, tmp_path: Path, lang: str) -> Non
     from datetime import date
 
     seed_roi_fixture(org, tmp_path)
-    _flood(org, tmp_path)
+    _flood(org)
     assessments.save_assessment(org, "x", date(2025, 3, 1), {1: {"score": 2}}, lang=lang)
     pdf = tmp_path / f"report-{lang}.pdf"
     result = CliRunner().invoke(
         main,
-        ["report", "--org", org.slug, "--from", "2025-01-01", "--to", "2025-03-31",
-         "--format", "pdf", "--lang", lang, "--output", str(pdf)],
+        [
+            "report",
+            "--org",
+            org.slug,
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-03-31",
+            "--format",
+            "pdf",
+            "--lang",
+            lang,
+            "--output",
+            str(pdf),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(
-        [_poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
+        [_poppler("pdftotext"), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -77,9 +83,7 @@ def test_pdf_pages_and_text(org: Organisation, tmp_path: Path, lang: str) -> Non
     prefix = ARTIFACTS / f"report-{lang}"
     for old in ARTIFACTS.glob(f"report-{lang}-*.png"):
         old.unlink()
-    subprocess.run(
-        [_poppler("pdftoppm"), "-png", "-r", "60", str(pdf), str(prefix)], check=True
-    )
+    subprocess.run([_poppler("pdftoppm"), "-png", "-r", "60", str(pdf), str(prefix)], check=True)
     pages = sorted(ARTIFACTS.glob(f"report-{lang}-*.png"))
     assert 3 <= len(pages) <= 12, pages  # a few pages, read in five minutes
 
