@@ -29,10 +29,12 @@ def _period(starts: datetime, ends: datetime) -> tuple[date, date]:
 
 
 def _figure(value: float | None, decimals: int = 0) -> str:
+    """A figure the way the CLI's language writes it ("1 234,5" or "1,234.5"); "—" if unknown."""
+    from django.utils.formats import number_format
+
     if value is None:
         return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f")
+    return number_format(round(float(value), decimals), decimals, force_grouping=True)
 
 
 @click.group()
@@ -138,7 +140,7 @@ def roi_command(org_slug: str, starts: datetime, ends: datetime, as_json: bool) 
         click.echo(texts.ROI_EMPTY)
         return
     labels = dict(texts.ROI_COLUMNS)
-    header = f"{'':<12}" + "".join(f"{labels[c]!s:>14}" for c, _d in COLUMNS)
+    header = f"{'':<14}" + "".join(f"{labels[c]!s:>14}" for c, _d in COLUMNS)
     click.echo(header)
     for code, figures in data["networks"].items():
         cells = []
@@ -147,7 +149,7 @@ def roi_command(org_slug: str, starts: datetime, ends: datetime, as_json: bool) 
             kind = figures["kinds"].get(column)
             mark = "*" if kind == "proxy" else ""
             cells.append(f"{_figure(value, decimals) + mark:>14}")
-        click.echo(f"{NetworkChoice(code).label:<12}" + "".join(cells))
+        click.echo(f"{str(NetworkChoice(code).label)[:13]:<14}" + "".join(cells))
     click.echo(texts.ROI_LEGEND)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from envol.decide import roi as roi_module
@@ -129,6 +130,11 @@ def _position(rate: float | None, median: float | None) -> str:
     return "middle"
 
 
+def _one(value: float) -> str:
+    """A score with one decimal, the reader's way (2,5 or 2.5)."""
+    return number_format(round(value, 1), 1)
+
+
 RANK = [
     Recommendation.DORMANT,
     Recommendation.REDUCE,
@@ -143,7 +149,7 @@ def propose(
     """envol's proposal and its reasons, in words (see the module's docstring)."""
     if overall is None:
         return None, [_("No question answered yet: assess this network first.")]
-    reasons = [_("Weighted score of the eight questions: %(s).1f / 4.") % {"s": overall}]
+    reasons = [_("Weighted score of the eight questions: %(s)s / 4.") % {"s": _one(overall)}]
     score = overall
     if position == "high":
         score += 0.5
@@ -156,7 +162,7 @@ def propose(
     else:
         reasons.append(_("Engagements per hour unknown (log hours and import figures)."))
     if impact is not None:
-        reasons.append(_("Real impact (questions 1 and 4): %(s).1f / 4.") % {"s": impact})
+        reasons.append(_("Real impact (questions 1 and 4): %(s)s / 4.") % {"s": _one(impact)})
     if score >= 3:
         rank = 3
     elif score >= 2:
@@ -166,7 +172,7 @@ def propose(
     else:
         rank = 0
     if values is not None:
-        reasons.append(_("Values (questions 3, 6, 7, 8): %(s).1f / 4.") % {"s": values})
+        reasons.append(_("Values (questions 3, 6, 7, 8): %(s)s / 4.") % {"s": _one(values)})
         cap = 1 if values < 1 else 2 if values < 1.5 else 3
         if rank > cap:
             rank = cap

@@ -190,7 +190,7 @@ def _open_networks(org: Organisation) -> None:
             LinkClickDay.objects.update_or_create(
                 link=link,
                 day=month + timedelta(days=9),
-                defaults={"clicks": 20 + 9 * index, "visitors": 18 + 8 * index},
+                defaults={"clicks": growth // 3 + 9 * index, "visitors": growth // 4 + 8 * index},
             )
 
 
