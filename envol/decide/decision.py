@@ -8,7 +8,9 @@ The proposal is a rule anyone can check by hand (the method page states it):
 3. overall ≥ 3 → invest; ≥ 2 → maintain; ≥ 1.25 → reduce; below → leave, keeping the account
    dormant (never close it: the handle could be taken);
 4. a network whose values pillar is below 1.5 is never proposed for investment (at most
-   "maintain"), and one below 1 at most "reduce".
+   "maintain"), and one below 1 at most "reduce";
+5. with no measured return (engagements per hour unknown), at most "maintain": measure before
+   investing more.
 """
 
 from __future__ import annotations
@@ -177,6 +179,9 @@ def propose(
         if rank > cap:
             rank = cap
             reasons.append(_("Values too far from yours to invest more."))
+    if position == "unknown" and rank > 2:
+        rank = 2
+        reasons.append(_("Nothing measured yet: measure before investing more."))
     if rank == 0:
         reasons.append(
             _("Keep the account dormant rather than closing it, so that the name cannot be taken.")

@@ -114,6 +114,9 @@ def test_proposal_rule_by_hand() -> None:
     proposed, reasons = decision.propose(0.5, 1.0, 1.0, "unknown")
     assert proposed == "dormant" and any("dormant" in str(r) for r in reasons)
     assert decision.propose(None, None, None, "high")[0] is None
+    # overall 3.8 with nothing measured → at most maintain
+    proposed, reasons = decision.propose(3.8, 3.0, 3.8, "unknown")
+    assert proposed == "maintain" and any("measure before" in str(r) for r in reasons)
 
 
 def test_sheet_proposes_and_a_person_signs(
