@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "dsfr",
     "django_tasks",
     "django_tasks_db",
+    "axes",  # sign-in throttling (envol/web/throttling.py)
     "envol.orgs",
     "envol.portability",
     "envol.publishing",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "envol.web.body_limit.BodyTooLargeMiddleware",  # before any view reads the form
+    "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "envol.orgs.middleware.CurrentOrganisationMiddleware",
@@ -107,6 +109,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "envol.web.throttling.ThrottlingBackend",  # first: refuses a locked account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (envol/web/throttling.py): per account and per client address, apart.
+ENVOL_LOGIN_FAILURE_LIMIT = config.env_int("ENVOL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+ENVOL_LOGIN_LOCK_MINUTES = config.env_int("ENVOL_LOGIN_LOCK_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = ENVOL_LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "envol.web.throttling.cool_off"
+AXES_LOCKOUT_CALLABLE = "envol.web.throttling.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
