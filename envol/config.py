@@ -101,7 +101,7 @@ def private_sqlite(database: Path) -> None:
     """The embedded database and its WAL and shared-memory files, owner only (0600). The
     database is created so before SQLite opens it; SQLite gives its -wal and -shm files the
     database's own mode."""
-    if not database.exists():
+    if not database.exists() and database.parent.is_dir():
         os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
     for suffix in ("", "-wal", "-shm", "-journal"):
         restrict(database.with_name(database.name + suffix), 0o600)
