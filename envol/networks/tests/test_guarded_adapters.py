@@ -63,6 +63,17 @@ def guarded(network: ScriptedNetwork) -> GuardedTransport:
     return GuardedTransport(resolver=table_resolver(RESOLVER), network=network)
 
 
+def log_in_through(network: ScriptedNetwork) -> BlueskyNetwork:
+    """A Bluesky login at the entryway, with the app password, over `network`."""
+    return BlueskyNetwork.login(
+        BlueskyConfig(service="https://entryway.example"),
+        "ville.example",
+        "app-pass-word",
+        transport=guarded(network),
+        lookups=NO_LOOKUPS,
+    )
+
+
 def test_a_login_redirected_to_a_private_address_never_sends_the_password_there() -> None:
     def entryway(address: str, request: httpx.Request) -> httpx.Response:
         target = "http://pds.internal.example/xrpc/com.atproto.server.createSession"
@@ -70,13 +81,7 @@ def test_a_login_redirected_to_a_private_address_never_sends_the_password_there(
 
     network = ScriptedNetwork(entryway)
     with pytest.raises(SsrfRefused) as refused:
-        BlueskyNetwork.login(
-            BlueskyConfig(service="https://entryway.example"),
-            "ville.example",
-            "app-pass-word",
-            transport=guarded(network),
-            lookups=NO_LOOKUPS,
-        )
+        log_in_through(network)
     assert refused.value.code == "private_address"
     assert isinstance(refused.value, NetworkError)
     assert network.addresses == [ENTRYWAY]  # the 307 was not followed to 10.0.0.7
@@ -88,13 +93,7 @@ def test_a_did_document_naming_a_private_pds_is_never_reached() -> None:
         return httpx.Response(200, json=session_naming("https://pds.internal.example"))
 
     network = ScriptedNetwork(entryway)
-    bluesky = BlueskyNetwork.login(
-        BlueskyConfig(service="https://entryway.example"),
-        "ville.example",
-        "app-pass-word",
-        transport=guarded(network),
-        lookups=NO_LOOKUPS,
-    )
+    bluesky = log_in_through(network)
     assert "pds.internal.example" in bluesky.export_session()  # the SDK switched…
     with pytest.raises(SsrfRefused) as refused:
         bluesky.whoami()  # …but the first call with the token there is refused
@@ -112,13 +111,7 @@ def test_a_did_document_naming_a_public_pds_is_followed() -> None:
         return httpx.Response(200, json={"did": DID, "handle": "ville.example"})
 
     network = ScriptedNetwork(server)
-    bluesky = BlueskyNetwork.login(
-        BlueskyConfig(service="https://entryway.example"),
-        "ville.example",
-        "app-pass-word",
-        transport=guarded(network),
-        lookups=NO_LOOKUPS,
-    )
+    bluesky = log_in_through(network)
     assert bluesky.whoami().remote_id == DID
     assert [c.server_name for c in network.connections] == ["entryway.example", "social.example"]
 
