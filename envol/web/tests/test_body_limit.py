@@ -11,9 +11,8 @@ from django.test import Client
 
 from envol.testing.liveserver import running_envol
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.django_db
 def test_a_declared_body_over_the_limit_is_answered_413(settings: object) -> None:
     settings.ENVOL_UPLOAD_MAX_BYTES = 1024 * 1024  # type: ignore[attr-defined]
     response = Client().generic(
@@ -27,6 +26,7 @@ def test_a_declared_body_over_the_limit_is_answered_413(settings: object) -> Non
     assert "1,0 Mio" in page and "Fichier trop volumineux" in page
 
 
+@pytest.mark.django_db
 def test_a_body_under_the_limit_goes_on_to_the_view() -> None:
     response = Client().post("/accounts/login/", {"username": "a@b.test", "password": "x"})
     assert response.status_code == 200  # the form again, not a 413
@@ -36,9 +36,9 @@ def test_a_body_under_the_limit_goes_on_to_the_view() -> None:
 def test_the_real_server_answers_413_without_a_traceback(tmp_path: Path) -> None:
     oversized = b"x" * (2 * 1024 * 1024)
     files = {"archive": ("archive.zip", oversized, "application/zip")}
-    with running_envol(
-        ["serve", "--no-worker"], tmp_path, env={"ENVOL_UPLOAD_MAX_MB": "1"}
-    ) as base:
+    limit = {"ENVOL_UPLOAD_MAX_MB": "1"}
+    # A generous ceiling for a loaded machine to migrate a fresh database and start.
+    with running_envol(["serve", "--no-worker"], tmp_path, env=limit, timeout=240) as base:
         french = httpx.post(f"{base}/o/ville-a/imports/upload/", files=files, timeout=60)
         english = httpx.post(
             f"{base}/o/ville-a/imports/upload/",
