@@ -46,15 +46,17 @@ def install_delayed_transport() -> None:
     """Make the adapters' transports wait `Delay.seconds` before each request."""
     import httpx
 
-    from envol.networks import bluesky, http, mastodon
+    from envol.networks import bluesky, mastodon
+    from envol.networks.ssrf import GuardedTransport
 
-    class DelayedTransport(httpx.HTTPTransport):
+    class DelayedTransport(GuardedTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             time.sleep(Delay.seconds)
             return super().handle_request(request)
 
     def delayed(given: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
-        return given or DelayedTransport(verify=http.tls_context())
+        # The accounts layer gives the adapters a guarded transport: use the same, delayed.
+        return DelayedTransport(allow_private=True)
 
     bluesky.http_transport = delayed  # type: ignore[attr-defined]
     mastodon.http_transport = delayed  # type: ignore[attr-defined]

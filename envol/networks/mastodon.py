@@ -39,6 +39,7 @@ from envol.networks.base import (
     InvalidContent,
     Media,
     Network,
+    NetworkError,
     NetworkName,
     NotFound,
     OwnFollow,
@@ -265,6 +266,13 @@ class MastodonNetwork(Network):
             if response.status_code >= 400:
                 raise error_for_status(
                     response.status_code, error_message(response), reason="validation"
+                )
+            if response.is_redirect:
+                # The API never redirects; following would carry the token elsewhere.
+                raise NetworkError(
+                    f"{self.instance} answered {response.status_code} (redirect to "
+                    f"{response.headers.get('location', '?')!r}): give the server's own address.",
+                    code="redirect",
                 )
             return response
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envol import outbound
 from envol.networks import ssrf
 from envol.networks.base import AuthError, Network, NetworkError
 from envol.networks.bluesky import BlueskyConfig, BlueskyNetwork, BlueskySession
@@ -75,7 +76,9 @@ def connect_bluesky(
     """Log in with an app password (never the main password) and store the session, encrypted."""
     service = check_server_url(service or settings.ENVOL_BLUESKY_SERVICE)
     try:
-        adapter = BlueskyNetwork.login(_bluesky_config(service), handle, app_password)
+        adapter = BlueskyNetwork.login(
+            _bluesky_config(service), handle, app_password, transport=outbound.transport()
+        )
         me = adapter.whoami()
     except NetworkError as exc:
         raise AccountError(explain(exc)) from None
@@ -143,14 +146,21 @@ def _bluesky_for(account: ConnectedAccount, credentials: dict[str, Any]) -> Blue
 
     try:
         return BlueskyNetwork(
-            config, BlueskySession.load(credentials["session"]), on_session_change=save_session
+            config,
+            BlueskySession.load(credentials["session"]),
+            on_session_change=save_session,
+            transport=outbound.transport(),
         )
     except (AuthError, KeyError):
         # The refresh token expired or was revoked: log in again with the stored app password.
         if not credentials.get("app_password"):
             raise
         adapter = BlueskyNetwork.login(
-            config, account.handle, credentials["app_password"], on_session_change=save_session
+            config,
+            account.handle,
+            credentials["app_password"],
+            on_session_change=save_session,
+            transport=outbound.transport(),
         )
         save_session(BlueskySession.load(adapter.export_session()))
         return adapter
