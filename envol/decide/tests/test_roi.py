@@ -136,7 +136,7 @@ def test_cli_table_and_bad_period(org: Organisation, tmp_path: Path) -> None:
         main, ["roi", "--org", org.slug, "--from", "2025-03-01", "--to", "2025-03-31"]
     )
     assert table.exit_code == 0, table.output
-    assert "X" in table.output and "1 000" in table.output.replace("\u202f", " ")
+    assert "X" in table.output and "1 000" in table.output.replace("\xa0", " ")
     bad = runner.invoke(
         main, ["roi", "--org", org.slug, "--from", "2025-04-01", "--to", "2025-03-01"]
     )
