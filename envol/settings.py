@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "dsfr",
     "django_tasks",
     "django_tasks_db",
+    "envol.jobs",
     "envol.orgs",
     "envol.portability",
     "envol.publishing",
