@@ -1,6 +1,7 @@
 """Reliability on the real PDS: SIGKILL of the real `envol worker` at random moments never
-produces a duplicate follow nor loses one; a migration larger than the hourly write budget parks
-until the window resets, with no failed item and no 429."""
+produces a duplicate follow nor loses one (the next worker takes the dead one's job over at once,
+nothing to re-enqueue); a migration larger than the hourly write budget parks until the window
+resets, with no failed item and no 429."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from envol.jobs.runner import step
 from envol.migration import services
 from envol.migration.models import ItemState, JobState, MigrationJob
 from envol.networks.ratelimit import BLUESKY_WRITE_COSTS
@@ -85,7 +87,6 @@ def test_sigkill_of_the_worker_never_duplicates_nor_loses_a_follow(
         caught_sent += job.items.filter(state=ItemState.SENT).exists()
         if not job.is_active:
             break
-        services.recover_stalled()  # what the status page and `envol migrate` do
     assert kills == KILLS, f"the job ended after {kills} kills: make the batches smaller"
     worker = start_worker()
     try:
@@ -120,8 +121,7 @@ def test_a_migration_larger_than_the_hourly_budget_parks_then_finishes(
     job = services.create_job(org, accepted_import(org, "bluesky", dids).pk, account, "bluesky")
     began = time.time()
     for _step in range(50):
-        step = services.advance(job.pk)
-        if step.state != JobState.RUNNING:
+        if step(job).state not in (JobState.PENDING, JobState.RUNNING):
             break
     job.refresh_from_db()
     assert job.state == JobState.WAITING
@@ -133,14 +133,14 @@ def test_a_migration_larger_than_the_hourly_budget_parks_then_finishes(
     assert job.resume_at is not None
     opened_by = began + 3600
     assert opened_by - 60 <= job.resume_at.timestamp() <= time.time() + 3600 + 2
-    # Before the reset, advancing does nothing.
-    assert services.advance(job.pk).state == JobState.WAITING
+    # Before the reset, a step does nothing.
+    assert not step(job).ran
     assert job.items.filter(state=ItemState.PENDING).count() == 100
 
     pds_rate_limited.restart()  # its limits are in memory: the window "has passed"
     later = job.resume_at + timedelta(seconds=1)
     for _step in range(10):
-        if not services.advance(job.pk, now=later).active:
+        if step(job, clock=lambda: later).state == JobState.DONE:
             break
     job.refresh_from_db()
     assert services.status(job) == {
