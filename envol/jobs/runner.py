@@ -89,11 +89,13 @@ def _step(
         if found is None:
             return Stepped(False, False, "", None)
         return Stepped(False, leases.holder_is_alive(found, now), found.state, found.due_at)
+    released = False
     try:
         with leases.heartbeat(model, job_id, owner, clock, heartbeat_s):
-            _run(kind, job_id, clock, owner, now, context)
+            released = _run(kind, job_id, clock, owner, now, context)
     finally:
-        leases.release(model, job_id, owner)
+        if not released:  # the outcome was not stored (a person moved the job, or a crash)
+            leases.release(model, job_id, owner)
     state, due_at = model._default_manager.filter(pk=job_id).values_list("state", "due_at").get()
     return Stepped(True, False, state, due_at)
 
@@ -105,7 +107,8 @@ def _run(
     owner: str,
     now: datetime,
     context: dict[str, Any],
-) -> None:
+) -> bool:
+    """Run the handler and store its outcome; True when stored (which also frees the lease)."""
     job = kind.model._default_manager.select_related(*kind.select_related).get(pk=job_id)
     loaded = job.state
     handler = kind.handlers[loaded]
@@ -113,9 +116,10 @@ def _run(
     if loaded in kind.atomic:
         try:
             with transaction.atomic():
-                if not _store(kind, job, loaded, handler(job, moment), owner, clock()):
+                stored = _store(kind, job, loaded, handler(job, moment), owner, clock())
+                if not stored:
                     transaction.set_rollback(True)  # not ours any more: nothing of it stays
-            return
+            return stored
         except Exception as exc:  # rolled back: the failed attempt is stored on its own
             log.exception("%s %s: step in %s failed", kind.label, job_id, loaded)
             outcome = retry(f"{type(exc).__name__}: {exc}")
@@ -126,14 +130,15 @@ def _run(
         except Exception as exc:
             log.exception("%s %s: step in %s failed", kind.label, job_id, loaded)
             outcome = retry(f"{type(exc).__name__}: {exc}")
-    _store(kind, job, loaded, outcome, owner, clock())
+    return _store(kind, job, loaded, outcome, owner, clock())
 
 
 def _store(
     kind: JobKind[Any], job: Job, loaded: str, outcome: Outcome, owner: str, now: datetime
 ) -> bool:
-    """Write the outcome only if the job is still in the state the step began in and still
-    ours: a pause or a cancel pressed during the step wins, and the step's move is dropped."""
+    """Write the outcome, and free the lease in the same UPDATE, only if the job is still in
+    the state the step began in and still ours: a pause or a cancel pressed during the step
+    wins, and the step's move is dropped."""
     machine = job.machine
     job.state = loaded
     fields: dict[str, Any] = {"consecutive_errors": 0, "last_error": ""}
@@ -150,6 +155,7 @@ def _store(
         else:
             target, due = loaded, now + kind.backoff(errors)
     columns = {**state_columns(job, target, now, due), **fields, **outcome.fields}
+    columns.update(lease_owner="", lease_until=None)
     ours = kind.model._default_manager.filter(pk=job.pk, state=loaded, lease_owner=owner)
     won = bool(ours.update(**columns))
     if won and target != loaded:
