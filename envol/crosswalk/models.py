@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from envol.jobs.machine import StateMachine
+from envol.jobs.machine import single_run
 from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
@@ -265,18 +265,7 @@ class MatchingState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-MATCHING_MACHINE = StateMachine(
-    "matching",
-    MatchingState,
-    {
-        MatchingState.PENDING: {MatchingState.RUNNING, MatchingState.FAILED},
-        MatchingState.RUNNING: {MatchingState.DONE, MatchingState.FAILED},
-        MatchingState.DONE: set(),
-        MatchingState.FAILED: set(),
-    },
-    runnable=(MatchingState.PENDING, MatchingState.RUNNING),
-    failed=MatchingState.FAILED,
-)
+MATCHING_MACHINE = single_run("matching", MatchingState)
 
 
 class MatchingJob(Job):

@@ -103,3 +103,20 @@ class StateMachine:
         longest = max(len(str(value)) for value in self.states.values)
         kwargs.setdefault("max_length", max(20, longest))
         return models.CharField(choices=self.states.choices, default=self.initial, **kwargs)
+
+
+def single_run(name: str, states: type[models.TextChoices]) -> StateMachine:
+    """The machine of a job that runs once (an archive import, a matching): its states must
+    be `pending`, `running`, `done`, `failed`; both runnable ones may fail."""
+    return StateMachine(
+        name,
+        states,
+        {
+            "pending": {"running", "failed"},
+            "running": {"done", "failed"},
+            "done": set(),
+            "failed": set(),
+        },
+        runnable=("pending", "running"),
+        failed="failed",
+    )

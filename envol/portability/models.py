@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from envol.jobs.machine import StateMachine
+from envol.jobs.machine import single_run
 from envol.jobs.models import Job
 from envol.orgs.models import Organisation
 
@@ -50,18 +50,7 @@ class ImportState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-IMPORT_MACHINE = StateMachine(
-    "archive import",
-    ImportState,
-    {
-        ImportState.PENDING: {ImportState.RUNNING, ImportState.FAILED},
-        ImportState.RUNNING: {ImportState.DONE, ImportState.FAILED},
-        ImportState.DONE: set(),
-        ImportState.FAILED: set(),
-    },
-    runnable=(ImportState.PENDING, ImportState.RUNNING),
-    failed=ImportState.FAILED,
-)
+IMPORT_MACHINE = single_run("archive import", ImportState)
 
 
 class ArchiveImport(Job):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -22,7 +20,7 @@ from envol.migration.models import ItemState, JobState, MigrationJob
 from envol.networks.ratelimit import BLUESKY_WRITE_COSTS
 from envol.orgs.accounts import network_for
 from envol.orgs.models import Organisation
-from envol.testing.subprocess_db import env_for_child
+from envol.testing.subprocess_db import start_worker
 
 from .conftest import accepted_import, bluesky_connected, random_did
 
@@ -30,15 +28,6 @@ pytestmark = [pytest.mark.pds, pytest.mark.slow]
 
 FOLLOWS = 2000
 KILLS = 20
-
-
-def start_worker() -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
-        env=env_for_child(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def moved(job: MigrationJob) -> int:

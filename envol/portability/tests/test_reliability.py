@@ -5,8 +5,6 @@ pid is gone: no lease to wait out, let alone the ten minutes of old) and imports
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,21 +13,11 @@ import pytest
 from envol.orgs.models import Organisation
 from envol.portability import storage
 from envol.portability.models import ArchivedPost, ArchiveImport, Relation
-from envol.testing.subprocess_db import env_for_child
+from envol.testing.subprocess_db import start_worker
 from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SPEC = ArchiveSpec(seed=21, tweets=30_000, following=3000, followers=3000)
-
-
-def start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**env_for_child(), "ENVOL_DATA_DIR": str(data_dir)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def wait_for(condition: object, timeout: float, what: str) -> None:
@@ -55,7 +43,7 @@ def test_an_import_killed_mid_way_is_taken_over_and_imported_once(
         organisation=org, file_name="archive.zip", stored_path=storage.relative_to_data(upload)
     )
 
-    worker = start_worker(data_dirs)
+    worker = start_worker(ENVOL_DATA_DIR=str(data_dirs))
     try:
         live = storage.progress_path(archive_import.pk)
         wait_for(lambda: started(archive_import), 300, "the import to write its first rows")
@@ -68,7 +56,7 @@ def test_an_import_killed_mid_way_is_taken_over_and_imported_once(
     assert not Relation.objects.exists() and not ArchivedPost.objects.exists()  # rolled back
     assert upload.exists() and live.exists()
 
-    successor = start_worker(data_dirs)
+    successor = start_worker(ENVOL_DATA_DIR=str(data_dirs))
     try:
         wait_for(
             lambda: ArchiveImport.objects.get(pk=archive_import.pk).state

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +21,7 @@ from envol.publishing import services
 from envol.publishing.models import Post, Publication
 from envol.testing.fixtures.mastodon import MastodonAccount
 from envol.testing.pds import PdsServer, TestAccount
-from envol.testing.subprocess_db import env_for_child
+from envol.testing.subprocess_db import start_worker
 
 pytestmark = [pytest.mark.pds, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 KILLS = 6
@@ -32,15 +30,6 @@ THREAD = "\n\n".join(
     "pour tous les âges, une grainothèque et un espace de jeux vidéo rétro."
     for n in range(1, 13)
 )
-
-
-def start_worker() -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
-        env={**env_for_child(), "ENVOL_ALLOW_PRIVATE_NETWORKS": "true"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def settled(post: Post) -> int:
@@ -78,7 +67,7 @@ def test_sigkill_while_publishing_never_publishes_a_part_twice(
     kills = caught_sent = 0
     while kills < KILLS and post.state == Post.State.PUBLISHING:
         before = settled(post)
-        worker = start_worker()
+        worker = start_worker(ENVOL_ALLOW_PRIVATE_NETWORKS="true")
         deadline = time.monotonic() + 120
         while settled(post) == before and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -90,7 +79,7 @@ def test_sigkill_while_publishing_never_publishes_a_part_twice(
         post.refresh_from_db()
     assert kills >= 3, f"the post was published after {kills} kills: make the thread longer"
 
-    worker = start_worker()
+    worker = start_worker(ENVOL_ALLOW_PRIVATE_NETWORKS="true")
     try:
         deadline = time.monotonic() + 300
         while post.state == Post.State.PUBLISHING:
