@@ -25,6 +25,7 @@ from django.db import DatabaseError, transaction
 from envol.archives.errors import ArchiveError, ArchiveWarning
 from envol.archives.source import ArchiveLimits
 from envol.archives.x import XArchive
+from envol.archives.x_records import Counts
 from envol.jobs.kinds import Outcome, Step, to
 from envol.orgs.models import Organisation
 from envol.orgs.services import audit
@@ -108,6 +109,8 @@ def import_archive(
     run_import(archive_import, progress, context)
     if isinstance(context.get("error"), ArchiveError):
         raise context["error"]
+    if archive_import.counts:  # in the documented order (PostgreSQL's jsonb keeps none)
+        archive_import.counts = Counts(**archive_import.counts).as_dict()
     return archive_import
 
 
