@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -279,7 +279,10 @@ class Runner:
             close_old_connections()
             try:
                 busy = self.run_once()
-            except Exception:  # a database hiccup must not end the worker
+            except DatabaseError as exc:  # e.g. SQLite busy during another's long import
+                log.warning("job runner round stopped by the database (%s); retrying", exc)
+                busy = 0
+            except Exception:  # a bug must not end the worker either
                 log.exception("job runner round failed; retrying")
                 busy = 0
             if not busy:
