@@ -2,8 +2,9 @@
 
     python bench/migration.py [--follows 5000] [--rounds 2]
 
-1. Throughput: a migration job of N follows (`run_to_end`, the real code path: items in SQLite,
-   keys committed before each applyWrites, counters, stored budget) against a baseline measured
+1. Throughput: a migration job of N follows (the job engine's `run_to_end`, the real code path:
+   claims, items in SQLite, keys committed and points reserved before each applyWrites, counters,
+   the account's shared budget) against a baseline measured
    in the same run on the same PDS — a bare loop of 200-write applyWrites with httpx, nothing
    stored. Each round uses two fresh accounts; the best round of each is kept. Bar: ratio ≥ 0.8.
 2. HTTP requests per follow made by the job (every httpx request in this process is counted,
@@ -80,6 +81,7 @@ def baseline(pds: Any, dids: list[str]) -> float:
 
 def envol_run(pds: Any, dids: list[str], counter: RequestCounter) -> tuple[float, int, Any]:
     """Seconds and HTTP requests of a migration job of these follows, from a fresh account."""
+    from envol.jobs.runner import run_to_end
     from envol.migration import services
     from envol.migration.tests.conftest import accepted_import, bluesky_connected
     from envol.orgs.services import create_organisation
@@ -92,7 +94,7 @@ def envol_run(pds: Any, dids: list[str], counter: RequestCounter) -> tuple[float
     )
     before = counter.count
     started = time.perf_counter()
-    job = services.run_to_end(job.pk)
+    job = run_to_end(job)
     elapsed = time.perf_counter() - started
     assert services.status(job)["done"] == len(dids), services.status(job)
     return elapsed, counter.count - before, job

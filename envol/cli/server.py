@@ -114,21 +114,24 @@ def serve(host: str, port: int, worker: bool | None, web_workers: int | None) ->
 def worker_command(queue: str, interval: float) -> None:
     """Run a task worker (as many as you like, on as many machines, in production).
 
-    Beside the queue, it resumes jobs whose worker died (at start, then every minute)."""
+    Beside the queue of one-off tasks, it advances every long job (follow migrations, imports,
+    publishing, matching) that is due, including those whose worker died."""
     import threading
 
     setup_django()
     from django.core.management import call_command
 
-    from envol.recovery import start_recovery_thread
+    from envol.jobs.runner import JOB_RUNNERS, start_runners
 
     stop = threading.Event()
-    start_recovery_thread(stop)
+    runners = start_runners(stop, count=JOB_RUNNERS, poll_s=interval)
     options: dict[str, Any] = {"queue_name": queue, "interval": interval}
     try:
         call_command("db_worker", **options)
     finally:
         stop.set()
+        for runner in runners:
+            runner.join(timeout=10)  # a step in flight may end; a long one is resumed later
 
 
 @click.command()

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from envol.jobs.machine import single_run
+from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
 
@@ -254,3 +256,39 @@ class DatasetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} ← {self.file_name} ({self.state}, line {self.lines_done})"
+
+
+class MatchingState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a worker")
+    RUNNING = "running", _("Finding the matches")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+MATCHING_MACHINE = single_run("matching", MatchingState)
+
+
+class MatchingJob(Job):
+    """The matching of one import's relations on one network ("find the accounts I follow
+    on …"), run by a worker (crosswalk/jobs.py) while the page follows its progress."""
+
+    State = MatchingState
+    machine = MATCHING_MACHINE
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="matching_jobs"
+    )
+    network = models.CharField(max_length=10, choices=LinkNetwork.choices)
+    kind = models.CharField(max_length=10, choices=Relation.Kind.choices)
+    state = MATCHING_MACHINE.field()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    summary = models.JSONField(default=dict, blank=True)  # MatchSummary.as_json()
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"matching {self.pk} ({self.network}, {self.state})"

@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 
 from envol.crosswalk import services, sources
 from envol.crosswalk.exports import ExportError, export
-from envol.crosswalk.matching import compute_matches
+from envol.crosswalk.jobs import latest_matching, start_matching
 from envol.crosswalk.models import Band, Decision, IdentityLink, LinkNetwork, Match
 from envol.orgs.models import ConnectedAccount, Role
 from envol.orgs.services import org_view
 from envol.portability.models import ArchiveImport
 
 PAGE_SIZE = 50
+REFRESH_SECONDS = 2  # while a matching runs, the list follows it (no JavaScript needed)
 FILTERS = ("network", "band", "source", "decision")
 
 
@@ -64,6 +65,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
                 matches = matches.filter(**{name: chosen[name]})
         matches = matches.order_by("-confidence", "x_id", "network")
     page = Paginator(matches, PAGE_SIZE).get_page(request.GET.get("page"))
+    matching = latest_matching(archive) if archive is not None else None
     query = urlencode(
         {k: v for k, v in chosen.items() if v} | ({"import": archive.pk} if archive else {})
     )
@@ -83,6 +85,8 @@ def match_list(request: HttpRequest) -> HttpResponse:
             "sources": sources_seen,
             "can_decide": request.membership.can(Role.REVIEWER),  # type: ignore[attr-defined]
             "can_compute": request.membership.can(Role.EDITOR),  # type: ignore[attr-defined]
+            "matching": matching,
+            "refresh": REFRESH_SECONDS if matching is not None and matching.is_runnable else None,
         },
     )
 
@@ -127,12 +131,7 @@ def compute(request: HttpRequest) -> HttpResponse:
         or kind not in ("following", "follower")
     ):
         raise Http404
-    summary = compute_matches(archive, network, kind)
-    messages.success(
-        request,
-        _("%(matched)d of %(relations)d accounts matched on %(network)s.")
-        % {"matched": summary.matched, "relations": summary.relations, "network": network},
-    )
+    start_matching(archive, network, kind, request.user)  # a worker runs it; the list follows
     return _back_to_list(request, archive, network=network)
 
 
