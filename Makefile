@@ -56,8 +56,10 @@ pytest-postgres: venv
 sandbox: venv messages testservers
 	$(BIN)/envol sandbox
 
-bench: venv testservers
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+## Every benchmark (each prints one JSON line of figures and bars); fails when any bar is missed
+bench: venv testservers system-deps
+	@missed=""; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || missed="$$missed $$b"; done; \
+	if [ -n "$$missed" ]; then echo "bars missed or bench failed:$$missed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache
