@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from envol.crosswalk import store
+from envol.crosswalk import store, tallies
 from envol.crosswalk.chunks import staged_chunks
 from envol.crosswalk.dataset import ERRORS_KEPT, DatasetError
 from envol.crosswalk.import_session import ImportSession
@@ -217,10 +217,14 @@ def decide(org: Organisation, match_ids: list[int], decision: str, actor: Any) -
 
     if decision not in (Decision.ACCEPTED, Decision.REJECTED, Decision.PENDING):
         raise ValueError(decision)
-    changed = Match.objects.filter(pk__in=match_ids, archive_import__organisation=org).update(
-        decision=decision,
-        decided_by=actor if decision != Decision.PENDING else None,
-        decided_at=timezone.now(),
-    )
+    chosen = Match.objects.filter(pk__in=match_ids, archive_import__organisation=org)
+    with transaction.atomic():
+        imports = set(chosen.values_list("archive_import_id", flat=True).distinct())
+        changed = chosen.update(
+            decision=decision,
+            decided_by=actor if decision != Decision.PENDING else None,
+            decided_at=timezone.now(),
+        )
+        tallies.refresh_imports(imports)
     audit("crosswalk.decide", organisation=org, actor=actor, decision=decision, count=changed)
     return changed

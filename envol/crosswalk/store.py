@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from envol.crosswalk import tallies
 from envol.crosswalk.staging import STAGING, StagedLink, create_temporary, stage
 
 __all__ = ["MergeResult", "StagedLink", "forget", "merge_links", "merge_staged"]
@@ -221,10 +222,13 @@ def forget(
             f"source = (SELECT l.source FROM {LINKS} l WHERE l.id = {OBSERVATIONS}.link_id)"
         )
         orphans = f"{mine} AND source = %s"
+        orphaned = f"link_id IN (SELECT id FROM {LINKS} WHERE {orphans})"
         cursor.execute(
-            f"DELETE FROM {MATCHES} WHERE link_id IN (SELECT id FROM {LINKS} WHERE {orphans})",
-            [source],
+            f"SELECT DISTINCT archive_import_id FROM {MATCHES} WHERE {orphaned}", [source]
         )
+        touched = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DELETE FROM {MATCHES} WHERE {orphaned}", [source])
+        tallies.refresh_imports(touched)
         cursor.execute(f"DELETE FROM {LINKS} WHERE {orphans}", [source])
         cursor.execute(f"DROP TABLE {FORGET}")
     return int(removed)
