@@ -95,6 +95,7 @@ def import_dataset(
     run.state = DatasetImport.State.DONE
     run.finished_at = timezone.now()
     run.save()
+    store.analyse()
     summary = ImportSummary(
         imported=run.imported,
         updated=run.updated,
