@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -74,6 +76,37 @@ class KeysetPage:
 
     def __len__(self) -> int:
         return len(self.object_list)
+
+
+def _truncated(text: str, length: int = 120) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def table_rows(matches: list[Match]) -> list[dict[str, Any]]:
+    """What the table shows of each match, as plain strings: a page holds 50 rows, and the
+    template engine resolving labels, filters and lazy translations cell by cell cost more
+    than the rest of the page (the matches page must answer under load, bench/web_load.py)."""
+    networks, bands = dict(LinkNetwork.choices), dict(Band.choices)
+    labels = {b: str(label) for b, label in bands.items()}
+    decisions = {d: str(label) for d, label in Decision.choices}
+    return [
+        {
+            "pk": m.pk,
+            "x_id": m.x_id,
+            "x_handle": m.x_handle,
+            "network": networks.get(m.network, m.network),
+            "remote_url": m.remote_url,
+            "remote_label": m.remote_handle or m.remote_id,
+            "remote_id": m.remote_id,
+            "confidence": number_format(m.confidence, 2),
+            "band": m.band,
+            "band_label": labels.get(m.band, m.band),
+            "reasons": _truncated(m.reasons),
+            "candidates": _truncated(m.candidates) if m.candidates else "—",
+            "decision": decisions.get(m.decision, m.decision),
+        }
+        for m in matches
+    ]
 
 
 def _key(match: Match) -> str:
@@ -159,6 +192,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "position": {key: request.GET.get(key, "") for key in ("after", "before")},
             "page": page,
+            "rows": table_rows(page.object_list),
             "query": query,
             "bands": [(b, label, bands.get(b, 0)) for b, label in Band.choices],
             "networks": LinkNetwork.choices,
