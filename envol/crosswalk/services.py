@@ -210,6 +210,31 @@ def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:
     return list(by_relation.values())
 
 
+@dataclass(frozen=True)
+class MatchOutcomes:
+    """What became of an import's relations on one network (one match per relation)."""
+
+    accepted: int
+    pending_review: int  # found, automatic or to review, nobody decided yet
+    rejected: int
+
+
+def match_outcomes(import_id: int, network: str, kind: str = "following") -> MatchOutcomes:
+    """From the tallies: matches the estimate must not call "not found"."""
+    from envol.crosswalk.models import Band, Decision
+
+    scope = {"network": network, "kind": kind}
+    decisions = tallies.counts(import_id, "decision", **scope)
+    pending = tallies.total(
+        import_id, decision=Decision.PENDING, band__in=[Band.AUTO, Band.REVIEW], **scope
+    )
+    return MatchOutcomes(
+        accepted=decisions.get(Decision.ACCEPTED, 0),
+        pending_review=pending,
+        rejected=decisions.get(Decision.REJECTED, 0),
+    )
+
+
 def decide(org: Organisation, match_ids: list[int], decision: str, actor: Any) -> int:
     """A person accepts or rejects matches of their own organisation's imports."""
     from django.utils import timezone

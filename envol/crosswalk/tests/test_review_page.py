@@ -156,3 +156,26 @@ def test_a_search_that_finds_nothing_is_not_a_success(
     )
     (message,) = list(response.context["messages"])
     assert message.level_tag == "warning" and "2" in message.message
+
+
+def test_the_estimate_counts_found_accounts_apart_from_those_not_found(
+    tmp_path: Path, org_and_client: tuple[object, Client]
+) -> None:
+    from envol.migration.services import selection
+
+    org, _client = org_and_client
+    dataset(tmp_path)
+    followed = [str(n) for n in range(1, FOLLOWED + 1)] + ["900001", "900002"]
+    archive = archive_with_following(org, followed)  # type: ignore[arg-type]
+    compute_matches(archive, "bluesky")
+    review = list(Match.objects.filter(archive_import=archive, band="review"))
+    decide(org, [m.pk for m in review[:4]], Decision.REJECTED, None)  # type: ignore[arg-type]
+    decide(org, [m.pk for m in review[4:6]], Decision.ACCEPTED, None)  # type: ignore[arg-type]
+    chosen = selection(org, archive.pk, "bluesky")  # type: ignore[arg-type]
+    accepted = Match.objects.filter(archive_import=archive, decision="accepted").count()
+    pending = Match.objects.filter(
+        archive_import=archive, decision="pending", band__in=["auto", "review"]
+    ).count()
+    assert (chosen.rejected, chosen.pending_review) == (4, pending) and pending > 0
+    assert len(chosen.targets) == accepted
+    assert chosen.unresolved == len(followed) - accepted - pending - 4  # weak ones and unknown
