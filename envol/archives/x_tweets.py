@@ -298,6 +298,15 @@ def _mentions(items: list[Any]) -> list[Mention]:
     return mentions
 
 
+def _list(value: Any) -> list[Any]:
+    return value if value.__class__ is list else list_of(value)
+
+
+def _hashtag(item: Any) -> str:
+    text = (item if item.__class__ is dict else mapping_of(item)).get("text")
+    return text if text.__class__ is str else text_of(text)
+
+
 def _first_id(tweet: Mapping[str, Any], as_text: str, as_number: str) -> str:
     """`in_reply_to_…_str`, else `in_reply_to_…` (older archives), checked as ids."""
     value = tweet.get(as_text)
@@ -348,12 +357,14 @@ def normalise_tweet(element: Any, context: TweetContext) -> Tweet:
                 expanded_urls.append(expanded)
 
     extended = get("extended_entities")
-    media_items = list_of(
-        (extended if extended.__class__ is dict else mapping_of(extended)).get("media")
-    ) or list_of(entities.get("media"))
+    if extended.__class__ is not dict:
+        extended = mapping_of(extended)
+    media_items = _list(extended.get("media")) or _list(entities.get("media"))
     media = _media(tweet_id, media_items, replacements, context.media_files) if media_items else ()
-    mentions = _mentions(list_of(entities.get("user_mentions")))
-    hashtags = [text_of(mapping_of(h).get("text")) for h in list_of(entities.get("hashtags"))]
+    mentioned = _list(entities.get("user_mentions"))
+    mentions = _mentions(mentioned) if mentioned else []
+    tagged = _list(entities.get("hashtags"))
+    hashtags = [_hashtag(h) for h in tagged] if tagged else []
 
     note = None
     if context.notes is not None:

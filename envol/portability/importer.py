@@ -188,9 +188,12 @@ class ArchiveWriter:
     _first: datetime | None = None
     _last: datetime | None = None
     _adapt: Callable[[datetime], Any] = field(init=False)
+    _account_pk: int = field(init=False)  # read per row: a model's `pk` is a property call
+    _import_pk: int = field(init=False)
 
     def __post_init__(self) -> None:
         self._adapt = datetime_adapter()
+        self._account_pk, self._import_pk = self.source.pk, self.archive_import.pk
 
     def run(self) -> ImportResult:
         declared = self.archive.declared_counts()
@@ -281,7 +284,7 @@ class ArchiveWriter:
             self._first = moment
         if self._last is None or moment > self._last:
             self._last = moment
-        return post_row(tweet, self.source.pk, self.archive_import.pk, self._adapt)
+        return post_row(tweet, self._account_pk, self._import_pk, self._adapt)
 
     def _media_rows(self, tweet: Tweet) -> Iterator[tuple[Any, ...]]:
         store = self.media_store
@@ -290,7 +293,7 @@ class ArchiveWriter:
             if store is not None and item.in_archive and store.accepts(item.file_name):
                 with self.archive.open_media(item.file_name) as stream:
                     stored = store.save(item.file_name, stream)
-            yield media_row(tweet, item, self.source.pk, stored)
+            yield media_row(tweet, item, self._account_pk, stored)
 
     def _advance(self, phase: str, records: int) -> None:
         self._done += records
