@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -166,9 +167,15 @@ def post_tuple(tweet: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def baseline(zip_path: Path, database: Path) -> tuple[float, dict[str, float]]:
-    """(a): seconds, and the split parse / tuples / write."""
+    """(a): seconds, and the split parse / tuples / write (and its CPU seconds)."""
     split = Split("tuples")
+    cpu = cpu_seconds()
     started = time.perf_counter()
     db = sqlite3.connect(database, isolation_level=None)
     db.execute("PRAGMA page_size=16384")  # as envol's databases (settings.py)
@@ -213,7 +220,8 @@ def baseline(zip_path: Path, database: Path) -> tuple[float, dict[str, float]]:
     db.execute("COMMIT")
     db.close()
     split.switch("tuples")
-    return time.perf_counter() - started, split.seconds
+    elapsed = time.perf_counter() - started
+    return elapsed, split.seconds | {"cpu": cpu_seconds() - cpu}
 
 
 def baseline_counts(database: Path) -> dict[str, int]:
@@ -262,7 +270,9 @@ def real_import(zip_path: Path, data_dir: Path) -> tuple[float, float, dict[str,
             check=True,
         )
     measured = orjson.loads(measures.read_bytes())
-    return measured["seconds"], measured["maxrss_kb"] / 1024, orjson.loads(output.read_bytes())
+    result = orjson.loads(output.read_bytes())
+    result["cpu_seconds"] = measured["cpu"]
+    return measured["seconds"], measured["maxrss_kb"] / 1024, result
 
 
 # A small process starts the import and reports its time and peak RSS: a child's ru_maxrss
@@ -272,8 +282,10 @@ import json, resource, subprocess, sys, time
 started = time.perf_counter()
 code = subprocess.call(sys.argv[2:])
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-open(sys.argv[1], "w").write(json.dumps({"seconds": seconds, "maxrss_kb": peak}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+measured = {"seconds": seconds, "maxrss_kb": usage.ru_maxrss, "cpu": cpu}
+open(sys.argv[1], "w").write(json.dumps(measured))
 sys.exit(code)
 """
 
@@ -395,8 +407,12 @@ def main() -> int:
         pairs = paired_rounds(args.rounds, bare, envol)
         split = envol_split(zip_path, work / "envol-split")
     ratios = [b[0] / a for a, b in pairs]
+    cpu_ratios = [i["cpu_seconds"] / s["cpu"] for i, s in zip(imports, bare_splits, strict=True)]
     for number, ((a, (b, _rss)), bare_split) in enumerate(zip(pairs, bare_splits, strict=True), 1):
-        print(f"round {number}: (a) bare {a:6.2f} s, (b) envol {b:6.2f} s, ratio {b / a:.2f}")
+        print(
+            f"round {number}: (a) bare {a:6.2f} s, (b) envol {b:6.2f} s, ratio {b / a:.2f} "
+            f"(CPU ratio {cpu_ratios[number - 1]:.2f})"
+        )
         _print_split("   (a) split", bare_split)
     _print_split("(c) envol's import, timed by phase", split)
     counts = imports[-1]["counts"]
@@ -412,6 +428,8 @@ def main() -> int:
         "bare_seconds": [a for a, _b in pairs],
         "envol_seconds": [b[0] for _a, b in pairs],
         "ratios": ratios,
+        # CPU seconds (envol's whole process, start to exit), for a loaded machine: information
+        "cpu_ratios": cpu_ratios,
         "bare_split": {k: median([s.get(k, 0.0) for s in bare_splits]) for k in bare_splits[0]},
         "envol_split": split,
         "peak_rss_mb": rss_mb,
