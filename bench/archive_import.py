@@ -79,6 +79,15 @@ RELATION_FILES = (
 )
 
 
+def p1_spec(
+    tweets: int = 200_000, following: int = 100_000, followers: int = 100_000
+) -> ArchiveSpec:
+    """The P1 archive: 200k tweets in two parts, 100k following, 100k followers."""
+    return ArchiveSpec(
+        seed=1, tweets=tweets, following=following, followers=followers, tweet_parts=2
+    )
+
+
 def generate(spec: ArchiveSpec, folder: Path) -> Path:
     target = folder / f"x-{spec.tweets}-{spec.following}-{spec.followers}-{spec.seed}.zip"
     if not target.exists():
@@ -372,13 +381,7 @@ def main() -> int:
     if args.split_child:
         split_child(args.split_child)
         return 0
-    spec = ArchiveSpec(
-        seed=1,
-        tweets=args.tweets,
-        following=args.following,
-        followers=args.followers,
-        tweet_parts=2,
-    )
+    spec = p1_spec(args.tweets, args.following, args.followers)
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="envol-bench-archive-") as scratch:
         work = Path(scratch)

@@ -251,19 +251,11 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is missing: `apt-get install wrk` (make bench installs it as root)")
         return 1
-    from archive_import import generate
-
-    from envol.testing.x_archive_factory import ArchiveSpec
+    from archive_import import generate, p1_spec
 
     work = Path(tempfile.mkdtemp(prefix="envol-bench-web-"))
     try:
-        spec = ArchiveSpec(
-            seed=1,
-            tweets=args.tweets,
-            following=args.following,
-            followers=args.following,
-            tweet_parts=2,
-        )
+        spec = p1_spec(args.tweets, args.following, args.following)
         cache = args.cache or work
         cache.mkdir(parents=True, exist_ok=True)
         archive = generate(spec, cache)

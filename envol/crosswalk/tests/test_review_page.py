@@ -42,13 +42,19 @@ def dataset(tmp_path: Path, name: str = "d") -> None:
     import_dataset(write_csv(tmp_path / f"{name}.csv", rows, header=[*HEADER, "confidence"]), name)
 
 
+def matched(tmp_path: Path, org: object) -> ArchiveImport:
+    """An import of `org` following 1..FOLLOWED, matched on Bluesky against `dataset`."""
+    dataset(tmp_path)
+    archive = archive_with_following(org, [str(n) for n in range(1, FOLLOWED + 1)])  # type: ignore[arg-type]
+    compute_matches(archive, "bluesky")
+    return archive
+
+
 def test_keyset_pages_walk_every_match_once_in_order(
     tmp_path: Path, org_and_client: tuple[object, Client]
 ) -> None:
     org, client = org_and_client
-    dataset(tmp_path)
-    archive = archive_with_following(org, [str(n) for n in range(1, FOLLOWED + 1)])  # type: ignore[arg-type]
-    compute_matches(archive, "bluesky")
+    archive = matched(tmp_path, org)
     expected = list(
         Match.objects.filter(archive_import=archive)
         .order_by("-confidence", "id")
@@ -76,9 +82,7 @@ def test_a_page_view_counts_from_the_tallies_not_the_matches(
     tmp_path: Path, org_and_client: tuple[object, Client]
 ) -> None:
     org, client = org_and_client
-    dataset(tmp_path)
-    archive = archive_with_following(org, [str(n) for n in range(1, FOLLOWED + 1)])  # type: ignore[arg-type]
-    compute_matches(archive, "bluesky")
+    archive = matched(tmp_path, org)
     with CaptureQueriesContext(connection) as queries:
         page = client.get(f"/o/ville-p/matches/?import={archive.pk}&band=review")
     on_matches = [
@@ -110,9 +114,7 @@ def test_tallies_follow_matching_decisions_and_takedowns(
     tmp_path: Path, org_and_client: tuple[object, Client]
 ) -> None:
     org, _client = org_and_client
-    dataset(tmp_path)
-    archive = archive_with_following(org, [str(n) for n in range(1, FOLLOWED + 1)])  # type: ignore[arg-type]
-    compute_matches(archive, "bluesky")
+    archive = matched(tmp_path, org)
     assert tallied(archive) == counted(archive)
     some = list(Match.objects.filter(archive_import=archive, band="review")[:5])
     decide(org, [m.pk for m in some], Decision.REJECTED, None)  # type: ignore[arg-type]
