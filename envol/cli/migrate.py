@@ -72,6 +72,10 @@ def follows(
             click.echo(texts.TO_FOLLOW % {"n": estimate.to_follow})
             click.echo(texts.ALREADY % {"n": estimate.already})
             click.echo(texts.UNRESOLVED % {"n": estimate.unresolved})
+            if estimate.pending_review:
+                click.echo(texts.PENDING_REVIEW % {"n": estimate.pending_review})
+            if estimate.rejected:
+                click.echo(texts.REJECTED % {"n": estimate.rejected})
             click.echo(texts.DURATION % {"d": _duration(estimate.seconds)})
             return
         options = {"batch_size": batch_size} if batch_size else {}

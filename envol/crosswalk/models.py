@@ -203,6 +203,8 @@ class Match(models.Model):
     link = models.ForeignKey(
         IdentityLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The X username, when a source of the crosswalk knows it (the archive lists ids only).
+    x_handle = models.CharField(max_length=50, blank=True, default="")
     remote_id = models.CharField(max_length=300)
     remote_handle = models.CharField(max_length=300, blank=True)
     remote_url = models.CharField(max_length=500, blank=True)
@@ -225,10 +227,49 @@ class Match(models.Model):
                 fields=["archive_import", "relation", "network"], name="one_match_per_relation"
             )
         ]
-        indexes = [models.Index(fields=["archive_import", "network", "band", "decision"])]
+        # The review page's order (confidence, best first, then id: its keyset) with no
+        # filter, with a band, with a decision (the exports read the accepted ones by it).
+        # A network or source filter walks the first: a page of 50 reads a few hundred rows.
+        indexes = [
+            models.Index(fields=["archive_import", "-confidence", "id"], name="match_page"),
+            models.Index(
+                fields=["archive_import", "band", "-confidence", "id"], name="match_page_band"
+            ),
+            models.Index(
+                fields=["archive_import", "decision", "-confidence", "id"],
+                name="match_page_decision",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.x_id} → {self.remote_id} ({self.band}, {self.decision})"
+
+
+class MatchTally(models.Model):
+    """How many matches of an import fall in each (network, kind, band, decision, source):
+    the review page's counts, band tags and source list, kept by whatever writes matches
+    (matching, decisions, takedowns) so that a page view never scans an import's matches."""
+
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    network = models.CharField(max_length=10, choices=LinkNetwork.choices)
+    kind = models.CharField(max_length=10)
+    band = models.CharField(max_length=10, choices=Band.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    source = models.CharField(max_length=100)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["archive_import", "network", "kind", "band", "decision", "source"],
+                name="one_tally_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.archive_import_id} {self.network} {self.band} {self.decision}: {self.count}"
 
 
 class DatasetImport(models.Model):

@@ -61,12 +61,14 @@ class Target:
 @dataclass(frozen=True)
 class Selection:
     targets: list[Target]
-    unresolved: int  # accounts followed on X with no accepted match on this network
+    unresolved: int  # accounts followed on X not found on this network (no match, too weak)
+    pending_review: int = 0  # found, waiting for a decision: not "not found"
+    rejected: int = 0  # found, and rejected by a person
 
 
 def selection(org: Organisation, import_id: int, network: str) -> Selection:
     """The accepted matches of one import on one network, one target per remote account."""
-    from envol.crosswalk.services import accepted_matches
+    from envol.crosswalk.services import accepted_matches, match_outcomes
 
     archive = _archive(org, import_id)
     field = "bluesky_did" if network == "bluesky" else "mastodon_address"
@@ -83,7 +85,14 @@ def selection(org: Organisation, import_id: int, network: str) -> Selection:
     following = Relation.objects.filter(
         source_account_id=archive.source_account_id, kind=Relation.Kind.FOLLOWING
     ).count()
-    return Selection(list(seen.values()), max(following - matched_relations, 0))
+    outcomes = match_outcomes(archive.pk, network)
+    others = outcomes.pending_review + outcomes.rejected
+    return Selection(
+        list(seen.values()),
+        max(following - matched_relations - others, 0),
+        outcomes.pending_review,
+        outcomes.rejected,
+    )
 
 
 def _archive(org: Organisation, import_id: int) -> ArchiveImport:
@@ -147,6 +156,8 @@ class DryRun:
     already: int
     unresolved: int
     seconds: float  # at the network's published limits
+    pending_review: int = 0
+    rejected: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +165,8 @@ class DryRun:
             "to_follow": self.to_follow,
             "already": self.already,
             "unresolved": self.unresolved,
+            "pending_review": self.pending_review,
+            "rejected": self.rejected,
             "seconds": self.seconds,
         }
 
@@ -175,6 +188,8 @@ def dry_run(org: Organisation, import_id: int, account: ConnectedAccount, networ
         already,
         chosen.unresolved,
         seconds_to_follow(to_follow, pace),
+        chosen.pending_review,
+        chosen.rejected,
     )
 
 
