@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "envol.leaving",
     "envol.crosswalk",
     "envol.migration",
+    "envol.history",
 ]
 
 MIDDLEWARE = [

@@ -58,3 +58,6 @@ main.add_command(migrate.migrate)
 from envol.cli import archive  # noqa: E402
 
 main.add_command(archive.archive)
+from envol.cli import history  # noqa: E402
+
+main.add_command(history.history)
