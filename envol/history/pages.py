@@ -124,6 +124,12 @@ class PostView:
     thread_root: str = ""
     thread_size: int = 0
     bluesky_url: str = ""
+    when: str = ""  # the date and time as shown, computed once per post
+
+    def shown_date(self, ui: UiText) -> str:
+        if not self.when:
+            self.when = ui.date_time(self.moment)
+        return self.when
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ def article_body(post: PostView, ui: UiText, links: Links, heading: int) -> str:
     if heading:
         out.append(
             f'<h{heading} class="post-date"><a href="{links.root}{post_path(post.id)}">'
-            f'<time datetime="{post.moment.isoformat()}">{esc(ui.date_time(post.moment))}</time>'
+            f'<time datetime="{post.moment.isoformat()}">{esc(post.shown_date(ui))}</time>'
             f"</a></h{heading}>"
         )
     context = []
@@ -235,7 +241,10 @@ class SiteFacts:
     ui: UiText
     built_on: str
     zone: str
-    scripts: tuple[str, ...] = field(default=())
+    # the parts of the page frame that do not change, per folder depth and script
+    frames: dict[tuple[str, str], tuple[str, str, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def title(self) -> str:
@@ -253,17 +262,14 @@ def shell_parts(
     """The page around the main content, as (before, after): skip link, banner with the menu,
     breadcrumb, then the footer. `crumbs` are (label, href relative to the root) pairs; the
     last one is the current page (no link). Split in two so long pages can be streamed."""
-    ui = facts.ui
-    nav = (
-        f'<nav class="menu" aria-label="{esc(ui["menu"])}"><ul>'
-        f'<li><a href="{root}index.html">{esc(ui["home"])}</a></li>'
-        f'<li><a href="{root}search.html">{esc(ui["search"])}</a></li>'
-        f'<li><a href="{root}about.html">{esc(ui["about"])}</a></li>'
-        "</ul></nav>"
-    )
+    frame = facts.frames.get((root, script))
+    if frame is None:
+        frame = facts.frames[(root, script)] = _frame(facts, root, script)
+    head, banner, footer = frame
     trail = list(crumbs)
     breadcrumb = ""
     if trail:
+        ui = facts.ui
         items = [f'<li><a href="{root}index.html">{esc(ui["home"])}</a></li>']
         for position, (label, href) in enumerate(trail):
             if position == len(trail) - 1:
@@ -274,25 +280,44 @@ def shell_parts(
             f'<nav class="breadcrumb" aria-label="{esc(ui["breadcrumb"])}"><ol>'
             f"{''.join(items)}</ol></nav>"
         )
-    script_tag = f'<script src="{root}assets/{script}" defer></script>' if script else ""
     before = (
+        f"{head}<title>{esc(title)} — {esc(facts.title)}</title>{banner}{breadcrumb}"
+        '<main id="main" tabindex="-1">'
+    )
+    after = footer
+    return before, after
+
+
+def _frame(facts: SiteFacts, root: str, script: str) -> tuple[str, str, str]:
+    """(head before the title, from the title to the breadcrumb, footer) for pages at `root`."""
+    ui = facts.ui
+    nav = (
+        f'<nav class="menu" aria-label="{esc(ui["menu"])}"><ul>'
+        f'<li><a href="{root}index.html">{esc(ui["home"])}</a></li>'
+        f'<li><a href="{root}search.html">{esc(ui["search"])}</a></li>'
+        f'<li><a href="{root}about.html">{esc(ui["about"])}</a></li>'
+        "</ul></nav>"
+    )
+    script_tag = f'<script src="{root}assets/{script}" defer></script>' if script else ""
+    head = (
         f'<!doctype html>\n<html lang="{ui.lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="referrer" content="no-referrer">'
-        f"<title>{esc(title)} — {esc(facts.title)}</title>"
+    )
+    banner = (
         f'<link rel="stylesheet" href="{root}assets/site.css">{script_tag}</head>'
         f'<body><a class="skip" href="#main">{esc(ui["skip"])}</a>'
         f'<header class="banner"><p class="site-name"><a href="{root}index.html">'
         f"{esc(facts.title)}</a></p>{nav}</header>"
-        f'<div class="page">{breadcrumb}<main id="main" tabindex="-1">'
+        '<div class="page">'
     )
-    after = (
+    footer = (
         "</main></div>"
         f'<footer class="footer"><p>{esc(ui["footer"] % {"name": facts.org_name})} '
         f"{esc(ui['times'] % {'zone': facts.zone})}</p></footer></body></html>\n"
     )
-    return before, after
+    return head, banner, footer
 
 
 def shell(
@@ -314,7 +339,7 @@ def post_page(
     """A post's permalink page; `thread` holds every post of its thread (itself included) with
     its body rendered at heading level 3, in reading order — or nothing."""
     ui = facts.ui
-    title = ui["post_title"] % {"date": ui.date_time(post.moment)}
+    title = ui["post_title"] % {"date": post.shown_date(ui)}
     main = [f"<h1>{esc(title)}</h1>"]
     if len(thread) > 1:
         main.append(f'<p class="thread-intro">{esc(ui.count("thread_intro", len(thread)))}</p>')

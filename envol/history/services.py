@@ -35,6 +35,7 @@ from envol.history.site import (
     SiteSpec,
     no_bluesky_posts,
 )
+from envol.leaving import services as leaving
 from envol.orgs.models import Organisation
 from envol.orgs.services import RESERVED_SLUGS, audit
 from envol.portability.models import ArchiveImport, SourceAccount
@@ -83,8 +84,6 @@ def importable(archive_import: ArchiveImport) -> SourceAccount:
 def channels_of(org: Organisation) -> tuple[list[Channel], str]:
     """Where the organisation is now: its "where to find us" channels, and that page's address
     when it is published."""
-    from envol.leaving import services as leaving
-
     found = [Channel(c.label, c.handle, c.url) for c in leaving.channels(org)]
     page = leaving.published_page(org.slug)
     return found, leaving.public_url(org) if page is not None else ""

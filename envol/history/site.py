@@ -16,8 +16,11 @@ colour, the search script). Memory holds the ids, the calendar, the threads and 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
+import stat
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +49,7 @@ CHUNK: Final = 2000
 PROGRESS_EVERY: Final = 1000
 _POST_ID = re.compile(r"^[0-9]{1,20}$")
 _MEDIA_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+_STORED = re.compile(r"^[A-Za-z0-9._/-]{1,500}$")
 POST_FIELDS: Final = (
     "remote_id",
     "created_at",
@@ -138,7 +142,8 @@ class SiteBuilder:
         self.threads: dict[str, list[str]] = {}
         self.thread_posts: dict[str, tuple[PostView, str]] = {}
         self.links = Links(root="../", archived=self.ids.__contains__)
-        self.media_root = Path(settings.MEDIA_ROOT).resolve()
+        self.media_root = str(Path(settings.MEDIA_ROOT).resolve())
+        self.writer = FileWriter()
 
     # --- the whole build ----------------------------------------------------------------------
 
@@ -155,6 +160,7 @@ class SiteBuilder:
             self._write_posts(redirects)
         finally:
             redirects.close()
+            self.writer.close()
         self._write_small_pages()
         self._write_assets()
         (self.output / MARKER).write_bytes(
@@ -213,7 +219,7 @@ class SiteBuilder:
             rows = self._posts().filter(remote_id__in=chunk).values_list(*POST_FIELDS)
             media = self._media_of(chunk)
             for row in rows.iterator(chunk_size=CHUNK):
-                post = self._view(row, media.get(row[0], ()))
+                post = self._view(row, self._media_views(media.get(row[0], ()), copy=False))
                 body = pages.article_body(post, self.ui, self.links, heading=3)
                 self.thread_posts[post.id] = (post, body)
 
@@ -278,8 +284,7 @@ class SiteBuilder:
             thread = [self.thread_posts[m] for m in self.threads[root] if m in self.thread_posts]
             body = ""
         page = pages.post_page(self.facts, post, body, thread)
-        with open(self.output / pages.post_path(post.id), "w", encoding="utf-8") as out:
-            out.write(page)
+        self.writer.write(f"{self.output}/{pages.post_path(post.id)}", page)
         self.report.pages += 1
 
     def _ordered_posts(self) -> Iterator[PostView]:
@@ -291,10 +296,7 @@ class SiteBuilder:
             chunk = [row for row in chunk if row[0] in self.ids]
             media = self._media_of([row[0] for row in chunk])
             for row in chunk:
-                items = media.get(row[0], ())
-                for item in items:
-                    self._copy_media(item)
-                yield self._view(row, items)
+                yield self._view(row, self._media_views(media.get(row[0], ()), copy=True))
 
     # --- one post -----------------------------------------------------------------------------
 
@@ -313,30 +315,48 @@ class SiteBuilder:
             found[row[0]].append(row)
         return found
 
-    def _kept_file(self, stored_path: str, file_name: str) -> Path | None:
-        """The media file the import kept, when it is a plain file below MEDIA_ROOT."""
-        if not stored_path or not _MEDIA_FILE.match(file_name):
-            return None
-        path = (self.media_root / stored_path).resolve()
-        if not path.is_relative_to(self.media_root) or not path.is_file():
-            return None
-        return path
+    def _media_source(self, stored_path: str, file_name: str) -> str:
+        """Where the import kept a media file, when its names are safe: a relative path below
+        MEDIA_ROOT (no `..`, not absolute) and a plain file name. Existence is checked apart."""
+        if not stored_path or not _MEDIA_FILE.match(file_name) or not _STORED.match(stored_path):
+            return ""
+        if stored_path.startswith("/") or ".." in stored_path.split("/"):
+            return ""
+        return f"{self.media_root}/{stored_path}"
 
-    def _copy_media(self, item: tuple[Any, ...]) -> None:
-        _post, _kind, file_name, _alt, stored_path = item
-        source = self._kept_file(stored_path, file_name)
-        if source is None:
-            self.report.media_not_kept += 1
-            return
-        target = self.output / "media" / file_name
-        if not target.exists():
-            try:
-                os.link(source, target)  # same disk: no copy
-            except OSError:
-                shutil.copyfile(source, target)
-        self.report.media_copied += 1
+    def _copy_media(self, source: str, file_name: str) -> bool:
+        """Link (or copy, across disks) a kept media file into the site; False when missing.
+        One system call in the usual case: the link itself says whether the file exists."""
+        target = f"{self.output}/media/{file_name}"
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except FileExistsError:
+            return True
+        except FileNotFoundError:
+            return False
+        except OSError:
+            if not _is_regular_file(source):
+                return False
+            shutil.copyfile(source, target)
+        return True
 
-    def _view(self, row: tuple[Any, ...], media: Sequence[tuple[Any, ...]]) -> PostView:
+    def _media_views(self, items: Sequence[tuple[Any, ...]], copy: bool) -> list[MediaView]:
+        """The media of a post as shown; `copy` puts the kept files into the site (main pass)."""
+        views = []
+        for _post, kind, file_name, alt, stored_path in items:
+            source = self._media_source(stored_path, file_name)
+            if copy:
+                kept = bool(source) and self._copy_media(source, file_name)
+                if kept:
+                    self.report.media_copied += 1
+                else:
+                    self.report.media_not_kept += 1
+            else:
+                kept = bool(source) and _is_regular_file(source)
+            views.append(MediaView(kind, alt, file_name if kept else ""))
+        return views
+
+    def _view(self, row: tuple[Any, ...], media: list[MediaView]) -> PostView:
         (
             remote_id,
             created,
@@ -363,10 +383,7 @@ class SiteBuilder:
             ),
             quoted_url=quoted_url,
             is_note=is_note,
-            media=[
-                MediaView(kind, alt, file_name if self._kept_file(stored, file_name) else "")
-                for _post, kind, file_name, alt, stored in media
-            ],
+            media=media,
             thread_root=root,
             thread_size=len(thread),
             bluesky_url=bluesky_web_url(uri) if uri else "",
@@ -415,6 +432,13 @@ class SiteBuilder:
         shutil.copyfile(ASSETS / "search.js", self.output / "assets" / "search.js")
 
 
+def _is_regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _depth_first(root: str, children: dict[str, list[str]]) -> list[str]:
     """A thread in reading order: each post, then its replies (oldest first), depth first."""
     order: list[str] = []
@@ -450,3 +474,38 @@ class _Shard:
     def close(self) -> None:
         self._out.write(b"]);\n")
         self._out.close()
+
+
+class FileWriter:
+    """Writes pages in a thread of its own: creating 100,000 files is kernel work that runs
+    without the GIL, so it overlaps with rendering the next pages. The queue is bounded (memory
+    holds at most `depth` pages); an error in the thread is raised by the next call."""
+
+    def __init__(self, depth: int = 256) -> None:
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="archive-site-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            path, content = item
+            try:
+                with open(path, "w", encoding="utf-8") as out:
+                    out.write(content)
+            except BaseException as exc:  # handed to the building thread
+                self._error = exc
+
+    def write(self, path: str, content: str) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((path, content))
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error

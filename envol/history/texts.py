@@ -6,7 +6,7 @@ a build writes 100,000 pages), so the page writers read a plain `UiText`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import translation
@@ -23,24 +23,27 @@ class UiText:
     lang: str
     strings: dict[str, str]
     month_names: tuple[str, ...]  # index 1..12, lower case as in running text
+    counted: dict[tuple[str, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, key: str) -> str:
         return self.strings[key]
 
-    def count(self, key: str, count: int, **values: object) -> str:
+    def count(self, key: str, count: int) -> str:
         """A counted phrase ("1 publication", "2 publications") in the build's language."""
-        singular, plural = COUNTED[key]
-        with translation.override(self.lang):
-            return ngettext(singular, plural, count) % (
-                {"count": _number(count, self.lang)} | values
-            )
+        cached = self.counted.get((key, count))
+        if cached is None:
+            singular, plural = COUNTED[key]
+            with translation.override(self.lang):
+                cached = ngettext(singular, plural, count) % {"count": _number(count, self.lang)}
+            self.counted[(key, count)] = cached
+        return cached
 
     def date(self, moment: datetime) -> str:
         """12 mars 2020 / 12 March 2020."""
         return f"{moment.day} {self.month_names[moment.month]} {moment.year}"
 
     def date_time(self, moment: datetime) -> str:
-        return f"{self.date(moment)}, {moment:%H:%M}"
+        return f"{self.date(moment)}, {moment.hour:02d}:{moment.minute:02d}"
 
     def month(self, year: int, month: int) -> str:
         return capfirst(f"{self.month_names[month]} {year}")
