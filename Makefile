@@ -41,6 +41,7 @@ system-deps:
 
 testservers:
 	bash testservers/bluesky/install.sh
+	bash testservers/axe/install.sh
 
 lint: venv
 	$(BIN)/ruff check .

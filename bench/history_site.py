@@ -144,7 +144,9 @@ def main() -> None:
             str(work / "site"),
             str(report),
         ]
-        subprocess.run([sys.executable, "-c", LAUNCHER, str(measures), *command], env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(measures), *command], env=env, check=True
+        )
         built: dict[str, Any] = orjson.loads(report.read_bytes())
         rss_mb = orjson.loads(measures.read_bytes())["maxrss_kb"] / 1024
     b_seconds = built["seconds"]

@@ -1,8 +1,10 @@
 """The organisation's colour, made safe for text: WCAG 2.1 contrast against white.
 
-The archive site writes white text on the colour (the banner) and the colour on white (links,
-buttons): both need 4.5:1 (success criterion 1.4.3, AA). A colour that fails is darkened, mixed
-with black step by step, until it passes — the shade stays recognisable, the text stays readable.
+The archive site writes white text on the colour (the banner) and the colour on white and on a
+light grey (links, the current post of a thread): all need 4.5:1 (success criterion 1.4.3, AA),
+so the colour is checked against the grey, the darker of the two light backgrounds. A colour
+that fails is darkened, mixed with black step by step, until it passes — the shade stays
+recognisable, the text stays readable.
 """
 
 from __future__ import annotations
@@ -63,16 +65,17 @@ def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) ->
 
 
 WHITE: Final = (255, 255, 255)
+LIGHT_GREY: Final = (0xF4, 0xF4, 0xF4)  # --soft in site.css
 
 
 def safe_colour(wanted: str, minimum: float = AA_NORMAL_TEXT) -> SafeColour:
-    """`wanted` when it reaches `minimum` against white, else the lightest darker shade that
-    does."""
+    """`wanted` when it reaches `minimum` against the light grey (so against white too), else
+    the lightest darker shade that does."""
     rgb = parse_hex(wanted)
     normalised = to_hex(rgb)
     shade = rgb
     mix = 0.0
-    while contrast_ratio(shade, WHITE) < minimum:
+    while contrast_ratio(shade, LIGHT_GREY) < minimum:
         mix += _STEP
         shade = tuple(round(c * (1 - mix)) for c in rgb)  # type: ignore[assignment]
-    return SafeColour(normalised, to_hex(shade), round(contrast_ratio(shade, WHITE), 2))
+    return SafeColour(normalised, to_hex(shade), round(contrast_ratio(shade, LIGHT_GREY), 2))

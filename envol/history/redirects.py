@@ -45,7 +45,7 @@ def check_base_url(base_url: str) -> str:
     """The address the archive is served at: `/`, `/archive/` or `https://host/path/`."""
     if not base_url.endswith("/"):
         base_url += "/"
-    if not _BASE_URL.match(base_url):
+    if not _BASE_URL.match(base_url) or {".", ".."} & set(base_url.split("/")):
         raise RedirectError(base_url)
     return base_url
 

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from envol.history import pages
 from envol.history.pages import Channel, Links, MediaView, PostView, SiteFacts
@@ -107,10 +108,16 @@ def prepare_output(output: Path) -> None:
     """An empty folder, or one envol built before (emptied): never someone else's files."""
     if output.exists():
         if not output.is_dir():
-            raise SiteError(f"{output} is a file")
+            raise SiteError(_("%(folder)s is a file: choose a folder.") % {"folder": output})
         if any(output.iterdir()):
             if not (output / MARKER).is_file():
-                raise SiteError(f"{output} is not empty and is not an envol archive site")
+                raise SiteError(
+                    _(
+                        "%(folder)s is not empty and holds no archive site built by envol: "
+                        "choose an empty folder."
+                    )
+                    % {"folder": output}
+                )
             for child in output.iterdir():
                 if child.is_dir() and not child.is_symlink():
                     shutil.rmtree(child)

@@ -22,7 +22,7 @@ LANGS = ("fr", "en")
 class UiText:
     lang: str
     strings: dict[str, str]
-    month_names: tuple[str, ...]  # index 1..12, lower case as in running text
+    month_names: tuple[str, ...]  # index 1..12, as written in running text
     counted: dict[tuple[str, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, key: str) -> str:
@@ -157,7 +157,7 @@ def ui_text(lang: str) -> UiText:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
     with translation.override(lang):
-        names = ("", *(str(MONTHS[number]).lower() for number in range(1, 13)))
+        names = ("", *(str(MONTHS[number]) for number in range(1, 13)))
         return UiText(lang, _strings(), names)
 
 
