@@ -39,8 +39,9 @@ class UiText:
         return cached
 
     def date(self, moment: datetime) -> str:
-        """12 mars 2020 / 12 March 2020."""
-        return f"{moment.day} {self.month_names[moment.month]} {moment.year}"
+        """12 mars 2020, 1er mars 2020 / 12 March 2020."""
+        day = "1er" if moment.day == 1 and self.lang == "fr" else moment.day
+        return f"{day} {self.month_names[moment.month]} {moment.year}"
 
     def date_time(self, moment: datetime) -> str:
         return f"{self.date(moment)}, {moment.hour:02d}:{moment.minute:02d}"

@@ -229,3 +229,5 @@ def test_counted_phrases_follow_each_language() -> None:
         "10,000 posts",
     ]
     assert fr.month(2020, 3) == "Mars 2020" and en.date_time(MOMENT) == "12 March 2020, 13:03"
+    assert fr.date(datetime(2020, 3, 1, tzinfo=UTC)) == "1er mars 2020"
+    assert en.date(datetime(2020, 3, 1, tzinfo=UTC)) == "1 March 2020"
