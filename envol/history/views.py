@@ -31,9 +31,13 @@ def _org(request: HttpRequest) -> Any:
     return request.organisation  # type: ignore[attr-defined]
 
 
-@org_view(min_role=Role.ADMIN)
+@org_view(min_role=Role.EDITOR)
 def site_page(request: HttpRequest) -> HttpResponse:
+    """Editors see the site's state; admins build and publish it."""
     org = _org(request)
+    is_admin = request.membership.can(Role.ADMIN)  # type: ignore[attr-defined]
+    if request.method == "POST" and not is_admin:
+        raise Http404
     site = services.site_of(org)
     initial = {
         "archive_import": site.archive_import_id,
@@ -72,6 +76,7 @@ def site_page(request: HttpRequest) -> HttpResponse:
             "colour": colour,
             "public_url": services.served_base_url(org),
             "refresh": REFRESH_SECONDS if site.is_busy else None,
+            "is_admin": is_admin,
         },
     )
 

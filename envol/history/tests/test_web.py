@@ -118,11 +118,18 @@ def test_nothing_outside_the_build_is_served(
     assert response.status_code == 404
 
 
-def test_only_admins_reach_the_page(org: Organisation, imported: ArchiveImport) -> None:
+def test_editors_see_the_state_only_admins_act(org: Organisation, imported: ArchiveImport) -> None:
     editor = Client()
     editor.force_login(add_member(org, "editor@ville-a.fr", Role.EDITOR).user)
-    assert editor.get(f"/o/{org.slug}/history/site/").status_code == 404
-    assert editor.post(f"/o/{org.slug}/history/site/", {"action": "publish"}).status_code == 404
+    page = editor.get(f"/o/{org.slug}/history/site/").content.decode()
+    assert "Seuls les administrateurs" in page and 'value="build"' not in page
+    for action in ("build", "publish"):
+        response = editor.post(f"/o/{org.slug}/history/site/", {"action": action})
+        assert response.status_code == 404
+    assert services.site_of(org).state == ArchiveSite.State.IDLE
+    viewer = Client()
+    viewer.force_login(add_member(org, "viewer@ville-a.fr", Role.VIEWER).user)
+    assert viewer.get(f"/o/{org.slug}/history/site/").status_code == 404
     assert Client().get(f"/o/{org.slug}/history/site/").status_code in (302, 404)
 
 
