@@ -18,14 +18,21 @@ INTERVAL_S = 60.0
 
 def recover_interrupted_work() -> int:
     """Queue again every job of every app whose task chain died; return how many."""
+    from envol.history.services import recover_interrupted_builds
     from envol.migration.services import recover_stalled
     from envol.portability.services import recover_interrupted
 
     migrations = recover_stalled()
     imports = recover_interrupted()
-    if migrations or imports:
-        log.info("Resumed %d follow migration(s) and %d archive import(s).", migrations, imports)
-    return migrations + imports
+    sites = recover_interrupted_builds()
+    if migrations or imports or sites:
+        log.info(
+            "Resumed %d follow migration(s), %d archive import(s), %d archive site build(s).",
+            migrations,
+            imports,
+            sites,
+        )
+    return migrations + imports + sites
 
 
 def start_recovery_thread(stop: threading.Event) -> threading.Thread:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -41,6 +41,9 @@ from envol.orgs.services import RESERVED_SLUGS, audit
 from envol.portability.models import ArchiveImport, SourceAccount
 
 SITES: Final = "history/sites"
+# a build saves a heartbeat every HEARTBEAT_POSTS posts (a few seconds apart at most)
+HEARTBEAT_POSTS: Final = 5000
+STALE_AFTER: Final = timedelta(minutes=5)
 # files of a build that are for the organisation's web server, not for readers (the Apache
 # file names the data directory's path)
 NOT_SERVED: Final = frozenset({"redirects", "_redirects", MARKER})
@@ -197,8 +200,15 @@ def run_build(site: ArchiveSite, *, now: datetime | None = None) -> SiteResult |
         site.fail(_("Choose the import whose posts the site shows."))
         return None
     site.start()
+    folders = Path(settings.DATA_DIR) / SITES / str(site.organisation_id)
+    _remove_leftover_builds(folders, keep=site.build_folder)
     folder = Path(SITES) / str(site.organisation_id) / f"build-{uuid.uuid4().hex}"
     target = Path(settings.DATA_DIR) / folder
+
+    def heartbeat(done: int, _total: int) -> None:
+        if done % HEARTBEAT_POSTS == 0:
+            ArchiveSite.objects.filter(pk=site.pk).update(updated_at=timezone.now())
+
     try:
         result = build_site(
             site.archive_import,
@@ -206,6 +216,7 @@ def run_build(site: ArchiveSite, *, now: datetime | None = None) -> SiteResult |
             lang=site.lang,
             colour=site.colour,
             base_url=served_base_url(site.organisation),
+            progress=heartbeat,
             now=now,
         )
     except HistoryError as exc:
@@ -221,6 +232,34 @@ def run_build(site: ArchiveSite, *, now: datetime | None = None) -> SiteResult |
     if previous and previous != str(folder):
         shutil.rmtree(Path(settings.DATA_DIR) / previous, ignore_errors=True)
     return result
+
+
+def _remove_leftover_builds(folder: Path, keep: str) -> None:
+    """Builds a killed worker left half-written (never the one being served)."""
+    if not folder.is_dir():
+        return
+    for leftover in folder.glob("build-*"):
+        if Path(keep).name != leftover.name:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def recover_interrupted_builds(now: datetime | None = None) -> int:
+    """Sites left `building` by a worker that died (no heartbeat for STALE_AFTER): queued again.
+    A build is atomic, so running it again from the start is the whole recovery."""
+    from envol.history.tasks import build_archive_site
+
+    stale_before = (now or timezone.now()) - STALE_AFTER
+    recovered = 0
+    for site in ArchiveSite.objects.filter(
+        state=ArchiveSite.State.BUILDING, updated_at__lt=stale_before
+    ):
+        claimed = ArchiveSite.objects.filter(
+            pk=site.pk, state=ArchiveSite.State.BUILDING, updated_at=site.updated_at
+        ).update(state=ArchiveSite.State.QUEUED, updated_at=timezone.now())
+        if claimed:
+            build_archive_site.enqueue(site.pk)
+            recovered += 1
+    return recovered
 
 
 @transaction.atomic

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from django.utils import translation
 
 from envol.orgs.models import Organisation
 from envol.orgs.services import create_organisation
 from envol.portability.models import ArchiveImport
+from envol.portability.tests.conftest import data_dirs  # noqa: F401  (autouse: data in tmp)
 from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
 
 SPEC = ArchiveSpec(seed=18, tweets=120, following=3, followers=3)
 
 
 @pytest.fixture(autouse=True)
-def data_dirs(settings: Any, tmp_path: Path) -> Path:
-    settings.DATA_DIR = tmp_path / "data"
-    settings.MEDIA_ROOT = tmp_path / "data" / "media"
-    settings.DATA_DIR.mkdir()
-    return Path(settings.DATA_DIR)
+def french() -> Iterator[None]:
+    """Messages in French, whatever an earlier test (the CLI's) left active."""
+    with translation.override("fr"):
+        yield
 
 
 @pytest.fixture

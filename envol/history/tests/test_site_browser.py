@@ -6,8 +6,6 @@ refused by the Content-Security-Policy, usable at 375 px."""
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,36 +18,17 @@ from envol.history.tests.conftest import import_generated
 from envol.leaving.models import PublicLink
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchivedMedia
+from envol.publishing.tests.test_publish import png
 from envol.testing.axe import axe_violations, describe
 from envol.testing.fixtures.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
-def png(width: int = 64, height: int = 40) -> bytes:
-    """A small valid PNG (a colour gradient), so kept photos display in the screenshots."""
-    rows = b"".join(
-        b"\x00" + bytes(c for x in range(width) for c in (x * 4 % 256, y * 6 % 256, 160))
-        for y in range(height)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
 @pytest.fixture
 def site(org: Organisation, tmp_path: Path) -> Path:
     archive_import = import_generated(org, tmp_path)
-    picture = png()
+    picture = png(64, 40)  # kept photos display in the screenshots
     for stored in ArchivedMedia.objects.filter(kind="photo").exclude(stored_path=""):
         (Path(settings.MEDIA_ROOT) / stored.stored_path).write_bytes(picture)
     ConnectedAccount.objects.create(

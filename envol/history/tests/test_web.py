@@ -142,3 +142,23 @@ def test_publishing_needs_a_build_and_a_foreign_import_is_refused(
     other = services.site_of(Organisation.objects.create(slug="ville-b", name="Ville B"))
     with pytest.raises(services.HistoryError):
         services.configure(other, archive_import=imported, lang="fr", colour="#000000", actor=None)
+
+
+def test_a_build_whose_worker_died_is_queued_again(
+    org: Organisation, imported: ArchiveImport
+) -> None:
+    site = services.site_of(org)
+    services.configure(site, archive_import=imported, lang="fr", colour="#1f4f8f", actor=None)
+    site.queue()
+    site.start()  # a worker took it, then was killed: no heartbeat any more
+    leftover = Path(settings.DATA_DIR) / services.SITES / str(org.pk) / "build-killed"
+    (leftover / "status").mkdir(parents=True)
+    started = site.updated_at
+    assert services.recover_interrupted_builds(now=started + services.STALE_AFTER / 2) == 0
+    later = started + services.STALE_AFTER * 2
+    assert services.recover_interrupted_builds(now=later) == 1
+    site.refresh_from_db()
+    assert site.state == ArchiveSite.State.QUEUED
+    assert services.recover_interrupted_builds(now=later) == 0  # claimed once
+    assert build_archive_site.call(site.pk) == ArchiveSite.State.BUILT
+    assert not leftover.exists()
