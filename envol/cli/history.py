@@ -73,6 +73,7 @@ def history_site(
         str(output),
         time.monotonic() - started,
         report.media_not_kept,
+        report.media_missing,
         checked.wanted,
         checked.used,
     )

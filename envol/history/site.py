@@ -97,6 +97,7 @@ class BuildReport:
     threads: int = 0
     media_copied: int = 0
     media_not_kept: int = 0
+    media_missing: int = 0  # kept by the import, gone from the disk since
     skipped_ids: int = 0
     months: int = 0
 
@@ -150,7 +151,7 @@ class SiteBuilder:
         self.thread_posts: dict[str, tuple[PostView, str]] = {}
         self.links = Links(root="../", archived=self.ids.__contains__)
         self.media_root = str(Path(settings.MEDIA_ROOT).resolve())
-        self.writer = FileWriter()
+        self.writer: FileWriter
 
     # --- the whole build ----------------------------------------------------------------------
 
@@ -163,11 +164,13 @@ class SiteBuilder:
         redirects = RedirectWriter(
             self.output, self.spec.base_url, self.spec.source.username, len(self.ids)
         )
+        self.writer = FileWriter()
         try:
             self._write_posts(redirects)
         finally:
             redirects.close()
-            self.writer.close()
+            self.report.media_missing = self.writer.close()
+            self.report.media_copied -= self.report.media_missing
         self._write_small_pages()
         self._write_assets()
         (self.output / MARKER).write_bytes(
@@ -331,36 +334,20 @@ class SiteBuilder:
             return ""
         return f"{self.media_root}/{stored_path}"
 
-    def _copy_media(self, source: str, file_name: str) -> bool:
-        """Link (or copy, across disks) a kept media file into the site; False when missing.
-        One system call in the usual case: the link itself says whether the file exists."""
-        target = f"{self.output}/media/{file_name}"
-        try:
-            os.link(source, target, follow_symlinks=False)
-        except FileExistsError:
-            return True
-        except FileNotFoundError:
-            return False
-        except OSError:
-            if not _is_regular_file(source):
-                return False
-            shutil.copyfile(source, target)
-        return True
-
     def _media_views(self, items: Sequence[tuple[Any, ...]], copy: bool) -> list[MediaView]:
-        """The media of a post as shown; `copy` puts the kept files into the site (main pass)."""
+        """The media of a post as shown. A file the import kept (its `stored_path`) is shown
+        and, in the main pass (`copy`), linked into the site by the writer threads; one that has
+        disappeared since is counted in `media_missing` when its link fails."""
         views = []
         for _post, kind, file_name, alt, stored_path in items:
             source = self._media_source(stored_path, file_name)
             if copy:
-                kept = bool(source) and self._copy_media(source, file_name)
-                if kept:
+                if source:
+                    self.writer.link(source, f"{self.output}/media/{file_name}")
                     self.report.media_copied += 1
                 else:
                     self.report.media_not_kept += 1
-            else:
-                kept = bool(source) and _is_regular_file(source)
-            views.append(MediaView(kind, alt, file_name if kept else ""))
+            views.append(MediaView(kind, alt, file_name if source else ""))
         return views
 
     def _view(self, row: tuple[Any, ...], media: list[MediaView]) -> PostView:
@@ -484,35 +471,71 @@ class _Shard:
 
 
 class FileWriter:
-    """Writes pages in a thread of its own: creating 100,000 files is kernel work that runs
-    without the GIL, so it overlaps with rendering the next pages. The queue is bounded (memory
-    holds at most `depth` pages); an error in the thread is raised by the next call."""
+    """Writes pages and links media files from threads of their own: creating 100,000 files is
+    kernel work that runs without the GIL, so it overlaps with rendering the next pages, and
+    files in different folders (pages, media) are created side by side. The queue is bounded
+    (memory holds at most `depth` pages); an error in a thread is raised by the next call."""
 
-    def __init__(self, depth: int = 256) -> None:
-        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=depth)
+    def __init__(self, threads: int = 3, depth: int = 256) -> None:
+        self._queue: queue.Queue[tuple[str, str, str] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="archive-site-writer", daemon=True)
-        self._thread.start()
+        self._missing = 0
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"archive-site-writer-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             if self._error is not None:
                 continue
-            path, content = item
+            kind, path, content = item
             try:
-                with open(path, "w", encoding="utf-8") as out:
-                    out.write(content)
+                if kind == "page":
+                    with open(path, "w", encoding="utf-8") as out:
+                        out.write(content)
+                elif not _link_or_copy(content, path):
+                    with self._lock:
+                        self._missing += 1
             except BaseException as exc:  # handed to the building thread
                 self._error = exc
 
-    def write(self, path: str, content: str) -> None:
+    def _put(self, item: tuple[str, str, str]) -> None:
         if self._error is not None:
             raise self._error
-        self._queue.put((path, content))
+        self._queue.put(item)
 
-    def close(self) -> None:
-        if self._thread.is_alive():
+    def write(self, path: str, content: str) -> None:
+        self._put(("page", path, content))
+
+    def link(self, source: str, target: str) -> None:
+        self._put(("link", target, source))
+
+    def close(self) -> int:
+        """Wait for every file; return how many media sources were missing."""
+        for _thread in self._threads:
             self._queue.put(None)
-            self._thread.join()
+        for thread in self._threads:
+            thread.join()
         if self._error is not None:
             raise self._error
+        return self._missing
+
+
+def _link_or_copy(source: str, target: str) -> bool:
+    """Link (or copy, across disks) a kept media file into the site; False when it is gone.
+    One system call in the usual case: the link itself says whether the file exists."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileExistsError:
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        if not _is_regular_file(source):
+            return False
+        shutil.copyfile(source, target)
+    return True

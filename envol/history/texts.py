@@ -163,7 +163,7 @@ def ui_text(lang: str) -> UiText:
 
 
 def build_summary(
-    posts: int, output: str, seconds: float, not_kept: int, wanted: str, used: str
+    posts: int, output: str, seconds: float, not_kept: int, missing: int, wanted: str, used: str
 ) -> list[str]:
     """What `envol history site` says when done, in the active language."""
     lines = [
@@ -184,6 +184,15 @@ def build_summary(
                 not_kept,
             )
             % {"count": not_kept}
+        )
+    if missing:
+        lines.append(
+            ngettext(
+                "%(count)s media file kept by the import is no longer on the disk.",
+                "%(count)s media files kept by the import are no longer on the disk.",
+                missing,
+            )
+            % {"count": missing}
         )
     if wanted != used:
         lines.append(

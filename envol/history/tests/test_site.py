@@ -17,7 +17,7 @@ from envol.history import services
 from envol.history.site import MARKER
 from envol.history.tests.conftest import SPEC, import_generated
 from envol.orgs.models import Organisation
-from envol.portability.models import ArchivedPost, ArchiveImport
+from envol.portability.models import ArchivedMedia, ArchivedPost, ArchiveImport
 from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +105,15 @@ def test_kept_media_are_copied_with_their_alt_texts(
         assert f'src="../media/{media.file_name}"' in page
         if media.alt_text and media.kind == "photo":
             assert f'alt="{html.escape(media.alt_text)}"' in page
+
+
+def test_a_kept_media_file_gone_since_is_counted(imported: ArchiveImport, tmp_path: Path) -> None:
+    stored = ArchivedMedia.objects.exclude(stored_path="").order_by("pk").first()
+    assert stored is not None
+    (Path(settings.MEDIA_ROOT) / stored.stored_path).unlink()
+    result = build(imported, tmp_path / "site")
+    assert result.report.media_missing == 1
+    assert not (tmp_path / "site" / "media" / stored.file_name).exists()
 
 
 def test_media_not_kept_show_their_description(org: Organisation, tmp_path: Path) -> None:
