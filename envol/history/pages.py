@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Final
 
 from envol.archives.x_tweets import quoted_status
@@ -49,6 +49,7 @@ def year_path(year: int) -> str:
     return f"{year}/index.html"
 
 
+@lru_cache(maxsize=512)
 def lang_attribute(code: str) -> str:
     """A valid BCP 47 value for X's language code; empty (unknown) for its non-languages."""
     code = code.strip()
@@ -143,16 +144,9 @@ class Links:
         return f"{self.root}{post_path(post_id)}" if self.archived(post_id) else ""
 
 
-def article_body(post: PostView, ui: UiText, links: Links, heading: int) -> str:
-    """A post's content; `heading` (2 or 3) gives it a dated heading, 0 none (the page's h1
-    already says it)."""
+def article_content(post: PostView, ui: UiText, links: Links) -> str:
+    """What a post says, shown alike on its month and on its own page (rendered once)."""
     out: list[str] = []
-    if heading:
-        out.append(
-            f'<h{heading} class="post-date"><a href="{links.root}{post_path(post.id)}">'
-            f'<time datetime="{post.moment.isoformat()}">{esc(post.shown_date(ui))}</time>'
-            f"</a></h{heading}>"
-        )
     context = []
     if post.is_retweet:
         context.append(esc(ui["repost"]))
@@ -163,27 +157,44 @@ def article_body(post: PostView, ui: UiText, links: Links, heading: int) -> str:
     if context:
         out.append(f'<p class="post-context">{" · ".join(context)}</p>')
     if post.text:
-        lang = lang_attribute(post.lang)
         out.append(
-            f'<p class="post-text" lang="{lang}" dir="auto">'
+            f'<p class="post-text" lang="{lang_attribute(post.lang)}" dir="auto">'
             f"{render_text(post.text, links.local)}</p>"
         )
     if post.media:
         out.append(_media(post.media, ui, links.root))
     if post.quoted_url:
         out.append(_quote(post.quoted_url, ui, links))
-    if post.thread_size > 1 and heading == 2:
-        label = ui.count("thread_part", post.thread_size)
-        out.append(
-            f'<p class="post-thread"><a href="{links.root}{post_path(post.thread_root)}">'
-            f"{esc(label)}</a></p>"
-        )
     bluesky = http_url(post.bluesky_url)
     if bluesky:
         out.append(
             f'<p class="post-bluesky"><a href="{esc(bluesky)}">{esc(ui["on_bluesky"])}</a></p>'
         )
     return "".join(out)
+
+
+def article_body(
+    post: PostView, ui: UiText, links: Links, heading: int, content: str | None = None
+) -> str:
+    """A post's content under a dated heading (`heading` 2 or 3; 0: none, the page's h1 already
+    says it), with, on month pages (2), the way to its thread. `content` is the post's
+    `article_content` when already rendered."""
+    if content is None:
+        content = article_content(post, ui, links)
+    if not heading:
+        return content
+    title = (
+        f'<h{heading} class="post-date"><a href="{links.root}{post_path(post.id)}">'
+        f'<time datetime="{post.moment.isoformat()}">{esc(post.shown_date(ui))}</time>'
+        f"</a></h{heading}>"
+    )
+    if post.thread_size > 1 and heading == 2:
+        label = ui.count("thread_part", post.thread_size)
+        content += (
+            f'<p class="post-thread"><a href="{links.root}{post_path(post.thread_root)}">'
+            f"{esc(label)}</a></p>"
+        )
+    return title + content
 
 
 def _media(media: Sequence[MediaView], ui: UiText, root: str) -> str:

@@ -66,9 +66,9 @@ class RedirectWriter:
         self.username = username if re.fullmatch(r"[A-Za-z0-9_]{1,15}", username) else ""
         (output / "redirects").mkdir(parents=True, exist_ok=True)
         self.output = output
-        self._netlify = (output / NETLIFY).open("w", encoding="utf-8")
-        self._nginx = (output / NGINX_HTTP).open("w", encoding="utf-8")
-        self._apache_map = (output / APACHE_MAP).open("w", encoding="utf-8")
+        self._netlify = (output / NETLIFY).open("w", encoding="utf-8", buffering=1 << 16)
+        self._nginx = (output / NGINX_HTTP).open("w", encoding="utf-8", buffering=1 << 16)
+        self._apache_map = (output / APACHE_MAP).open("w", encoding="utf-8", buffering=1 << 16)
         self._open: list[IO[str]] = [self._netlify, self._nginx, self._apache_map]
         self._netlify.write("# envol: old X links → this archive (Netlify, Cloudflare Pages)\n")
         # the map's hash must hold every id: nginx refuses to start with a too small one

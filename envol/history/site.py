@@ -47,10 +47,12 @@ None. The post-history migration provides it; without it every redirect goes to 
 MARKER: Final = "envol-site.json"
 ASSETS: Final = Path(__file__).parent / "site_assets"
 CHUNK: Final = 2000
+BUFFER: Final = 1 << 16  # bytes written per system call to the files that grow post by post
 PROGRESS_EVERY: Final = 1000
 _POST_ID = re.compile(r"^[0-9]{1,20}$")
 _MEDIA_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 _STORED = re.compile(r"^[A-Za-z0-9._/-]{1,500}$")
+_NEW_FILE: Final = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 POST_FIELDS: Final = (
     "remote_id",
     "created_at",
@@ -256,7 +258,9 @@ class SiteBuilder:
                     year_shard = _Shard(self.output, key[0])
                 month = key
                 (self.output / str(key[0])).mkdir(exist_ok=True)
-                month_file = (self.output / pages.month_path(*key)).open("w", encoding="utf-8")
+                month_file = (self.output / pages.month_path(*key)).open(
+                    "w", encoding="utf-8", buffering=BUFFER
+                )
                 head, month_tail = pages.month_page_parts(
                     self.facts,
                     key[0],
@@ -268,10 +272,11 @@ class SiteBuilder:
                 month_file.write(head)
                 self.report.pages += 1
             assert month_file is not None and year_shard is not None
+            content = pages.article_content(post, self.ui, self.links)
             month_file.write(
-                pages.article(post, pages.article_body(post, self.ui, self.links, heading=2))
+                pages.article(post, pages.article_body(post, self.ui, self.links, 2, content))
             )
-            self._write_post_page(post)
+            self._write_post_page(post, content)
             year_shard.add(post, self.ui)
             redirects.add(post.id, post.bluesky_url)
             self.report.posts += 1
@@ -285,11 +290,11 @@ class SiteBuilder:
         if self.progress is not None:
             self.progress(self.report.posts, total)
 
-    def _write_post_page(self, post: PostView) -> None:
+    def _write_post_page(self, post: PostView, content: str) -> None:
         root = self.thread_root.get(post.id)
         if root is None:
             thread: list[tuple[PostView, str]] = []
-            body = pages.article_body(post, self.ui, self.links, heading=0)
+            body = content
         else:
             thread = [self.thread_posts[m] for m in self.threads[root] if m in self.thread_posts]
             body = ""
@@ -454,7 +459,7 @@ class _Shard:
 
     def __init__(self, output: Path, year: int) -> None:
         self.year = year
-        self._out = (output / "search" / f"{year}.js").open("wb")
+        self._out = (output / "search" / f"{year}.js").open("wb", buffering=BUFFER)
         self._out.write(f"envolSearch.receive({year},[".encode())
         self._first = True
 
@@ -476,8 +481,8 @@ class FileWriter:
     files in different folders (pages, media) are created side by side. The queue is bounded
     (memory holds at most `depth` pages); an error in a thread is raised by the next call."""
 
-    def __init__(self, threads: int = 3, depth: int = 256) -> None:
-        self._queue: queue.Queue[tuple[str, str, str] | None] = queue.Queue(maxsize=depth)
+    def __init__(self, threads: int = 2, depth: int = 256) -> None:
+        self._queue: queue.Queue[tuple[str, bytes | str] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._missing = 0
         self._lock = threading.Lock()
@@ -492,27 +497,32 @@ class FileWriter:
         while (item := self._queue.get()) is not None:
             if self._error is not None:
                 continue
-            kind, path, content = item
+            path, content = item  # bytes: a page to write; str: a media file to link
             try:
-                if kind == "page":
-                    with open(path, "w", encoding="utf-8") as out:
-                        out.write(content)
+                if isinstance(content, bytes):
+                    # three system calls, each without the GIL; the page was encoded by the
+                    # building thread, so this one holds the GIL for almost nothing
+                    descriptor = os.open(path, _NEW_FILE, 0o644)
+                    try:
+                        os.write(descriptor, content)
+                    finally:
+                        os.close(descriptor)
                 elif not _link_or_copy(content, path):
                     with self._lock:
                         self._missing += 1
             except BaseException as exc:  # handed to the building thread
                 self._error = exc
 
-    def _put(self, item: tuple[str, str, str]) -> None:
+    def _put(self, item: tuple[str, bytes | str]) -> None:
         if self._error is not None:
             raise self._error
         self._queue.put(item)
 
     def write(self, path: str, content: str) -> None:
-        self._put(("page", path, content))
+        self._put((path, content.encode()))
 
     def link(self, source: str, target: str) -> None:
-        self._put(("link", target, source))
+        self._put((target, source))
 
     def close(self) -> int:
         """Wait for every file; return how many media sources were missing."""
