@@ -41,7 +41,6 @@ system-deps:
 
 testservers:
 	bash testservers/bluesky/install.sh
-	bash testservers/axe/install.sh
 
 lint: venv
 	$(BIN)/ruff check .
