@@ -165,6 +165,9 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
         click.echo("  Demo X archive imported; matches ready to review and migrate.")
+        click.echo(
+            f"  Archive site of the demo posts: http://{host}:{port}/{login.org_slug}/archive/"
+        )
     from envol.demo import seed_demo_insights
     from envol.orgs.models import Organisation as DemoOrganisation
 
