@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crosswalk", "0003_assertions_aside_and_dataset_imports"),
+        ("crosswalk", "0004_matchingjob"),
         ("portability", "0002_archivedmedia_url_archiveimport_error_fr_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
