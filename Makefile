@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres sandbox bench clean
+.PHONY: demo test venv messages system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres sandbox bench bench-deps clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
 demo: venv messages testservers postgres-server pdf-deps
@@ -77,8 +77,14 @@ pytest-postgres: venv
 sandbox: venv messages testservers postgres-server
 	$(BIN)/envol sandbox
 
-bench: venv testservers
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+## wrk (Debian), the HTTP load generator of bench/web_load.py
+bench-deps:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "Missing Debian package: wrk (install it as root)"
+
+## Every benchmark (each prints one JSON line of figures and bars); fails when any bar is missed
+bench: venv testservers system-deps bench-deps
+	@missed=""; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || missed="$$missed $$b"; done; \
+	if [ -n "$$missed" ]; then echo "bars missed or bench failed:$$missed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache

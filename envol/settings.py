@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",  # sign-in throttling (envol/web/throttling.py)
     "csp",  # Content-Security-Policy (below)
+    "envol.jobs",
     "envol.orgs",
     "envol.portability",
     "envol.publishing",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "envol.migration",
     "envol.insights",
     "envol.decide",
+    "envol.history",
 ]
 
 MIDDLEWARE = [

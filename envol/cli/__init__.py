@@ -67,3 +67,6 @@ from envol.cli import decide  # noqa: E402
 main.add_command(decide.effort)
 main.add_command(decide.roi_command)
 main.add_command(decide.report_command)
+from envol.cli import history  # noqa: E402
+
+main.add_command(history.history)

@@ -115,21 +115,24 @@ def serve(host: str, port: int, worker: bool | None, web_workers: int | None) ->
 def worker_command(queue: str, interval: float) -> None:
     """Run a task worker (as many as you like, on as many machines, in production).
 
-    Beside the queue, it resumes jobs whose worker died (at start, then every minute)."""
+    Beside the queue of one-off tasks, it advances every long job (follow migrations, imports,
+    publishing, matching) that is due, including those whose worker died."""
     import threading
 
     setup_django()
     from django.core.management import call_command
 
-    from envol.recovery import start_recovery_thread
+    from envol.jobs.runner import JOB_RUNNERS, start_runners
 
     stop = threading.Event()
-    start_recovery_thread(stop)
+    runners = start_runners(stop, count=JOB_RUNNERS, poll_s=interval)
     options: dict[str, Any] = {"queue_name": queue, "interval": interval}
     try:
         call_command("db_worker", **options)
     finally:
         stop.set()
+        for runner in runners:
+            runner.join(timeout=10)  # a step in flight may end; a long one is resumed later
 
 
 @click.command()
@@ -163,6 +166,9 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
         click.echo("  Demo X archive imported; matches ready to review and migrate.")
+        click.echo(
+            f"  Archive site of the demo posts: http://{host}:{port}/{login.org_slug}/archive/"
+        )
     from envol.demo import seed_demo_insights
     from envol.orgs.models import Organisation as DemoOrganisation
 

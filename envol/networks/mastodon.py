@@ -282,14 +282,19 @@ class MastodonNetwork(Network):
         return self._request(method, path, retry_safe=retry_safe, **kwargs).json()
 
     def _observe(self, action: str, headers: Mapping[str, str]) -> None:
-        """Headers describe whichever throttle applied: file them under the budget with that
-        limit (the action's own, else the general request budget)."""
+        """Headers describe whichever throttle is tighter, the general one or the action's
+        family (Mastodon's `override_rate_limit_headers`): file them under the general request
+        budget when their limit is its, else under the action's own — also when that limit is
+        not the published one (a server with a smaller family limit)."""
         observation = mastodon_observation(headers)
         if observation is None:
             return
-        budget = self._rates.budget(action)
-        if action != "request" and not any(p.limit == observation.limit for p in budget.policies()):
-            budget = self._rates.budget("request")
+        budget, general = self._rates.budget(action), self._rates.budget("request")
+        limits = {p.limit for p in budget.policies()}
+        if observation.limit not in limits and observation.limit in {
+            p.limit for p in general.policies()
+        }:
+            budget = general
         budget.observe(observation)
 
     def rate_budget(self, action: str) -> RateBudget:

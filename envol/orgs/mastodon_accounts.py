@@ -28,6 +28,7 @@ from envol.networks.mastodon import (
     exchange_code,
     register_app,
 )
+from envol.networks.ratelimit import Clock, utc_now
 from envol.orgs import crypto
 from envol.orgs.accounts import AccountError, _mark_ok, check_server_url, explain
 from envol.orgs.models import ConnectedAccount, MastodonOAuthApp, Organisation
@@ -163,9 +164,14 @@ def connect_with_token(
     return account
 
 
-def mastodon_for(account: ConnectedAccount, credentials: dict[str, Any]) -> MastodonNetwork:
+def mastodon_for(
+    account: ConnectedAccount, credentials: dict[str, Any], clock: Clock = utc_now
+) -> MastodonNetwork:
     if not credentials.get("access_token"):
         raise AccountError(_("This Mastodon account must be reconnected."))
     return MastodonNetwork(
-        account.instance_url, credentials["access_token"], transport=outbound.transport()
+        account.instance_url,
+        credentials["access_token"],
+        transport=outbound.transport(),
+        clock=clock,
     )

@@ -1,10 +1,11 @@
 """A throwaway PostgreSQL cluster from the machine's Debian binaries, on a free loopback port.
 
-Used by the test suite (`pytest --db=postgres`) and by `envol sandbox`. initdb refuses to run as
-root, so as root the cluster belongs to the `postgres` system user (created by Debian's package).
-pg_ctl starts the server in the background, where it would outlive a process killed before its
-`stop()` (uvicorn re-raises SIGTERM after its shutdown, a test run may be killed): a watchdog
-child stops and removes the cluster as soon as this process ends, however it ends.
+Used by the test suite (`pytest --db=postgres`), by `envol sandbox` and, durable, by the benches.
+initdb refuses to run as root, so as root the cluster belongs to the `postgres` system user
+(created by Debian's package). pg_ctl starts the server in the background, where it would outlive
+a process killed before its `stop()` (uvicorn re-raises SIGTERM after its shutdown, a test run may
+be killed): a watchdog child stops and removes the cluster as soon as this process ends, however
+it ends.
 """
 
 from __future__ import annotations
@@ -83,7 +84,10 @@ class PostgresCluster:
         )
 
     @classmethod
-    def start(cls) -> PostgresCluster:
+    def start(cls, *, durable: bool = False) -> PostgresCluster:
+        """A new cluster. Tests run it with durability off (fsync, synchronous commit and
+        full-page writes: they lose nothing a test needs); `durable=True` keeps PostgreSQL's
+        defaults, as production runs it, for the benchmarks."""
         bindir = find_bindir()
         run_as = "postgres" if os.geteuid() == 0 else None
         root = Path(tempfile.mkdtemp(prefix="envol-pg-"))
@@ -104,9 +108,11 @@ class PostgresCluster:
             "--no-sync",
             "--locale=C",
         )
+        durability = (
+            "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        )
         opts = (
-            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c fsync=off "
-            f"-c synchronous_commit=off -c full_page_writes=off "
+            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} {durability}"
             f"-c unix_socket_directories={root} -c max_connections=200"
         )
         cluster._watch()

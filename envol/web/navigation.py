@@ -25,6 +25,7 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Imports"), "portability:imports", "imports/"),
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
+    MenuEntry(_("Post history"), "history:site", "history/"),
     MenuEntry(INSIGHTS, "insights:index", "insights/"),
     MenuEntry(DECIDE, "decide:index", "decide/"),
 ]

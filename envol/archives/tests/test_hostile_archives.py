@@ -1,7 +1,9 @@
 """Archives built to exhaust memory end in a clean `ArchiveError`, with memory bounded.
 
 Each archive is read in a subprocess (the import's own path: open, then every stream), whose
-peak resident memory is read from the kernel afterwards. Before the bounded reading layer, the
+peak resident memory is read from the kernel afterwards (`VmHWM` of its own address space:
+`ru_maxrss` would carry over the forked pytest parent's peak across `exec`, which failed CI once
+the suite itself had grown past the limit). Before the bounded reading layer, the
 first took a worker past 4 GB and the second took the upload request to 2 GB.
 """
 
@@ -20,7 +22,7 @@ from envol.archives.tests import hostile
 PEAK_RSS_LIMIT_MB = 300
 
 READ_IN_A_CHILD = """
-import json, resource, sys
+import json, sys
 from envol.archives.errors import ArchiveError
 from envol.archives.tests.helpers import read_everything
 from envol.archives.x import XArchive
@@ -32,7 +34,9 @@ try:
 except ArchiveError as error:
     result = {"code": error.code, "file": error.file, "line": error.line,
               "en": error.message("en"), "fr": error.message("fr")}
-result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+with open("/proc/self/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+result["peak_rss_mb"] = peak_kb / 1024
 print(json.dumps(result))
 """
 

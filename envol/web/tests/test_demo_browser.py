@@ -47,6 +47,8 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
         page.goto(base + "/o/ville-demo/matches/?network=bluesky")
         assert "prefecture-" in page.content()  # the demo archive's matches, on the sandbox
         screenshot(page, "demo-matches-fr")
+        page.goto(base + "/ville-demo/archive/")  # the demo archive's site, built and published
+        assert page.locator("h1").inner_text().startswith("Archive de ")
         page.goto(base + "/o/ville-demo/")
         page.get_by_role("button", name="English").click()
         page.wait_for_load_state()
