@@ -74,9 +74,7 @@ def _round(value: float | None) -> float | None:
 def sheets(org: Organisation, start: date, end: date) -> list[Sheet]:
     """One sheet per network that has an assessment or figures in the period."""
     period = roi_module.compute(org, start, end)
-    assessed = set(
-        org.assessments.values_list("network", flat=True).distinct()
-    )
+    assessed = set(org.assessments.values_list("network", flat=True).distinct())
     codes = [c for c in NETWORK_CODES if c in assessed or c in period.networks]
     missing = [c for c in codes if c not in period.networks]
     if missing:

@@ -21,7 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from envol.decide import assessments, comparability, decision, effort, forms, report, roi
+from envol.decide import (
+    assessments,
+    comparability,
+    decision,
+    effort,
+    forms,
+    report,
+    roi,
+    roi_charts,
+)
 from envol.decide.defaults import DEFAULTS
 from envol.decide.models import Assessment, EffortEntry, NetworkChoice, OtherCost, Scenario
 from envol.decide.networks import NETWORK_CODES
@@ -335,6 +344,7 @@ def roi_context(org: Any, start: date, end: date, *, costs_visible: bool) -> dic
         ],
         "months": [m.start for m in months],
         "trend": trend,
+        "charts": roi_charts.all_charts(period, baseline, months),
     }
 
 

@@ -80,6 +80,8 @@ def test_pdf_pages_and_text(org: Organisation, tmp_path: Path, lang: str) -> Non
     for figure in figures:  # the flood campaign of the period
         assert figure in flat, figure
     assert "AMEC" in flat and "Barcelon" in flat
+    # The charts are drawn, not just described: X's 6 + 4 + 5 + 3 hours as a bar's text.
+    assert ("18,0 h" if lang == "fr" else "18.0 h") in flat
     prefix = ARTIFACTS / f"report-{lang}"
     for old in ARTIFACTS.glob(f"report-{lang}-*.png"):
         old.unlink()
