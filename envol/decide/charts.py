@@ -16,6 +16,7 @@ dated series.)
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Bar:
     label: str
     value: float | None
     text: str
+    style: int = 0  # the same index gives the same colour in every chart of a page
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Series:
 
     label: str
     points: Sequence[tuple[date, float | None]]
+    style: int = 0
 
 
 def bar_chart(
@@ -68,7 +71,7 @@ def bar_chart(
                     "y": f"{y + 17}",
                     "width": f"{length:.1f}",
                     "height": "14",
-                    "fill": COLOURS[index % len(COLOURS)],
+                    "fill": COLOURS[bar.style % len(COLOURS)],
                 },
             )
         _text(svg, length + 6, y + 29, bar.text)
@@ -94,8 +97,8 @@ def line_chart(
     values = [v for s in drawn for _, v in s.points if v is not None]
     if not drawn or not days:
         return _markup(svg)
-    top = _nice_top(max(values))
-    ticks = [top * i / 4 for i in range(5)]
+    top, steps = _nice_top(max(values))
+    ticks = [top * i / steps for i in range(steps + 1)]
     left = 10 + max(_text_width(format_y(t)) for t in ticks)
     right, upper, lower = 12, 10, 28
     plot_w, plot_h = width - left - right, height - upper - lower
@@ -117,8 +120,8 @@ def line_chart(
             anchor = "middle"
         _text(svg, px(day), upper + plot_h + 18, format_x(day), anchor=anchor)
     for index, one in enumerate(drawn):
-        colour = COLOURS[index % len(COLOURS)]
-        dash = DASHES[index % len(DASHES)]
+        colour = COLOURS[one.style % len(COLOURS)]
+        dash = DASHES[one.style % len(DASHES)]
         for segment in _segments(one.points):
             points = " ".join(f"{px(d):.1f},{py(v):.1f}" for d, v in segment)
             attrs = {"points": points, "fill": "none", "stroke": colour, "stroke-width": "2"}
@@ -154,16 +157,16 @@ def _segments(points: Sequence[tuple[date, float | None]]) -> list[list[tuple[da
     return [run for run in runs if run]
 
 
-def _nice_top(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^n at or above `value` (a round axis end)."""
+def _nice_top(value: float) -> tuple[float, int]:
+    """The axis end (the smallest 1, 2, 2.5 or 5 × 10^n at or above `value`) and a number of
+    intervals that makes round ticks (0, 10, 20… or 0, 0.5, 1…)."""
     if value <= 0:
-        return 1.0
-    scale = 10 ** (len(str(int(value))) - 1) if value >= 1 else 0.1
-    while True:
-        for step in (1, 2, 2.5, 5, 10):
-            if step * scale >= value:
-                return step * scale
-        scale *= 10
+        return 1.0, 5
+    scale = 10.0 ** math.floor(math.log10(value))
+    for step, intervals in ((1, 5), (2, 4), (2.5, 5), (5, 5), (10, 5)):
+        if step * scale >= value * (1 - 1e-9):
+            return step * scale, intervals
+    return 10 * scale, 5
 
 
 def _svg(chart_id: str, title: str, description: str, width: int, height: int) -> ET.Element:

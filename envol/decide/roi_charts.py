@@ -7,6 +7,7 @@ words ("unknown"), never drawn as a zero bar.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from django.utils.formats import date_format, number_format
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from envol.decide import charts
 from envol.decide.models import NetworkChoice
+from envol.decide.networks import ORDER
 from envol.decide.roi import NetworkROI, PeriodROI
 
 
@@ -34,17 +36,28 @@ def _described(bars: Sequence[charts.Bar]) -> str:
     )
 
 
-def hours_chart(period: PeriodROI) -> SafeString:
+@dataclass(frozen=True)
+class Chart:
+    """A chart and its title, written above it (an SVG's own title is not drawn)."""
+
+    title: str
+    svg: SafeString
+
+
+def _chart(markup: str) -> SafeString:
+    return mark_safe(markup)  # noqa: S308 — ElementTree escaped every text
+
+
+def hours_chart(period: PeriodROI) -> Chart:
     bars = []
     for code, n in period.networks.items():
         text = _("%(hours)s h") % {"hours": _number(n.hours, 1)} if n.hours else _("unknown")
-        bars.append(charts.Bar(_label(code), n.hours, text))
-    return mark_safe(  # noqa: S308 — ElementTree escaped every text
-        charts.bar_chart("chart-hours", _("Hours spent per network"), _described(bars), bars)
-    )
+        bars.append(charts.Bar(_label(code), n.hours, text, ORDER[code]))
+    title = _("Hours spent per network")
+    return Chart(title, _chart(charts.bar_chart("chart-hours", title, _described(bars), bars)))
 
 
-def per_hour_chart(period: PeriodROI, baseline: NetworkROI | None) -> SafeString:
+def per_hour_chart(period: PeriodROI, baseline: NetworkROI | None) -> Chart:
     rows: list[tuple[str, NetworkROI]] = [(_label(code), n) for code, n in period.networks.items()]
     if baseline is not None:
         rows.append((_("X, baseline (last six months)"), baseline))
@@ -52,18 +65,12 @@ def per_hour_chart(period: PeriodROI, baseline: NetworkROI | None) -> SafeString
     for label, n in rows:
         value = n.per_hour("interactions")
         text = _number(value, 1) if value is not None else _("unknown")
-        bars.append(charts.Bar(label, value, text))
-    return mark_safe(  # noqa: S308 — ElementTree escaped every text
-        charts.bar_chart(
-            "chart-per-hour",
-            _("Interactions (likes, comments, shares) per hour spent"),
-            _described(bars),
-            bars,
-        )
-    )
+        bars.append(charts.Bar(label, value, text, ORDER[n.network]))
+    title = _("Interactions (likes, comments, shares) per hour spent")
+    return Chart(title, _chart(charts.bar_chart("chart-per-hour", title, _described(bars), bars)))
 
 
-def trend_chart(months: Sequence[PeriodROI]) -> SafeString:
+def trend_chart(months: Sequence[PeriodROI]) -> Chart:
     codes = list(dict.fromkeys(code for m in months for code in m.networks))
     series = [
         charts.Series(
@@ -72,6 +79,7 @@ def trend_chart(months: Sequence[PeriodROI]) -> SafeString:
                 (m.start, m.networks[code].per_hour("interactions") if code in m.networks else None)
                 for m in months
             ],
+            ORDER[code],
         )
         for code in codes
     ]
@@ -87,16 +95,16 @@ def trend_chart(months: Sequence[PeriodROI]) -> SafeString:
                     "last": _number(known[-1][1], 1),
                 }
             )
-    return mark_safe(  # noqa: S308 — ElementTree escaped every text
-        charts.line_chart(
-            "chart-trend",
-            _("Interactions per hour, month by month"),
-            ("; ".join(said) + ".") if said else _("Nothing measured yet."),
-            series,
-            format_x=_month,
-            format_y=lambda v: _number(v, 1) if v < 10 else _number(v),
-        )
+    title = _("Interactions per hour, month by month")
+    markup = charts.line_chart(
+        "chart-trend",
+        title,
+        ("; ".join(said) + ".") if said else _("Nothing measured yet."),
+        series,
+        format_x=_month,
+        format_y=lambda v: _number(v) if v == int(v) else _number(v, 1),
     )
+    return Chart(title, _chart(markup))
 
 
 def _month(day: date) -> str:
@@ -105,7 +113,7 @@ def _month(day: date) -> str:
 
 def all_charts(
     period: PeriodROI, baseline: NetworkROI | None, months: Sequence[PeriodROI]
-) -> list[SafeString]:
+) -> list[Chart]:
     if not period.networks:
         return []
     return [hours_chart(period), per_hour_chart(period, baseline), trend_chart(months)]

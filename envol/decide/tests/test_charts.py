@@ -53,8 +53,8 @@ def test_figures_by_hand_on_the_page_and_in_the_report(
     seed_roi_fixture(org, tmp_path)
     period = roi.compute(org, *MARCH)
     with translation.override("en"):
-        hours = roi_charts.hours_chart(period)
-        per_hour = roi_charts.per_hour_chart(period, None)
+        hours = roi_charts.hours_chart(period).svg
+        per_hour = roi_charts.per_hour_chart(period, None).svg
     # Hours: X 6 + 4 + 5, Bluesky 8, LinkedIn 4, Mastodon none logged (unknown, no bar).
     assert "X: 15.0 h" in hours and "Bluesky: 8.0 h" in hours and "LinkedIn: 4.0 h" in hours
     assert "Mastodon: unknown" in hours
@@ -67,7 +67,7 @@ def test_figures_by_hand_on_the_page_and_in_the_report(
         .get(f"/o/{org.slug}/decide/roi/?start=2025-03-01&end=2025-03-31")
         .content.decode()
     )
-    assert page.count('role="img"') == 3
+    assert page.count('role="img"') == 3 and "<figcaption" in page
     assert "X : 15,0 h" in page  # French figures and typography on a French page
     html = report.render(org, *MARCH, fmt="html", lang="fr").decode()
     assert html.count('class="decide-chart"') == 3 and "X : 12,7" in html
