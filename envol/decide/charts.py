@@ -22,7 +22,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-COLOURS = ("#1b4f72", "#a04000", "#1e6b34", "#6a1b9a", "#8a1c1c", "#00695c", "#4e342e", "#37474f")
+COLOURS = (  # one per network of decide.networks, in its order
+    "#1b4f72",
+    "#a04000",
+    "#1e6b34",
+    "#6a1b9a",
+    "#8a1c1c",
+    "#00695c",
+    "#4e342e",
+    "#37474f",
+    "#7a5c00",
+    "#ad1457",
+    "#3949ab",
+)
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2", "10 4", "3 6")
 CHAR_WIDTH = 6.6  # mean advance of a 12 px sans-serif glyph, to keep labels inside the box
 FONT_SIZE = "12"
