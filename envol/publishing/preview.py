@@ -176,6 +176,7 @@ class AccountPreview:
 class Preview:
     accounts: list[AccountPreview]
     problems: list[str]  # the post's own (no target, empty text, an image without alt text)
+    lang: str = "fr"
 
     @property
     def blocking(self) -> list[str]:
@@ -221,7 +222,7 @@ def preview(draft: Draft, *, rewrite: Rewrite | None = None) -> Preview:
             )
     if len(draft.content_warning) > 500:
         problems.append(_("The content warning is longer than 500 characters."))
-    return Preview([_account(draft, a, rewrite) for a in draft.targets], problems)
+    return Preview([_account(draft, a, rewrite) for a in draft.targets], problems, draft.lang)
 
 
 def _account(draft: Draft, account: ConnectedAccount, rewrite: Rewrite | None) -> AccountPreview:
