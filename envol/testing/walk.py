@@ -12,12 +12,18 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from envol.orgs.models import ConnectedAccount, Organisation
+    from envol.publishing.demo import DeskDemo
 
 ORG = "ville-walk"
 OTHER_ORG = "agglo-walk"
 EMAIL = "admin@walk.test"
+EDITOR_EMAIL = "editor@walk.test"
 LONELY_EMAIL = "alone@walk.test"  # a member of no organisation
 PASSWORD = "pw-walk-123456"
 
@@ -37,6 +43,8 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    post_id: int  # a draft with an image (the composer and the post page)
+    review_id: int  # another member's post waiting for review
 
 
 PAGES: list[WalkPage] = [
@@ -77,6 +85,15 @@ PAGES: list[WalkPage] = [
     WalkPage("history-site", "/o/{org}/history/site/"),
     WalkPage("insights", "/o/{org}/insights/"),
     WalkPage("insights-import", "/o/{org}/insights/import/"),
+    WalkPage("desk", "/o/{org}/desk/"),
+    WalkPage("desk-compose", "/o/{org}/desk/new/"),
+    WalkPage("desk-edit", "/o/{org}/desk/{post_id}/edit/"),
+    WalkPage("desk-post", "/o/{org}/desk/{post_id}/"),
+    WalkPage("desk-post-to-review", "/o/{org}/desk/{review_id}/"),
+    WalkPage("desk-review", "/o/{org}/desk/review/"),
+    WalkPage("desk-calendar", "/o/{org}/desk/calendar/"),
+    WalkPage("desk-calendar-month", "/o/{org}/desk/calendar/?view=month"),
+    WalkPage("desk-published", "/o/{org}/desk/published/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
 ]
 
@@ -106,6 +123,15 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
     "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
+    "o/<slug:org>/desk/preview/": "POST only (the composer's live preview fragment)",
+    "o/<slug:org>/desk/calendar/feed/new/": "POST only",
+    "o/<slug:org>/desk/calendar/feed/revoke/": "POST only",
+    "o/<slug:org>/desk/audit.csv": "a CSV download",
+    "o/<slug:org>/desk/media/<int:media_id>/": "an image, loaded by the composer and post pages",
+    "o/<slug:org>/desk/<int:post_id>/comment/": "POST only",
+    "o/<slug:org>/desk/<int:post_id>/reschedule/": "POST only (the calendar's move form)",
+    "o/<slug:org>/desk/<int:post_id>/<slug:action>/": "POST only (submit, approve, reject…)",
+    "calendar/<str:token>.ics": "an iCalendar feed (tested in envol/publishing)",
 }
 
 
@@ -193,4 +219,26 @@ def seed(data_dir: Path) -> Seeded:
         url="https://www.walk.test/lettre",
     )
     leaving.tick(org, "stop_posting", True, None)
-    return Seeded(org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk)
+    desk = _seed_desk(org, bluesky)
+    return Seeded(
+        org=org.slug,
+        import_id=archive.pk,
+        job_id=job.pk,
+        link_id=link.pk,
+        post_id=desk.draft,
+        review_id=desk.in_review,
+    )
+
+
+def _seed_desk(org: Organisation, bluesky: ConnectedAccount) -> DeskDemo:
+    """The desk's demo posts, written by another member so the admin walking sees the
+    reviewer's buttons."""
+    from envol.orgs.models import Membership, Role
+    from envol.orgs.services import add_member
+    from envol.publishing.demo import seed_desk
+
+    editor = add_member(org, EDITOR_EMAIL, Role.EDITOR, password=PASSWORD).user
+    admin = Membership.objects.get(organisation=org, user__email=EMAIL).user
+    found = seed_desk(org, editor, admin, [bluesky])
+    assert found is not None
+    return found

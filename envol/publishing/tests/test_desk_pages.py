@@ -66,7 +66,7 @@ def test_the_whole_flow_without_javascript(org: Organisation) -> None:
         editor, org, "preview", image_1=SimpleUploadedFile("a.png", png(), "image/png")
     )
     assert missing_alt.status_code == 200  # the form again, naming the problem
-    assert "alternative text is mandatory" in missing_alt.content.decode()
+    assert "le texte alternatif est obligatoire" in missing_alt.content.decode()
     assert not Post.objects.exists()
 
     saved = compose(
@@ -135,7 +135,7 @@ def test_a_skipped_spring_forward_time_is_refused(org: Organisation) -> None:
     editor = member(org, Role.EDITOR)
     answer = compose(editor, org, "save", planned_date="2030-03-31", planned_time="02:30")
     assert answer.status_code == 200
-    assert "does not exist" in answer.content.decode()
+    assert "existe pas" in answer.content.decode()
     assert not Post.objects.exists()
 
 
@@ -145,3 +145,19 @@ def test_viewers_read_but_do_not_write(org: Organisation) -> None:
     assert viewer.get(f"/o/{org.slug}/desk/new/").status_code in (403, 404)
     assert compose(viewer, org, "save").status_code in (403, 404)
     assert not Post.objects.exists()
+
+
+def test_the_demo_seeds_every_state_once(org: Organisation) -> None:
+    from envol.publishing.demo import seed_desk
+
+    editor = add_member(org, "redaction@lyon.test", Role.EDITOR).user
+    reviewer = add_member(org, "relecture@lyon.test", Role.REVIEWER).user
+    bluesky = list(ConnectedAccount.objects.filter(organisation=org, network=Network.BLUESKY))
+    made = seed_desk(org, editor, reviewer, bluesky)
+    assert made is not None
+    states = dict(Post.objects.values_list("pk", "state"))
+    assert states[made.draft] == PostState.DRAFT
+    assert states[made.in_review] == PostState.IN_REVIEW
+    assert states[made.scheduled] == PostState.SCHEDULED
+    assert states[made.published] == PostState.DONE
+    assert seed_desk(org, editor, reviewer, bluesky) is None  # once
