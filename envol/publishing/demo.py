@@ -115,4 +115,3 @@ def _published(
         copy.save()
     move(post, PostState.DONE, now=at)
     return post
-
