@@ -63,6 +63,10 @@ class Limits:
     from_instance: bool
 
 
+UNREACHABLE = "unreachable"
+UNREACHABLE_TTL_S = 300
+
+
 def limits_for(account: ConnectedAccount) -> Limits:
     """Bluesky's fixed limits; a Mastodon instance's own, read from `/api/v2/instance` once an
     hour per account (cached), or Mastodon's defaults when the instance cannot be asked."""
@@ -77,10 +81,14 @@ def limits_for(account: ConnectedAccount) -> Limits:
         )
     key = f"desk:limits:{account.pk}:{account.instance_url}"
     found = cache.get(key)
+    if found == UNREACHABLE:
+        return Limits(**MASTODON_DEFAULTS, from_instance=False)
     if found is None:
         try:
             caps = network_for(account).capabilities()
         except (AccountError, NetworkError):
+            # asked again in a few minutes, not at every keystroke of the live preview
+            cache.set(key, UNREACHABLE, UNREACHABLE_TTL_S)
             return Limits(**MASTODON_DEFAULTS, from_instance=False)
         found = {
             "text_limit": caps.text_limit,
