@@ -72,6 +72,7 @@ def _check_navigation(page: Any, signed_in_org: bool) -> list[str]:
     return missing
 
 
+@pytest.mark.timeout(1800)  # ~50 pages x 4 ways on a shared 2-core machine: a safety net only
 @pytest.mark.parametrize("theme", ["envol", "dsfr"])
 def test_every_page_in_both_themes(browser: Any, theme: str, tmp_path: Path) -> None:
     axe = _axe()
