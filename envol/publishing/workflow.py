@@ -244,11 +244,10 @@ def _release(post: Post, actor: Any, now: datetime) -> None:
     _move(post, S.SCHEDULED, actor, now, at=post.planned_at or now, fields={"note": ""})
 
 
-@transaction.atomic
 def approve(post: Post, actor: Any, *, now: datetime | None = None) -> Post:
     """A reviewer approves: the post is scheduled at its planned time (now when it has none).
-    Refused to the post's author and last editor, whoever they are."""
-    now = _now(now)
+    Refused to the post's author and last editor, whoever they are; the refusal is audited
+    (outside the approval's transaction, so that it stays)."""
     refusal = approval_refusal(post, actor)
     if refusal:
         audit(
@@ -259,6 +258,13 @@ def approve(post: Post, actor: Any, *, now: datetime | None = None) -> Post:
             reason=refusal,
         )
         raise DeskError(refusal)
+    return _approve(post, actor, _now(now))
+
+
+@transaction.atomic
+def _approve(post: Post, actor: Any, now: datetime) -> Post:
+    """The move itself: conditional on the state read, so a post that moved meanwhile is
+    refused by `_move`."""
     _move(
         post,
         S.APPROVED,
