@@ -132,7 +132,7 @@ def test_write_preview_submit_approve_publish_at_its_time(
 
         reviewer.goto(f"{desk}calendar/?date={planned.strftime('%Y-%m-%d')}")
         entry = reviewer.locator(f".desk-entry[data-post='{post.pk}']")
-        assert "Publi" in entry.inner_text()
+        assert "publié" in entry.inner_text().lower()
         screenshot(reviewer, "desk-calendar-fr")
         reviewer.goto(desk + "published/")
         assert reviewer.locator("a[href^='http']").count() >= 2  # each copy's public address
