@@ -161,3 +161,29 @@ def test_the_demo_seeds_every_state_once(org: Organisation) -> None:
     assert states[made.scheduled] == PostState.SCHEDULED
     assert states[made.published] == PostState.DONE
     assert seed_desk(org, editor, reviewer, bluesky) is None  # once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Court.",
+        "Rendez-vous 👨‍👩‍👧‍👦 à 18 h avec @mairie.lyon.fr "
+        "https://www.lyon.fr/evenement/fete-des-lumieres " * 6,
+        "\n\n".join(f"Paragraphe {n} : la ligne {n} du tram est prolongée." for n in range(30)),
+    ],
+)
+def test_the_live_count_is_the_publishing_count(org: Organisation, text: str) -> None:
+    """The composer's live preview (the endpoint desk.js calls) counts and cuts exactly as the
+    publishing service does when it sends the post."""
+    import re
+
+    from envol.publishing import services
+
+    editor = member(org, Role.EDITOR)
+    bluesky = ConnectedAccount.objects.get(organisation=org, network=Network.BLUESKY)
+    live = editor.post(
+        f"/o/{org.slug}/desk/preview/", {"text": text, "targets": [bluesky.pk], "numbering": "on"}
+    ).content.decode()
+    shown = [int(n) for n in re.findall(r'data-count="(\d+)"', live)]
+    (variant,) = services.plan(text, [bluesky], numbering=True)
+    assert shown == list(variant.counts)
