@@ -163,6 +163,11 @@ ENVOL_CROSSWALK_CHUNK_LINKS = config.env_int(
 
 # Networks. A user-typed server URL must resolve to public addresses unless this is on (the
 # sandbox and the tests run their servers on loopback).
+# The publishing desk: a post pending review (or approved and not published) this many days
+# expires; a scheduled post found more than this many minutes after its planned time is not
+# published late but held back, and says so.
+ENVOL_DESK_EXPIRY_DAYS = config.env_int("ENVOL_DESK_EXPIRY_DAYS", 30, minimum=1)
+ENVOL_DESK_LATE_MINUTES = config.env_int("ENVOL_DESK_LATE_MINUTES", 10, minimum=1)
 ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")

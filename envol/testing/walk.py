@@ -12,12 +12,18 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from envol.orgs.models import ConnectedAccount, Organisation
+    from envol.publishing.demo import DeskDemo
 
 ORG = "ville-walk"
 OTHER_ORG = "agglo-walk"
 EMAIL = "admin@walk.test"
+EDITOR_EMAIL = "editor@walk.test"
 LONELY_EMAIL = "alone@walk.test"  # a member of no organisation
 PASSWORD = "pw-walk-123456"
 
@@ -37,6 +43,8 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    post_id: int  # a draft with an image (the composer and the post page)
+    review_id: int  # another member's post waiting for review
     assessment_id: int = 0
     older_assessment_id: int = 0
 
@@ -94,6 +102,15 @@ PAGES: list[WalkPage] = [
     WalkPage("decide-sheet", "/o/{org}/decide/networks/x/"),
     WalkPage("decide-scenarios", "/o/{org}/decide/scenarios/"),
     WalkPage("decide-report", "/o/{org}/decide/report/"),
+    WalkPage("desk", "/o/{org}/desk/"),
+    WalkPage("desk-compose", "/o/{org}/desk/new/"),
+    WalkPage("desk-edit", "/o/{org}/desk/{post_id}/edit/"),
+    WalkPage("desk-post", "/o/{org}/desk/{post_id}/"),
+    WalkPage("desk-post-to-review", "/o/{org}/desk/{review_id}/"),
+    WalkPage("desk-review", "/o/{org}/desk/review/"),
+    WalkPage("desk-calendar", "/o/{org}/desk/calendar/"),
+    WalkPage("desk-calendar-month", "/o/{org}/desk/calendar/?view=month"),
+    WalkPage("desk-published", "/o/{org}/desk/published/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
 ]
 
@@ -126,6 +143,15 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/decide/effort/import/": "POST only (a CSV of hours)",
     "o/<slug:org>/decide/effort/estimate/": "POST only (confirming an estimate)",
     "o/<slug:org>/decide/report/file/": "a PDF or HTML download",
+    "o/<slug:org>/desk/preview/": "POST only (the composer's live preview fragment)",
+    "o/<slug:org>/desk/calendar/feed/new/": "POST only",
+    "o/<slug:org>/desk/calendar/feed/revoke/": "POST only",
+    "o/<slug:org>/desk/audit.csv": "a CSV download",
+    "o/<slug:org>/desk/media/<int:media_id>/": "an image, loaded by the composer and post pages",
+    "o/<slug:org>/desk/<int:post_id>/comment/": "POST only",
+    "o/<slug:org>/desk/<int:post_id>/reschedule/": "POST only (the calendar's move form)",
+    "o/<slug:org>/desk/<int:post_id>/<slug:action>/": "POST only (submit, approve, reject…)",
+    "calendar/<str:token>.ics": "an iCalendar feed (tested in envol/publishing)",
 }
 
 
@@ -221,11 +247,28 @@ def seed(data_dir: Path) -> Seeded:
         org, data_dir / "walk-decide", get_user_model().objects.get(username=EMAIL)
     )
     assert decided is not None
+    desk = _seed_desk(org, bluesky)
     return Seeded(
         org=org.slug,
         import_id=archive.pk,
         job_id=job.pk,
         link_id=link.pk,
+        post_id=desk.draft,
+        review_id=desk.in_review,
         assessment_id=decided.latest_x_assessment,
         older_assessment_id=decided.first_x_assessment,
     )
+
+
+def _seed_desk(org: Organisation, bluesky: ConnectedAccount) -> DeskDemo:
+    """The desk's demo posts, written by another member so the admin walking sees the
+    reviewer's buttons."""
+    from envol.orgs.models import Membership, Role
+    from envol.orgs.services import add_member
+    from envol.publishing.demo import seed_desk
+
+    editor = add_member(org, EDITOR_EMAIL, Role.EDITOR, password=PASSWORD).user
+    admin = Membership.objects.get(organisation=org, user__email=EMAIL).user
+    found = seed_desk(org, editor, admin, [bluesky])
+    assert found is not None
+    return found

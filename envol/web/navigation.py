@@ -22,6 +22,7 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Dashboard"), "dashboard", ""),
     MenuEntry(_("Accounts"), "orgs:accounts", "accounts/"),
     MenuEntry(_("Leaving X"), "leaving:index", "leaving/"),
+    MenuEntry(_("Publishing desk"), "publishing:index", "desk/"),
     MenuEntry(_("Imports"), "portability:imports", "imports/"),
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
