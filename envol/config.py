@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,27 @@ def theme() -> str:
     """The web look: envol's own (default), or the French State design system (DSFR), which
     only State websites may use (see the README)."""
     return env_choice("ENVOL_THEME", "envol", THEMES)
+
+
+SIGNUP_MODES = ("closed", "invite", "open")
+
+
+def signup() -> str:
+    """Who may create a personal space by signing in with Bluesky or Mastodon: nobody
+    (`closed`, institution instances), people with an invitation (`invite`), anyone (`open`)."""
+    return env_choice("ENVOL_SIGNUP", "closed", SIGNUP_MODES)
+
+
+def generated_file(where: Path, name: str, make: Callable[[], str]) -> str:
+    """A key envol generates once into the data dir (mode 600) and reads ever after, like
+    the secret key of the embedded mode: the OAuth client key, the feed's signing key."""
+    path = where / name
+    if path.exists():
+        return path.read_text()
+    made = make()
+    path.write_text(made)
+    path.chmod(0o600)
+    return made
 
 
 def data_dir() -> Path:

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "envol.leaving",
     "envol.crosswalk",
     "envol.migration",
+    "envol.people",
+    "envol.sharing",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +140,11 @@ ENVOL_CROSSWALK_CHUNK_LINKS = config.env_int(
 ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
+# Where did:plc documents are read when someone signs in with Bluesky.
+ENVOL_PLC_URL = config.env_str("ENVOL_PLC_URL", "https://plc.directory")
+
+# Personal spaces: who may create one by signing in with Bluesky or Mastodon (see people/).
+ENVOL_SIGNUP = config.signup()
 
 EMAIL_BACKEND = config.env_str(
     "ENVOL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -1,0 +1,101 @@
+"""Personal spaces: people who sign in with their Bluesky or Mastodon account.
+
+A person's space is an organisation of kind `person` with them as its only admin, so every page
+and service of envol serves them as it serves an institution. What is theirs alone lives here:
+the network identities they sign in with (no password), their settings (the weekly digest),
+the matches found for them since they last looked, and invitations when sign-up is by invitation.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from envol.crosswalk.models import Match
+from envol.orgs.models import Organisation
+
+
+class SignInIdentity(models.Model):
+    """A network account someone signs in with: a Bluesky DID or a Mastodon `user@domain`."""
+
+    class Network(models.TextChoices):
+        BLUESKY = "bluesky", "Bluesky"
+        MASTODON = "mastodon", "Mastodon"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_identities"
+    )
+    network = models.CharField(max_length=10, choices=Network.choices)
+    remote_id = models.CharField(max_length=300)  # a DID; user@domain in lower case
+    handle = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "remote_id"], name="one_user_per_identity")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.handle}"
+
+
+class PersonSpace(models.Model):
+    """What a personal space adds to its organisation."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="person_space", primary_key=True
+    )
+    email = models.EmailField(_("email address"), blank=True)
+    weekly_digest = models.BooleanField(_("weekly email of new matches"), default=False)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"space of {self.organisation}"
+
+
+class NewMatch(models.Model):
+    """A match found for an organisation after its own import: someone it followed on X just
+    joined (or arrived from a subscribed instance). Shown on the next visit, emailed weekly."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(max_length=10)
+    found_at = models.DateTimeField()
+    seen_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "match"], name="one_news_per_match")
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation"], condition=models.Q(seen_at__isnull=True), name="news_unseen"
+            ),
+            models.Index(
+                fields=["organisation"],
+                condition=models.Q(emailed_at__isnull=True),
+                name="news_not_emailed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: match {self.match_id}"
+
+
+class Invitation(models.Model):
+    """One personal space when sign-up is by invitation (ENVOL_SIGNUP=invite). Only the code's
+    hash is kept: the code itself is shown once, to whoever made it."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} ({'used' if self.used_at else 'open'})"
