@@ -31,6 +31,8 @@ urlpatterns = [
     path("o/<slug:org>/imports/", include("envol.portability.urls")),
     path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
+    path(".well-known/envol/", include("envol.sharing.urls")),
+    path("", include("envol.people.urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]
 

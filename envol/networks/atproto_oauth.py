@@ -47,7 +47,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from envol.networks.base import AuthError, NetworkError, NotFound
-from envol.networks.http import DEFAULT_TIMEOUT, http_transport
+from envol.networks.guarded import Http, json_object, send_bounded
+from envol.networks.http import http_transport
 from envol.networks.pkce import Pkce
 
 SIGN_IN_SCOPE = "atproto"
@@ -60,10 +61,6 @@ with @atproto/oauth-scopes): what a follow migration needs. Reading follows is p
 CLIENT_SCOPE = FOLLOW_SCOPE  # the most envol ever asks (client metadata)
 
 TOKEN_LEEWAY_S = 60  # refresh this long before the access token expires
-MAX_METADATA_BYTES = 64 * 1024
-
-UrlCheck = Callable[[str], None]
-"""Raises when a URL may not be fetched (the SSRF guard); does nothing when it may."""
 
 
 class OAuthError(NetworkError):
@@ -239,79 +236,6 @@ def loopback_client(redirect_uri: str) -> ClientConfig:
     return ClientConfig(f"http://localhost?{query}", redirect_uri, None)
 
 
-# --- HTTP through the guard -------------------------------------------------------------------
-
-
-@dataclass
-class Http:
-    """Every request of the flow: URLs are checked by `check` (the SSRF guard) first, bodies
-    are bounded, nothing is retried (a code or a refresh token can be used once)."""
-
-    check: UrlCheck | None = None
-    transport: httpx.BaseTransport | None = None
-    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            transport=http_transport(self.transport),
-            timeout=self.timeout,
-            follow_redirects=False,
-            headers={"User-Agent": "envol"},
-        )
-
-    def vet(self, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OAuthError(f"{url!r} is not an http(s) address.", code="address")
-        if self.check is not None:
-            try:
-                self.check(url)
-            except Exception as exc:  # the guard's own refusal, in its words
-                raise OAuthError(f"{url} may not be fetched: {exc}", code="address") from exc
-        return url
-
-    def get_json(self, url: str) -> dict[str, Any]:
-        with self.client() as client:
-            response = _send(client, client.build_request("GET", self.vet(url)))
-        if response.status_code == 404:
-            raise NotFound(f"{url} does not exist (HTTP 404).")
-        if response.status_code != 200:
-            raise OAuthError(f"{url} answered HTTP {response.status_code}.", code="http")
-        return _json_object(response, url)
-
-
-def _send(client: httpx.Client, request: httpx.Request) -> httpx.Response:
-    try:
-        response = client.send(request, stream=True)
-        try:
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_METADATA_BYTES:
-                    raise OAuthError(f"{request.url} answered too much.", code="too_large")
-        finally:
-            response.close()
-    except httpx.HTTPError as exc:
-        raise OAuthError(f"{request.url.host} cannot be reached: {exc}", code="connection") from exc
-    # The body is decoded already: its encoding headers no longer describe it.
-    headers = [
-        (k, v)
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-    ]
-    return httpx.Response(response.status_code, headers=headers, content=body, request=request)
-
-
-def _json_object(response: httpx.Response, url: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise OAuthError(f"{url} did not answer a JSON object.", code="json")
-    return body
-
-
 # --- identity: handle → DID → PDS --------------------------------------------------------------
 
 
@@ -472,7 +396,7 @@ def _post_to_server(
                 data=dict(form),
                 headers={"DPoP": dpop_proof(key, "POST", url, nonce=nonce)},
             )
-            response = _send(client, request)
+            response = send_bounded(client, request, http.max_bytes)
             nonce = response.headers.get("dpop-nonce", nonce)
             if not _asks_for_nonce(response):
                 break
@@ -541,7 +465,7 @@ def start(
     response, nonce = _post_to_server(http, server.par_endpoint, form, key, "")
     if response.status_code not in (200, 201):
         raise _server_error(response, "The authorisation request")
-    request_uri = _json_object(response, server.par_endpoint).get("request_uri")
+    request_uri = json_object(response, server.par_endpoint).get("request_uri")
     if not isinstance(request_uri, str):
         raise OAuthError("The authorisation server gave no request_uri.", code="refused")
     pending = PendingAuthorization(
@@ -620,7 +544,7 @@ def finish(
     )
     if response.status_code != 200:
         raise _server_error(response, "The code exchange")
-    tokens = _json_object(response, pending.token_endpoint)
+    tokens = json_object(response, pending.token_endpoint)
     did = str(tokens.get("sub", ""))
     if not did.startswith("did:") or tokens.get("token_type", "").lower() != "dpop":
         raise OAuthError("The authorisation server answered tokens envol cannot use.", "tokens")
@@ -668,7 +592,7 @@ def refresh(
         raise AuthError("The Bluesky authorisation was revoked or expired: sign in again.")
     if response.status_code != 200:
         raise _server_error(response, "The token refresh")
-    tokens = _json_object(response, session.token_endpoint)
+    tokens = json_object(response, session.token_endpoint)
     if tokens.get("sub") != session.did:
         raise OAuthError("The refreshed tokens are for another account.", code="sub")
     return replace(

@@ -37,6 +37,7 @@ from envol.networks.base import (
     Media,
     Metric,
     Network,
+    NetworkError,
     NetworkName,
     NotFound,
     OwnFollow,
@@ -200,6 +201,19 @@ def exchange_code(
     if pkce is not None:
         data["code_verifier"] = pkce.verifier
     return str(_oauth_post(app.instance, "/oauth/token", data, transport)["access_token"])
+
+
+def revoke_token(
+    app: MastodonApp, token: str, *, transport: httpx.BaseTransport | None = None
+) -> bool:
+    """Give a token back (docs: methods/oauth#revoke) when envol no longer needs it, e.g. the
+    one that only said who signed in. Best effort: False when the server refused."""
+    data = {"client_id": app.client_id, "client_secret": app.client_secret, "token": token}
+    try:
+        _oauth_post(app.instance, "/oauth/revoke", data, transport)
+    except NetworkError:
+        return False
+    return True
 
 
 # --- the adapter ------------------------------------------------------------------------------

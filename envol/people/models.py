@@ -49,6 +49,7 @@ class PersonSpace(models.Model):
     )
     email = models.EmailField(_("email address"), blank=True)
     weekly_digest = models.BooleanField(_("weekly email of new matches"), default=False)
+    language = models.CharField(max_length=8, blank=True)  # of the emails; the site's if empty
     last_digest_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -72,7 +73,9 @@ class NewMatch(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["organisation"], condition=models.Q(seen_at__isnull=True), name="news_unseen"
+                fields=["organisation"],
+                condition=models.Q(seen_at__isnull=True),
+                name="news_unseen",
             ),
             models.Index(
                 fields=["organisation"],

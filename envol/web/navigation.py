@@ -23,3 +23,10 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
 ]
+
+PERSON_MENU: list[MenuEntry] = [
+    MenuEntry(_("My journey"), "people:journey", ""),
+    MenuEntry(_("My accounts"), "people:accounts", "me/accounts/"),
+    MenuEntry(_("My data"), "people:data", "me/data/"),
+]
+"""A personal space (an organisation of kind `person`): one page at a time, no jargon."""

@@ -4,39 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FeedChange',
+            name="FeedChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('op', models.CharField(choices=[('add', 'Add'), ('remove', 'Remove')], max_length=6)),
-                ('x_id', models.CharField(max_length=20)),
-                ('x_handle', models.CharField(blank=True, max_length=50)),
-                ('network', models.CharField(max_length=10)),
-                ('remote_id', models.CharField(max_length=300)),
-                ('remote_handle', models.CharField(blank=True, max_length=300)),
-                ('at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "op",
+                    models.CharField(choices=[("add", "Add"), ("remove", "Remove")], max_length=6),
+                ),
+                ("x_id", models.CharField(max_length=20)),
+                ("x_handle", models.CharField(blank=True, max_length=50)),
+                ("network", models.CharField(max_length=10)),
+                ("remote_id", models.CharField(max_length=300)),
+                ("remote_handle", models.CharField(blank=True, max_length=300)),
+                ("at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500)),
-                ('source', models.CharField(max_length=100, unique=True)),
-                ('confidence', models.FloatField()),
-                ('public_key', models.CharField(max_length=100)),
-                ('cursor', models.BigIntegerField(default=0)),
-                ('etag', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_pulled_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("source", models.CharField(max_length=100, unique=True)),
+                ("confidence", models.FloatField()),
+                ("public_key", models.CharField(max_length=100)),
+                ("cursor", models.BigIntegerField(default=0)),
+                ("etag", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_pulled_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
             ],
         ),
     ]
