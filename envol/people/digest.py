@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from envol.people.models import NewMatch, PersonSpace
+from envol.people.services import alive, prune_news
 
 WEEK = timedelta(days=7)
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
@@ -42,13 +43,16 @@ def send_digests(now: datetime | None = None) -> int:
     """Email every opted-in person whose last digest is a week old and who has news; returns
     the emails sent."""
     now = now or timezone.now()
+    prune_news()
     due = PersonSpace.objects.filter(weekly_digest=True).exclude(email="")
     due = due.filter(Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=now - WEEK))
     sent = 0
     for space in due.select_related("organisation"):
         with transaction.atomic():
-            news = NewMatch.objects.select_for_update().filter(
-                organisation_id=space.organisation_id, emailed_at=None
+            news = alive(
+                NewMatch.objects.select_for_update().filter(
+                    organisation_id=space.organisation_id, emailed_at=None
+                )
             )
             counts = dict(
                 news.values_list("network").annotate(n=Count("id")).values_list("network", "n")

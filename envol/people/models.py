@@ -61,7 +61,12 @@ class NewMatch(models.Model):
     joined (or arrived from a subscribed instance). Shown on the next visit, emailed weekly."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: the crosswalk deletes matches in bulk with raw SQL (a takedown,
+    # a withdrawn consent). A news item whose match is gone is simply not shown: every read
+    # joins the match (`alive`), and `prune` removes the leftovers.
+    match = models.ForeignKey(
+        Match, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     network = models.CharField(max_length=10)
     found_at = models.DateTimeField()
     seen_at = models.DateTimeField(null=True, blank=True)

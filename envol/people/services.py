@@ -258,16 +258,23 @@ def record_news(match_ids: Iterable[int], now: datetime | None = None) -> int:
 def unseen_news(org: Organisation) -> dict[str, int]:
     """Network → how many accounts followed on X arrived there since the last visit."""
     counts = (
-        NewMatch.objects.filter(organisation=org, seen_at=None)
+        alive(NewMatch.objects.filter(organisation=org, seen_at=None))
         .values_list("network")
         .annotate(n=Count("id"))
     )
     return dict(counts.values_list("network", "n"))
 
 
+def alive(news: QuerySet[NewMatch]) -> QuerySet[NewMatch]:
+    """The news whose match still exists (the join drops the others)."""
+    return news.filter(match__kind="following")
+
+
+def prune_news() -> int:
+    """Forget news whose match the crosswalk deleted (withdrawn consent, takedown)."""
+    deleted, _by_model = NewMatch.objects.exclude(match_id__in=Match.objects.values("pk")).delete()
+    return deleted
+
+
 def mark_news_seen(org: Organisation, now: datetime | None = None) -> None:
     NewMatch.objects.filter(organisation=org, seen_at=None).update(seen_at=now or timezone.now())
-
-
-def new_match_ids(org: Organisation) -> QuerySet[NewMatch]:
-    return NewMatch.objects.filter(organisation=org, seen_at=None)
