@@ -109,4 +109,3 @@ def test_sign_in_then_follow_through_oauth(
         params={"repo": me.did, "collection": "app.bsky.graph.follow"},
     ).json()["records"]
     assert sorted(r["value"]["subject"] for r in follows) == sorted(t.did for t in targets)
-
