@@ -12,7 +12,6 @@ import httpx
 import pytest
 from django.test import override_settings
 
-from envol.crosswalk.models import ConsentLevel, IdentityLink
 from envol.crosswalk.services import import_dataset
 from envol.migration import services as migration
 from envol.migration.models import MigrationJob
