@@ -19,6 +19,7 @@ ORG = "ville-walk"
 OTHER_ORG = "agglo-walk"
 EMAIL = "admin@walk.test"
 LONELY_EMAIL = "alone@walk.test"  # a member of no organisation
+PERSON_EMAIL = "camille@walk.test"  # a person who signed in with Bluesky (a password for the walk)
 PASSWORD = "pw-walk-123456"
 
 
@@ -37,6 +38,8 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    person: str = "p-walk"  # a personal space's slug
+    person_account: int = 1
 
 
 PAGES: list[WalkPage] = [
@@ -50,6 +53,7 @@ PAGES: list[WalkPage] = [
     WalkPage("accessibility", "/about/accessibility/", signed_in=False),
     WalkPage("legal", "/about/legal/", signed_in=False),
     WalkPage("not-found", "/no-such-page/", signed_in=False, status=404),
+    WalkPage("signin", "/signin/", signed_in=False),
     # signed in
     WalkPage("no-organisation", "/", user=LONELY_EMAIL),
     WalkPage("dashboard", "/o/{org}/"),
@@ -75,6 +79,16 @@ PAGES: list[WalkPage] = [
     WalkPage("migrations", "/o/{org}/migration/"),
     WalkPage("migration", "/o/{org}/migration/{job_id}/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
+    # a personal space
+    WalkPage("person-journey", "/o/{person}/me/", user=PERSON_EMAIL),
+    WalkPage("person-archive", "/o/{person}/me/archive/", user=PERSON_EMAIL),
+    WalkPage("person-found", "/o/{person}/me/found/", user=PERSON_EMAIL),
+    WalkPage("person-follow", "/o/{person}/me/follow/", user=PERSON_EMAIL),
+    WalkPage("person-accounts", "/o/{person}/me/accounts/", user=PERSON_EMAIL),
+    WalkPage("person-consent", "/o/{person}/me/accounts/{person_account}/", user=PERSON_EMAIL),
+    WalkPage("person-email", "/o/{person}/me/email/", user=PERSON_EMAIL),
+    WalkPage("person-data", "/o/{person}/me/data/", user=PERSON_EMAIL),
+    WalkPage("person-signin-connect", "/signin/", user=PERSON_EMAIL),
 ]
 
 NOT_PAGES: dict[str, str] = {
@@ -100,6 +114,13 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/migration/start/": "POST only",
     "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
+    "signin/bluesky/callback/": "Bluesky's redirect after authorisation",
+    "signin/mastodon/callback/": "the Mastodon server's redirect after authorisation",
+    "oauth/client-metadata.json": "JSON for authorisation servers",
+    "o/<slug:org>/me/data/envol-my-data.json": "a JSON download",
+    "o/<slug:org>/me/data/delete/": "POST only",
+    ".well-known/envol/crosswalk-feed.jsonl": "JSON Lines for other instances",
+    ".well-known/envol/crosswalk-key": "JSON for other instances",
 }
 
 
@@ -187,4 +208,38 @@ def seed(data_dir: Path) -> Seeded:
         url="https://www.walk.test/lettre",
     )
     leaving.tick(org, "stop_posting", True, None)
-    return Seeded(org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk)
+    person, person_account = _seed_person(archive_path)
+    return Seeded(
+        org=org.slug,
+        import_id=archive.pk,
+        job_id=job.pk,
+        link_id=link.pk,
+        person=person,
+        person_account=person_account,
+    )
+
+
+def _seed_person(archive_path: Path) -> tuple[str, int]:
+    """Camille signed in with Bluesky, gave an archive (the same follows as the city's, so the
+    walk's dataset finds some) and chose who may find her."""
+    from django.test import override_settings
+
+    from envol.orgs.models import ConnectedAccount
+    from envol.people import services as people
+    from envol.portability.services import import_archive
+
+    identity = people.NetworkIdentity(
+        "bluesky", "did:plc:" + "c" * 24, "camille.bsky.social", "https://bsky.social"
+    )
+    with override_settings(ENVOL_SIGNUP="open"):
+        user = people.sign_in(identity)
+    user.username = user.email = PERSON_EMAIL  # the walk signs in with a password
+    user.set_password(PASSWORD)
+    user.save()
+    space = people.person_space_of(user)
+    assert space is not None
+    import_archive(space, archive_path)
+    people.after_import(space)
+    account = ConnectedAccount.objects.get(organisation=space)
+    people.set_consent(account, "followers")
+    return space.slug, account.pk
