@@ -19,8 +19,8 @@ import httpx
 from envol.networks.base import NetworkError, NotFound
 from envol.networks.http import DEFAULT_TIMEOUT, http_transport
 
-UrlCheck = Callable[[str], None]
-"""Raises when a URL may not be fetched (the SSRF guard); does nothing when it may."""
+UrlCheck = Callable[[str], object]
+"""Raises when a URL may not be fetched (the SSRF guard); its return value is ignored."""
 
 DEFAULT_MAX_BYTES = 64 * 1024
 

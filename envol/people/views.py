@@ -8,8 +8,9 @@ Signed-out pages live at /signin/â€¦; a person's own pages under /o/<space>/me/â
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -21,6 +22,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -49,7 +51,7 @@ REFRESH_SECONDS = 3
 NETWORKS = (("bluesky", "Bluesky"), ("mastodon", "Mastodon"))
 
 
-def person_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def person_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse]:
     """`org_view` (admin: the person themself), and only for personal spaces."""
 
     @org_view(min_role=Role.ADMIN)
@@ -58,7 +60,7 @@ def person_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         org = request.organisation  # type: ignore[attr-defined]
         if org.kind != Organisation.Kind.PERSON:
             raise Http404
-        return view(request, org, *args, **kwargs)
+        return cast(HttpResponse, view(request, org, *args, **kwargs))
 
     return wrapper
 
@@ -307,6 +309,16 @@ def found(request: HttpRequest, org: Organisation) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class FollowRow:
+    network: str
+    label: str
+    account: ConnectedAccount | None
+    authorised: bool
+    chosen: int
+    job: Any  # the network's last MigrationJob, if any
+
+
 @person_view
 def follow(request: HttpRequest, org: Organisation) -> HttpResponse:
     """Follow them: per network, authorise envol (once), then start the migration."""
@@ -320,24 +332,25 @@ def follow(request: HttpRequest, org: Organisation) -> HttpResponse:
         account = ConnectedAccount.objects.filter(organisation=org, network=network).first()
         job = MigrationJob.objects.filter(organisation=org, network=network).order_by("-pk").first()
         rows.append(
-            {
-                "network": network,
-                "label": label,
-                "account": account,
-                "authorised": account is not None and services.can_follow(account),
-                "chosen": counts.get(network, {}).get("chosen", 0),
-                "job": job,
-            }
+            FollowRow(
+                network,
+                label,
+                account,
+                account is not None and services.can_follow(account),
+                counts.get(network, {}).get("chosen", 0),
+                job,
+            )
         )
     if request.method == "POST":
-        network = request.POST.get("network", "")
-        row = next((r for r in rows if r["network"] == network), None)
-        if row is None or row["account"] is None or archive is None:
+        row = next((r for r in rows if r.network == request.POST.get("network")), None)
+        if row is None or row.account is None or archive is None:
             raise Http404
         if request.POST.get("action") == "authorise":
-            return _authorise_follow(request, row["account"])
+            return _authorise_follow(request, row.account)
         try:
-            job = migration.create_job(org, archive.pk, row["account"], network, actor=request.user)
+            job = migration.create_job(
+                org, archive.pk, row.account, row.network, actor=request.user
+            )
         except migration.MigrationError as exc:
             messages.error(request, str(exc))
             return redirect("people:follow", org=org.slug)
@@ -428,7 +441,7 @@ def data(request: HttpRequest, org: Organisation) -> HttpResponse:
 
 
 @person_view
-def download(request: HttpRequest, org: Organisation) -> HttpResponse:
+def download(request: HttpRequest, org: Organisation) -> StreamingHttpResponse:
     audit("people.data_exported", organisation=org, actor=request.user)
     response = StreamingHttpResponse(
         rights.export_chunks(org, request.user), content_type="application/json"

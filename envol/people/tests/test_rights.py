@@ -46,9 +46,11 @@ def test_download_holds_everything_and_no_secret(dominique: dict[str, object]) -
     assert data["sign_in_identities"][0]["remote_id"] == did_for(2)
     assert data["consents"][0]["level"] == "public"
     assert data["links_in_the_crosswalk"][0]["source"] == "self-public"
-    assert len(data["relations"]) == Relation.objects.filter(
-        source_account__organisation=space
-    ).count() > 0
+    assert (
+        len(data["relations"])
+        == Relation.objects.filter(source_account__organisation=space).count()
+        > 0
+    )
     assert len(data["posts"]) == 3
     assert b"secret-token-never-exported" not in raw
     assert b"credentials" not in raw
