@@ -30,7 +30,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from envol.archives.errors import ArchiveError
 from envol.crosswalk.models import Decision, Match
 from envol.orgs.models import ConnectedAccount, Organisation, Role
 from envol.orgs.services import audit, org_view
@@ -249,28 +248,15 @@ def _archive_upload(
     request: HttpRequest, org: Organisation, limit: SizeLimitHandler
 ) -> HttpResponse:
     from envol.people.tasks import import_for_person
-    from envol.portability import services as portability
+    from envol.portability.views import received_upload
 
     status = 200
     if request.method == "POST":
         form = PersonUploadForm(request.POST, request.FILES)
-        if limit.exceeded:
-            form.is_valid()
-            form.errors.pop("archive", None)
-            form.add_error("archive", too_large_message())
-            status = 413
-        elif form.is_valid():
-            try:
-                archive_import = portability.receive_upload(
-                    org, form.cleaned_data["archive"], uploaded_by=request.user
-                )
-            except ArchiveError as error:
-                form.add_error("archive", error.message(translation.get_language() or "fr"))
-            else:
-                import_for_person.enqueue(archive_import.pk)
-                return redirect("people:journey", org=org.slug)
-        if status == 200 and form.errors:
-            status = 400
+        archive_import, status = received_upload(request, org, form, limit)
+        if archive_import is not None:
+            import_for_person.enqueue(archive_import.pk)
+            return redirect("people:journey", org=org.slug)
     else:
         form = PersonUploadForm()
     return render(
