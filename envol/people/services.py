@@ -145,6 +145,9 @@ def _account_remote_id(identity: NetworkIdentity) -> str:
 def attach(user: Any, org: Organisation, identity: NetworkIdentity) -> ConnectedAccount:
     """Sign-in identity and connected account of `identity` in `org` (a person connecting their
     other network, or their first). Refused when the identity is someone else's."""
+    owner = identity_owner(identity)
+    if owner is not None and owner.pk != user.pk:
+        raise SignInRefused(_("This account already opens another space."))
     try:
         with transaction.atomic():
             SignInIdentity.objects.update_or_create(
@@ -152,7 +155,7 @@ def attach(user: Any, org: Organisation, identity: NetworkIdentity) -> Connected
                 remote_id=identity.remote_id,
                 defaults={"user": user, "handle": identity.handle},
             )
-    except IntegrityError:
+    except IntegrityError:  # signed in elsewhere at the same instant
         raise SignInRefused(_("This account already opens another space.")) from None
     account, _created = ConnectedAccount.objects.update_or_create(
         organisation=org,

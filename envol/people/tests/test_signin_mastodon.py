@@ -120,3 +120,23 @@ def test_invitation_opens_one_space_once(
     sign_in(Client(), mastodon_server, invite=code)  # already used
     mastodon_server.auto_approve(None)
     assert Organisation.objects.filter(kind="person").count() == 1
+
+
+@open_signup
+def test_connecting_someone_elses_account_is_refused(
+    mastodon_server: MastodonTestServer, approving: MastodonAccount
+) -> None:
+    from envol.people.tests.helpers import person
+
+    sign_in(Client(), mastodon_server)  # Camille's Mastodon account opens Camille's space
+    other, other_space, _account = person("dominique.test", "did:plc:" + "d" * 24)
+    client = Client()
+    client.force_login(other)
+    start = client.post("/signin/", {"network": "mastodon", "mastodon-server": mastodon_server.url})
+    _scope, answer = through_mastodon(client, start)
+    assert answer["Location"] == f"/o/{other_space.slug}/me/"  # back, with the refusal
+    identity = SignInIdentity.objects.get(network="mastodon")
+    assert identity.user != other  # still Camille's
+    assert not ConnectedAccount.objects.filter(
+        organisation=other_space, network="mastodon"
+    ).exists()
