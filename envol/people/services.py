@@ -108,8 +108,8 @@ def sign_in(identity: NetworkIdentity, invitation: str = "") -> Any:
             raise SignInRefused(
                 _("Personal spaces on this instance are by invitation: open your invitation link.")
             )
-    user = User.objects.create_user(username=_username(identity))
-    user.set_unusable_password()
+    user = User.objects.create_user(username=_username(identity), first_name=identity.handle[:150])
+    user.set_unusable_password()  # the network vouches for them: no password, ever
     user.save(update_fields=["password"])
     space = _create_space(user, identity.handle)
     attach(user, space.organisation, identity)
