@@ -1,5 +1,6 @@
 """Consent levels (private, followers, public) replace the shared / not shared tick. A link
-shared before was shared with this instance only: it becomes `followers`, never wider."""
+shared before was shared with this instance only: it becomes `followers`, never wider. And an
+index to find a person's `self` assertions set aside among the observations."""
 
 from django.db import migrations, models
 
@@ -28,4 +29,12 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(shared_becomes_followers, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="linkobservation",
+            index=models.Index(
+                condition=models.Q(organisation__isnull=False),
+                fields=["organisation"],
+                name="observation_self_organisation",
+            ),
+        ),
     ]
