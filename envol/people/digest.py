@@ -8,12 +8,13 @@ engine when that lands (it takes `now`, so it is safe to run from any worker at 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -49,14 +50,15 @@ def send_digests(now: datetime | None = None) -> int:
     sent = 0
     for space in due.select_related("organisation"):
         with transaction.atomic():
-            news = alive(
-                NewMatch.objects.select_for_update().filter(
-                    organisation_id=space.organisation_id, emailed_at=None
-                )
+            # Locked (only the news rows) so that two runs at once never email twice.
+            news = list(
+                alive(
+                    NewMatch.objects.select_for_update(of=("self",)).filter(
+                        organisation_id=space.organisation_id, emailed_at=None
+                    )
+                ).values_list("pk", "network")
             )
-            counts = dict(
-                news.values_list("network").annotate(n=Count("id")).values_list("network", "n")
-            )
+            counts = dict(Counter(network for _pk, network in news))
             if not counts:
                 continue
             with translation.override(space.language or settings.LANGUAGE_CODE):
@@ -73,9 +75,7 @@ def send_digests(now: datetime | None = None) -> int:
                     ]
                 )
                 send_mail(lines[0], body, None, [space.email])
-            NewMatch.objects.filter(pk__in=list(news.values_list("pk", flat=True))).update(
-                emailed_at=now
-            )
+            NewMatch.objects.filter(pk__in=[pk for pk, _network in news]).update(emailed_at=now)
             space.last_digest_at = now
             space.save(update_fields=["last_digest_at"])
             sent += 1
