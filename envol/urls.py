@@ -33,6 +33,9 @@ urlpatterns = [
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
     path(".well-known/envol/", include("envol.sharing.urls")),
     path("", include("envol.people.urls")),
+    path("o/<slug:org>/insights/", include("envol.insights.urls")),
+    path("o/<slug:org>/history/", include("envol.history.urls")),
+    path("<slug:public_slug>/archive/", include("envol.history.public_urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]
 

@@ -64,3 +64,10 @@ crosswalk.crosswalk.add_command(sharing.subscribe)
 crosswalk.crosswalk.add_command(sharing.pull)
 crosswalk.crosswalk.add_command(sharing.subscriptions)
 main.add_command(sharing.people)
+from envol.cli import insights  # noqa: E402
+
+main.add_command(insights.insights)
+main.add_command(insights.links)
+from envol.cli import history  # noqa: E402
+
+main.add_command(history.history)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,6 +36,13 @@ from envol.cli.common import setup_django
     help="Add 1/n to the parts of a thread.",
 )
 @click.option("--dry-run", is_flag=True, help="Show each network's variant; publish nothing.")
+@click.option(
+    "--short-links",
+    is_flag=True,
+    help="Give each network's variant its own short link (ENVOL_PUBLIC_URL/l/…) per web address.",
+)
+@click.option("--campaign", default="", help="Campaign of the short links (created if new).")
+@click.option("--utm", is_flag=True, help="Add utm_source/utm_medium/utm_campaign to the targets.")
 @click.argument("text")
 def post(
     org_slug: str,
@@ -45,10 +53,15 @@ def post(
     lang: str,
     numbering: bool,
     dry_run: bool,
+    short_links: bool,
+    campaign: str,
+    utm: bool,
     text: str,
 ) -> None:
     """Publish TEXT (or - for stdin) to the organisation's connected accounts."""
     setup_django()
+    from django.db import transaction
+
     from envol.orgs.models import ConnectedAccount
     from envol.orgs.services import OrgError, get_organisation
     from envol.publishing import services
@@ -77,11 +90,17 @@ def post(
             f"see `envol accounts list --org {org.slug}`."
         )
     specs = [services.ImageSpec(path, alt) for path, alt in zip(images, alts, strict=True)]
+    links = _variant_links(org, short_links, campaign, utm, dry_run)
     try:
         if dry_run:
             known = services.instance_capabilities(accounts)
             variants = services.plan(
-                text, accounts, content_warning=cw, numbering=numbering, capabilities=known
+                text,
+                accounts,
+                content_warning=cw,
+                numbering=numbering,
+                capabilities=known,
+                rewrite=links.rewrite if links else None,
             )
             for variant in variants:
                 click.secho(
@@ -95,9 +114,19 @@ def post(
                 ):
                     click.echo(f"  [{index}] ({count}/{variant.limit}) {part}")
             return
-        created = services.create_post(
-            org, text, accounts, content_warning=cw, lang=lang, images=specs, numbering=numbering
-        )
+        with transaction.atomic():
+            created = services.create_post(
+                org,
+                text,
+                accounts,
+                content_warning=cw,
+                lang=lang,
+                images=specs,
+                numbering=numbering,
+                rewrite=links.rewrite if links else None,
+            )
+            if links:
+                links.attach(created)
     except services.PublishingError as exc:
         raise click.ClickException(str(exc)) from None
     outcomes = services.publish(created)
@@ -115,6 +144,23 @@ def post(
             f"Post {created.pk} was not published everywhere; run `envol post-retry {created.pk}` "
             "to try again (nothing already published will be sent twice)."
         )
+
+
+def _variant_links(org: Any, wanted: bool, campaign: str, utm: bool, dry_run: bool) -> Any:
+    """The short-link rewriter of `--short-links` (insights app), or None."""
+    if not wanted:
+        if campaign or utm:
+            raise click.UsageError("--campaign and --utm go with --short-links.")
+        return None
+    from envol.insights.services import save_campaign
+    from envol.insights.shortlinks import VariantLinks
+
+    found = None
+    if campaign:
+        found = (
+            org.campaigns.filter(name=campaign).first() if dry_run else save_campaign(org, campaign)
+        )
+    return VariantLinks(org, campaign=found, utm=utm, dry_run=dry_run)
 
 
 @click.command("post-retry")

@@ -26,8 +26,8 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CITY)
     website = models.URLField(_("website"), blank=True)
     # The look of its public page and of the back office header (see orgs/brand.py).
-    colour = models.CharField(_("colour"), max_length=7, blank=True)
-    has_logo = models.BooleanField(default=False, editable=False)
+    colour = models.CharField(_("colour"), max_length=7, blank=True, db_default="")
+    has_logo = models.BooleanField(default=False, db_default=False, editable=False)
     brand_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -28,6 +28,7 @@ RESERVED_SLUGS = frozenset(
     {"admin", "accounts", "o", "i18n", "static", "media", "healthz", "api", "leaving"}
     | {"about", "brand"}  # the instance's pages, the organisations' colours and logos
     | {"signin", "oauth"}  # personal spaces: signing in with a network
+    | {"l"}  # short links
 )
 """Top-level paths of envol: an organisation with one of these slugs could not have a public
 page at /<slug>/ (the route would be shadowed), so such slugs are refused."""
@@ -161,7 +162,10 @@ def org_view(min_role: str = Role.VIEWER) -> Callable[[ViewFunc], ViewFunc]:
                 raise Http404
             request.organisation = membership.organisation  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
-            request.session["current_org"] = org
+            if request.session.get("current_org") != org:
+                # Only a change is written: assigning marks the session modified, and every
+                # page view would otherwise rewrite its row (one UPDATE per GET per user).
+                request.session["current_org"] = org
             return view(request, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -73,7 +73,7 @@ def _client_key() -> oauth.SigningKey:
     def make() -> str:
         return oauth.SigningKey(ec.generate_private_key(ec.SECP256R1())).pem().decode()
 
-    pem = config.generated_file(settings.DATA_DIR, "oauth_client_key.pem", make)
+    pem = config.stored_secret(settings.DATA_DIR / "oauth_client_key.pem", make)
     return oauth.SigningKey.from_pem(pem.encode())
 
 

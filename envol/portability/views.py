@@ -1,7 +1,7 @@
 """Archive imports on the web: the list, the upload, and the live progress then summary page.
 
-The import itself runs in a worker (`tasks.run_import`); its page refreshes itself (a meta
-refresh, no JavaScript needed) until the import is done or failed.
+The import itself runs in a worker (a job of the engine, `portability/jobs.py`); its page
+refreshes itself (a meta refresh, no JavaScript needed) until the import is done or failed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from envol.orgs.services import org_view
 from envol.portability import services, summary
 from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
 from envol.portability.models import ArchiveImport
-from envol.portability.tasks import run_import
 
 REFRESH_SECONDS = 2
 COUNT_LABELS = {
@@ -62,7 +61,7 @@ def received_upload(
     request: HttpRequest, org: Organisation, form: UploadForm, limit: SizeLimitHandler
 ) -> tuple[ArchiveImport | None, int]:
     """Check a posted upload form under the size limit and store the archive: the pending
-    import (the caller enqueues its task), or None and the status to answer with the form's
+    import (due at once: a worker takes it), or None and the status to answer with the form's
     errors. Shared by the organisations' and the people's upload pages."""
     if limit.exceeded:
         form.is_valid()
@@ -90,8 +89,7 @@ def _upload(request: HttpRequest, limit: SizeLimitHandler) -> HttpResponse:
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         archive_import, status = received_upload(request, org, form, limit)
-        if archive_import is not None:
-            run_import.enqueue(archive_import.pk)
+        if archive_import is not None:  # due at once: a worker takes it
             return redirect("portability:detail", org=org.slug, pk=archive_import.pk)
     else:
         form = UploadForm()

@@ -82,7 +82,7 @@ def _private_key() -> Ed25519PrivateKey:
             .decode()
         )
 
-    pem = config.generated_file(settings.DATA_DIR, "crosswalk_feed_key.pem", make)
+    pem = config.stored_secret(settings.DATA_DIR / "crosswalk_feed_key.pem", make)
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise FeedError(_("The feed's key in the data folder is not an Ed25519 key."))

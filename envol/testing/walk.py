@@ -78,6 +78,9 @@ PAGES: list[WalkPage] = [
     WalkPage("own-links", "/o/{org}/matches/own/"),
     WalkPage("migrations", "/o/{org}/migration/"),
     WalkPage("migration", "/o/{org}/migration/{job_id}/"),
+    WalkPage("history-site", "/o/{org}/history/site/"),
+    WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("insights-import", "/o/{org}/insights/import/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
     # a personal space
     WalkPage("person-journey", "/o/{person}/me/", user=PERSON_EMAIL),
@@ -102,6 +105,8 @@ NOT_PAGES: dict[str, str] = {
     "accounts/reset/<uidb64>/<token>/": "opened with a bad token (password-reset-bad-link)",
     "about/<slug:kind>/": "opened as accessibility and legal",
     "<slug:public_slug>/": "opened as public-page",
+    "<slug:public_slug>/archive/": "the published static archive site (tested in envol/history)",
+    "<slug:public_slug>/archive/<path:relative>": "files of the published archive site",
     "o/<slug:org>/accounts/<int:account_id>/recheck/": "POST only",
     "o/<slug:org>/accounts/<int:account_id>/disconnect/": "POST only",
     "o/<slug:org>/leaving/page/links/<int:link_id>/delete/": "POST only",
@@ -121,6 +126,7 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/me/data/delete/": "POST only",
     ".well-known/envol/crosswalk-feed.jsonl": "JSON Lines for other instances",
     ".well-known/envol/crosswalk-key": "JSON for other instances",
+    "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
 }
 
 

@@ -34,11 +34,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="organisation",
             name="colour",
-            field=models.CharField(blank=True, max_length=7, verbose_name="colour"),
+            field=models.CharField(blank=True, db_default="", max_length=7, verbose_name="colour"),
         ),
         migrations.AddField(
             model_name="organisation",
             name="has_logo",
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
     ]

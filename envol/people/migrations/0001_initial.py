@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("crosswalk", "0004_selflinkconsent_level"),
+        ("crosswalk", "0006_selflinkconsent_level"),
         ("orgs", "0003_organisation_brand"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from envol.crosswalk import incremental
+from envol.crosswalk import incremental, tallies
 from envol.crosswalk.matching import compute_matches
 from envol.crosswalk.models import ConsentLevel, IdentityLink, Match
 from envol.orgs.services import create_organisation
@@ -124,8 +124,10 @@ def test_incremental_matching_is_one_indexed_query(world: dict[str, object]) -> 
     Match.objects.filter(link=link).delete()
     with CaptureQueriesContext(connection) as queries:
         written = incremental.match_new_links([link.pk])
-    statements = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
-    assert len(written) == 1 and len(statements) == 1
+    statements = [q["sql"] for q in queries.captured_queries if "INTO crosswalk_match " in q["sql"]]
+    assert len(written) == 1 and len(statements) == 1  # then the touched import's tallies
+    touched = Match.objects.get(pk=written[0]).archive_import_id
+    assert tallies.total(touched) == Match.objects.filter(archive_import_id=touched).count()
     if connection.vendor == "sqlite":
         sql = incremental._insert_sql(1)
         params = [0.9, 0.5, 0.9, 0.9, "t", "t", link.pk]

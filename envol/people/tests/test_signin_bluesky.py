@@ -13,6 +13,7 @@ import pytest
 from django.test import override_settings
 
 from envol.crosswalk.services import import_dataset
+from envol.jobs.runner import run_to_end
 from envol.migration import services as migration
 from envol.migration.models import MigrationJob
 from envol.networks import atproto_oauth
@@ -100,8 +101,7 @@ def test_sign_in_then_follow_through_oauth(
     page.wait_for_url(f"{envol_for}/o/{space.slug}/migration/*/", timeout=30_000)
 
     job = MigrationJob.objects.get(organisation=space)
-    migration.run_to_end(job.pk, sleep=lambda _s: None)
-    job.refresh_from_db()
+    job = run_to_end(job, sleep=lambda _s: None)
     assert job.state == "done", migration.status(job)
     follows = httpx.get(
         f"{pds.url}/xrpc/com.atproto.repo.listRecords",
