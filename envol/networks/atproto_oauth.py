@@ -25,7 +25,7 @@ request; `atproto-oauth-py` 0.1.0, alpha) are first releases with no track recor
 every request to go through its guarded transport and the DPoP layer as an httpx transport under
 the SDK's client (`DpopTransport`). This module is httpx + `cryptography` only.
 
-Pure Python, no Django: the caller gives the HTTP transport, the URL guard and the clock.
+Pure Python, no Django: the caller gives the HTTP transport (the guarded one) and the clock.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from envol.networks.base import AuthError, NetworkError, NotFound
-from envol.networks.guarded import Http, json_object, send_bounded
+from envol.networks.guarded import Http, json_object, post_form
 from envol.networks.http import http_transport
 from envol.networks.pkce import Pkce
 
@@ -388,18 +388,12 @@ def _post_to_server(
 ) -> tuple[httpx.Response, str]:
     """A form POST to the authorisation server with a DPoP proof; when the server asks for a
     (new) nonce, once more with it. Returns the answer and the latest nonce."""
-    with http.client() as client:
-        for _attempt in range(2):
-            request = client.build_request(
-                "POST",
-                http.vet(url),
-                data=dict(form),
-                headers={"DPoP": dpop_proof(key, "POST", url, nonce=nonce)},
-            )
-            response = send_bounded(client, request, http.max_bytes)
-            nonce = response.headers.get("dpop-nonce", nonce)
-            if not _asks_for_nonce(response):
-                break
+    for _attempt in range(2):
+        proof = dpop_proof(key, "POST", url, nonce=nonce)
+        response = post_form(http, url, form, {"DPoP": proof})
+        nonce = response.headers.get("dpop-nonce", nonce)
+        if not _asks_for_nonce(response):
+            break
     return response, nonce
 
 

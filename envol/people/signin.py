@@ -5,8 +5,9 @@ person adds their other network, same scope) and `follow` (a signed-in person le
 accounts for them: Bluesky's follow-record permission, Mastodon's follows). What the callback
 needs waits in the person's session under the authorisation's random `state`, used once.
 
-Every request to an address the person or a remote party chose goes through the guard
-(`networks.ssrf.check_url`, unless ENVOL_ALLOW_PRIVATE_NETWORKS for the sandbox and tests).
+Every request to an address the person or a remote party chose goes through the one guarded
+transport (`envol.outbound.transport()`: public addresses only, unless
+ENVOL_ALLOW_PRIVATE_NETWORKS for the sandbox and tests).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from envol import config
+from envol import config, outbound
 from envol.networks import atproto_oauth as oauth
 from envol.networks import mastodon as masto
 from envol.networks.base import NetworkError
@@ -60,12 +61,6 @@ def _recall(request: HttpRequest, state: str, network: str) -> dict[str, Any]:
     return dict(entry)
 
 
-def _check() -> Any:
-    from envol.networks import ssrf
-
-    return None if settings.ENVOL_ALLOW_PRIVATE_NETWORKS else ssrf.check_url
-
-
 # --- Bluesky --------------------------------------------------------------------------------------
 
 
@@ -89,7 +84,7 @@ def bluesky_client() -> oauth.ClientConfig:
 
 
 def _http() -> Http:
-    return Http(check=_check())
+    return Http(transport=outbound.transport())
 
 
 def _resolver() -> oauth.IdentityResolver:
@@ -190,7 +185,7 @@ def _mastodon_callback() -> str:
 def begin_mastodon(request: HttpRequest, server: str, intent: str, invitation: str = "") -> str:
     try:
         instance = check_server_url(server)
-        version = masto.server_version(instance)
+        version = masto.server_version(instance, transport=outbound.transport())
     except AccountError as exc:
         raise SignInRefused(str(exc)) from None
     except NetworkError as exc:
@@ -233,9 +228,12 @@ def finish_mastodon(request: HttpRequest, params: Any) -> Finished:
     )
     try:
         token = masto.exchange_code(
-            app, str(params["code"]), pkce=masto.Pkce(entry["verifier"], entry["challenge"])
+            app,
+            str(params["code"]),
+            pkce=masto.Pkce(entry["verifier"], entry["challenge"]),
+            transport=outbound.transport(),
         )
-        adapter = masto.MastodonNetwork(instance, token)
+        adapter = masto.MastodonNetwork(instance, token, transport=outbound.transport())
         try:
             me = adapter.whoami()
             domain = adapter.domain
@@ -251,5 +249,5 @@ def finish_mastodon(request: HttpRequest, params: Any) -> Finished:
         credentials = {"access_token": token}
     else:
         credentials = {}
-        masto.revoke_token(app, token)  # identity only: envol keeps nothing
+        masto.revoke_token(app, token, transport=outbound.transport())  # envol keeps nothing
     return Finished(entry["intent"], identity, credentials, entry.get("invitation", ""))
