@@ -172,6 +172,8 @@ ENVOL_PLC_URL = config.env_str("ENVOL_PLC_URL", "https://plc.directory")
 
 # Personal spaces: who may create one by signing in with Bluesky or Mastodon (see people/).
 ENVOL_SIGNUP = config.signup()
+# How often the workers pull the crosswalk feeds this instance subscribes to (see sharing/).
+ENVOL_CROSSWALK_PULL_MINUTES = config.env_int("ENVOL_CROSSWALK_PULL_MINUTES", 60, minimum=1)
 
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")

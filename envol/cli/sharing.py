@@ -22,7 +22,7 @@ def subscribe(url: str, source: str, confidence: float) -> None:
 
     try:
         subscription = services.subscribe(url, source, confidence)
-        result = services.pull(subscription)
+        result = services.pull_now(subscription)
     except (services.FeedError, SourceNameError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
@@ -39,7 +39,7 @@ def subscribe(url: str, source: str, confidence: float) -> None:
 @click.command("pull")
 @click.option("--source", default="", help="only this subscription (default: all)")
 def pull(source: str) -> None:
-    """Pull what changed in every subscribed feed (run it from a timer, e.g. hourly)."""
+    """Pull what changed in the subscribed feeds now (the workers also pull them on schedule)."""
     setup_django()
     from django.utils.translation import gettext as _
 
@@ -53,7 +53,7 @@ def pull(source: str) -> None:
         subscriptions = subscriptions.filter(source=dataset_source(source))
     for subscription in subscriptions:
         try:
-            result = services.pull(subscription)
+            result = services.pull_now(subscription)
         except services.FeedError as exc:
             click.echo(str(exc), err=True)
             failed = True

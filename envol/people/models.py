@@ -3,7 +3,9 @@
 A person's space is an organisation of kind `person` with them as its only admin, so every page
 and service of envol serves them as it serves an institution. What is theirs alone lives here:
 the network identities they sign in with (no password), their settings (the weekly digest),
-the matches found for them since they last looked, and invitations when sign-up is by invitation.
+the matches found for them since they last looked, invitations when sign-up is by invitation,
+and two jobs of the engine: what follows a person's archive import (`ArchiveFollowUp`) and their
+weekly email (`WeeklyDigest`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from envol.crosswalk.models import Match
+from envol.jobs.machine import StateMachine
+from envol.jobs.models import Job
 from envol.orgs.models import Organisation
+from envol.portability.models import ArchiveImport
 
 
 class SignInIdentity(models.Model):
@@ -107,3 +112,81 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation {self.pk} ({'used' if self.used_at else 'open'})"
+
+
+class FollowUpState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for the archive")
+    READY = "ready", _("Finding your matches")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+FOLLOW_UP_MACHINE = StateMachine(
+    "archive follow-up",
+    FollowUpState,
+    {
+        FollowUpState.WAITING: {FollowUpState.READY, FollowUpState.FAILED},
+        FollowUpState.READY: {FollowUpState.DONE, FollowUpState.FAILED},
+        FollowUpState.DONE: set(),
+        FollowUpState.FAILED: set(),
+    },
+    runnable=[FollowUpState.READY],
+    failed=FollowUpState.FAILED,
+)
+
+
+class ArchiveFollowUp(Job):
+    """What a person's archive import leads to once it is in: their own matches, then their
+    consented links (the X id is known now), so that the people who followed them find them.
+    Waits (never polled) until the import ends: the import's end makes it due, in the same
+    transaction (`people.apps`)."""
+
+    State = FollowUpState
+    machine = FOLLOW_UP_MACHINE
+    state = FOLLOW_UP_MACHINE.field()
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    archive_import = models.OneToOneField(
+        ArchiveImport, on_delete=models.CASCADE, related_name="person_follow_up"
+    )
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"follow-up of import {self.archive_import_id} ({self.state})"
+
+
+class DigestState(models.TextChoices):
+    ACTIVE = "active", _("Every week")
+    STOPPED = "stopped", _("Stopped")
+
+
+DIGEST_MACHINE = StateMachine(
+    "weekly digest",
+    DigestState,
+    {DigestState.ACTIVE: {DigestState.STOPPED}, DigestState.STOPPED: {DigestState.ACTIVE}},
+    runnable=[DigestState.ACTIVE],
+)
+
+
+class WeeklyDigest(Job):
+    """A person's weekly email of new matches, as a job due when the next one may go.
+
+    Exactly once a week at most, workers killed or not: the week is claimed (with the news it
+    tells, marked emailed) and committed BEFORE the email is handed to the mail server, and
+    `sent_at` written after. A step that finds this week claimed but not sent knows a worker
+    died in between: it never sends again (the person may miss that email, never get two)."""
+
+    State = DigestState
+    machine = DIGEST_MACHINE
+    state = DIGEST_MACHINE.field()
+    space = models.OneToOneField(PersonSpace, on_delete=models.CASCADE, related_name="digest")
+    week = models.CharField(max_length=10, blank=True)  # ISO week of the last email claimed
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # None after a claim: not sent yet
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"weekly digest of {self.space_id} ({self.state}, {self.week or 'never'})"

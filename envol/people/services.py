@@ -1,6 +1,6 @@
 """Personal spaces: sign-in with a network account, consent, what is new, data rights.
 
-Callable alike from the web, the CLI and the tasks. A person's space is an organisation of kind
+Callable alike from the web, the CLI and the jobs. A person's space is an organisation of kind
 `person` (`orgs.services`), its network accounts are connected accounts (`orgs`), their archive
 is an import (`portability`), their consent is the crosswalk's (`crosswalk.sources`): this module
 only ties them together for one person.
@@ -24,9 +24,17 @@ from django.utils.translation import gettext as _
 
 from envol.crosswalk import incremental, sources
 from envol.crosswalk.models import ConsentLevel, Match
+from envol.jobs.kinds import Outcome, Step, to
 from envol.orgs.models import ConnectedAccount, Membership, Organisation, Role
 from envol.orgs.services import OrgError, audit
-from envol.people.models import Invitation, NewMatch, PersonSpace, SignInIdentity
+from envol.people.models import (
+    ArchiveFollowUp,
+    Invitation,
+    NewMatch,
+    PersonSpace,
+    SignInIdentity,
+)
+from envol.portability.models import ArchiveImport
 
 User = get_user_model()
 
@@ -224,11 +232,37 @@ def consent_level(account: ConnectedAccount) -> str:
     return sources.self_link_level(account)
 
 
+def follow_up(archive_import: ArchiveImport) -> ArchiveFollowUp:
+    """What a person's upload leads to: their matches and consented links once the import is
+    in (create it in the transaction that creates the import: it waits for the import's end)."""
+    return ArchiveFollowUp.objects.create(
+        organisation_id=archive_import.organisation_id, archive_import=archive_import
+    )
+
+
+def import_finished(sender: Any, archive_import: ArchiveImport, **kwargs: Any) -> None:
+    """The import ended (inside its transaction): its follow-up becomes due, or fails with it."""
+    from envol.jobs.transitions import move
+
+    done = archive_import.state == ArchiveImport.State.DONE
+    wanted = ArchiveFollowUp.State.READY if done else ArchiveFollowUp.State.FAILED
+    waiting = ArchiveFollowUp.objects.filter(
+        archive_import=archive_import, state=ArchiveFollowUp.State.WAITING
+    )
+    for job in waiting:
+        move(job, wanted)
+
+
+def run_follow_up(job: ArchiveFollowUp, step: Step) -> Outcome:
+    """The follow-up's one step (atomic: matches, links and "done" commit together)."""
+    after_import(job.organisation)
+    return to(ArchiveFollowUp.State.DONE)
+
+
 def after_import(org: Organisation) -> None:
     """Once a person's archive is in: their own matches, then their consented links (the X id
     is known now), so that the people who followed them find them."""
     from envol.crosswalk.matching import compute_matches
-    from envol.portability.models import ArchiveImport
 
     archive = (
         ArchiveImport.objects.filter(organisation=org, state=ArchiveImport.State.DONE)

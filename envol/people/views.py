@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import transaction
 from django.db.models import Count
 from django.http import (
     Http404,
@@ -33,7 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 from envol.crosswalk.models import Decision, Match
 from envol.orgs.models import ConnectedAccount, Organisation, Role
 from envol.orgs.services import audit, org_view
-from envol.people import rights, services, signin
+from envol.people import digest, rights, services, signin
 from envol.people.forms import (
     LEVEL_HELP,
     BlueskySignInForm,
@@ -42,7 +43,7 @@ from envol.people.forms import (
     EmailForm,
     MastodonSignInForm,
 )
-from envol.people.models import PersonSpace
+from envol.people.models import ArchiveFollowUp, PersonSpace
 from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
 from envol.portability.models import ArchiveImport
 
@@ -212,7 +213,10 @@ def journey(request: HttpRequest, org: Organisation) -> HttpResponse:
     accounts = list(ConnectedAccount.objects.filter(organisation=org).order_by("network"))
     jobs = list(MigrationJob.objects.filter(organisation=org).order_by("-pk")[:4])
     counts = _found_counts(archive if archive and archive.state == "done" else None)
-    running = archive is not None and not archive.is_finished
+    follow_up = ArchiveFollowUp.objects.filter(archive_import=archive).first() if archive else None
+    waiting = (ArchiveFollowUp.State.WAITING, ArchiveFollowUp.State.READY)
+    matching = follow_up is not None and follow_up.state in waiting
+    running = matching or (archive is not None and not archive.is_finished)
     return render(
         request,
         "people/journey.html",
@@ -223,6 +227,7 @@ def journey(request: HttpRequest, org: Organisation) -> HttpResponse:
             "news": [(dict(NETWORKS).get(n, n), count) for n, count in sorted(news.items())],
             "accounts": accounts,
             "jobs": jobs,
+            "matching": matching,
             "refresh": REFRESH_SECONDS if running else None,
         },
     )
@@ -247,15 +252,16 @@ def archive_upload(request: HttpRequest, org: Organisation) -> HttpResponse:
 def _archive_upload(
     request: HttpRequest, org: Organisation, limit: SizeLimitHandler
 ) -> HttpResponse:
-    from envol.people.tasks import import_for_person
     from envol.portability.views import received_upload
 
     status = 200
     if request.method == "POST":
         form = PersonUploadForm(request.POST, request.FILES)
-        archive_import, status = received_upload(request, org, form, limit)
+        with transaction.atomic():  # the import and its follow-up reach the workers together
+            archive_import, status = received_upload(request, org, form, limit)
+            if archive_import is not None:
+                services.follow_up(archive_import)
         if archive_import is not None:
-            import_for_person.enqueue(archive_import.pk)
             return redirect("people:journey", org=org.slug)
     else:
         form = PersonUploadForm()
@@ -410,7 +416,9 @@ def email(request: HttpRequest, org: Organisation) -> HttpResponse:
             space.email = form.cleaned_data["email"]
             space.weekly_digest = form.cleaned_data["weekly_digest"]
             space.language = translation.get_language() or ""
-            space.save()
+            with transaction.atomic():
+                space.save()
+                digest.schedule(space)
             messages.success(request, _("Saved."))
             return redirect("people:journey", org=org.slug)
     else:

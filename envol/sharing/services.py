@@ -7,20 +7,23 @@ signed with the instance's Ed25519 key (generated into the data dir like the oth
 public half served at /.well-known/envol/crosswalk-key) over the cursor and the body, so a page
 can neither be altered nor replayed for another cursor.
 
-Subscribing: `subscribe` pins the other instance's public key; `pull` fetches the pages after
-the subscription's cursor (ETag: a page already read costs a 304), verifies each signature,
+Subscribing: `subscribe` pins the other instance's public key; a subscription is a job of the
+engine (`sharing/jobs.py`) whose step, `pull_page`, fetches the page after the subscription's
+cursor (ETag: a page already read costs a 304), verifies its signature,
 then applies the additions through the ordinary dataset import (source = the subscription's
 name, confidence = the subscription's) and the removals through `forget` for that source's
-links. A page whose signature does not verify is refused whole: nothing of it is applied.
+links. A page whose signature does not verify is refused whole: nothing of it is applied. The
+workers pull every `ENVOL_CROSSWALK_PULL_MINUTES`; `envol crosswalk pull` pulls now.
 """
 
 from __future__ import annotations
 
 import base64
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -35,11 +38,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from envol import config
+from envol import config, outbound
 from envol.crosswalk import incremental, store
 from envol.crosswalk.models import IdentityLink
 from envol.crosswalk.services import dataset_source, import_dataset
 from envol.crosswalk.sources import SELF_PUBLIC
+from envol.jobs.kinds import Outcome, Step, again, later, retry
 from envol.networks.guarded import GuardedError, Http
 from envol.orgs.services import OrgError, audit
 from envol.sharing.models import FeedChange, Subscription
@@ -226,10 +230,8 @@ def last_seq() -> int:
 
 
 def _guarded(max_bytes: int = MAX_PAGE_BYTES) -> Http:
-    from envol.networks import ssrf
-
-    check = None if settings.ENVOL_ALLOW_PRIVATE_NETWORKS else ssrf.check_url
-    return Http(check=check, max_bytes=max_bytes)
+    """Another instance's address is someone else's choice: the one guarded transport."""
+    return Http(transport=outbound.transport(), max_bytes=max_bytes)
 
 
 def _base(url: str) -> str:
@@ -268,6 +270,8 @@ def subscribe(
             "public_key": key,
             "cursor": 0,
             "etag": "",
+            "state": Subscription.State.ACTIVE,
+            "due_at": timezone.now(),
         },
     )
     audit("sharing.subscribe", organisation=None, source=source, url=base)
@@ -288,70 +292,110 @@ class PullResult:
     pages: int = 0
     matched: int = 0
 
+    def add(self, other: PullResult) -> None:
+        self.added += other.added
+        self.removed += other.removed
+        self.pages += other.pages
+        self.matched += other.matched
 
-def pull(subscription: Subscription, http: Http | None = None) -> PullResult:
-    """Read and apply every change after the subscription's cursor, page by page."""
-    http = http or _guarded()
-    result = PullResult()
-    while True:
-        query = urlencode({"after": subscription.cursor})
-        url = f"{subscription.url}{FEED_PATH}?{query}"
-        headers = {"If-None-Match": subscription.etag} if subscription.etag else {}
-        try:
-            response = http.get(url, headers)
-        except GuardedError as exc:
-            raise _failed(subscription, _("cannot be read: %(error)s") % {"error": exc}) from None
-        if response.status_code == 304:
-            break
-        if response.status_code != 200:
-            raise _failed(
-                subscription, _("answered HTTP %(status)s") % {"status": response.status_code}
-            )
-        signature = response.headers.get(SIGNATURE_HEADER, "")
-        body = response.content
-        if not verify(subscription.public_key, subscription.cursor, body, signature):
-            raise _failed(
-                subscription,
-                _(
-                    "is not signed by the key pinned when you subscribed: the feed was altered "
-                    "on the way, or the instance changed its key. Nothing was applied. If the "
-                    "instance did change its key, subscribe again."
-                ),
-            )
-        changes = _parse(body, subscription.cursor)
-        if not changes:
-            _advance(subscription, subscription.cursor, response.headers.get("etag", ""))
-            break
-        applied = _apply(subscription, changes)
-        result.added += applied.added
-        result.removed += applied.removed
-        result.matched += applied.matched
-        result.pages += 1
-        _advance(subscription, int(changes[-1]["seq"]), response.headers.get("etag", ""))
-        if len(changes) < PAGE_SIZE:
-            break
-    audit(
-        "sharing.pull",
-        organisation=None,
-        source=subscription.source,
-        added=result.added,
-        removed=result.removed,
+
+def pull_page(subscription: Subscription, http: Http | None = None) -> tuple[PullResult, bool]:
+    """Read and apply the page after the subscription's cursor: what it did, and whether more
+    pages follow. Applying a page twice changes nothing (imports and removals are idempotent),
+    so a worker killed before the cursor moved only makes the next one read it again."""
+    query = urlencode({"after": subscription.cursor})
+    url = f"{subscription.url}{FEED_PATH}?{query}"
+    headers = {"If-None-Match": subscription.etag} if subscription.etag else {}
+    try:
+        response = (http or _guarded()).get(url, headers)
+    except GuardedError as exc:
+        raise _failed(subscription, _("cannot be read: %(error)s") % {"error": exc}) from None
+    if response.status_code == 304:
+        _advance(subscription, subscription.cursor, subscription.etag)
+        return PullResult(), False
+    if response.status_code != 200:
+        raise _failed(
+            subscription, _("answered HTTP %(status)s") % {"status": response.status_code}
+        )
+    signature = response.headers.get(SIGNATURE_HEADER, "")
+    body = response.content
+    if not verify(subscription.public_key, subscription.cursor, body, signature):
+        raise _failed(
+            subscription,
+            _(
+                "is not signed by the key pinned when you subscribed: the feed was altered "
+                "on the way, or the instance changed its key. Nothing was applied. If the "
+                "instance did change its key, subscribe again."
+            ),
+        )
+    changes = _parse(body, subscription.cursor)
+    etag = response.headers.get("etag", "")
+    if not changes:
+        _advance(subscription, subscription.cursor, etag)
+        return PullResult(), False
+    result = _apply(subscription, changes)
+    result.pages = 1
+    _advance(subscription, int(changes[-1]["seq"]), etag)
+    return result, len(changes) >= PAGE_SIZE
+
+
+def pull_step(subscription: Subscription, step: Step) -> Outcome:
+    """The subscription's job step: one page; due again at once while pages follow, else at
+    the next pull. A failure is the job's `last_error`, retried with the engine's backoff."""
+    try:
+        result, more = pull_page(subscription)
+    except FeedError as exc:
+        return retry(str(exc))
+    if "result" in step.context:
+        step.context["result"].add(result)
+    if result.pages:
+        audit(
+            "sharing.pull",
+            organisation=None,
+            source=subscription.source,
+            added=result.added,
+            removed=result.removed,
+        )
+    return again() if more else later(step.now + pull_interval())
+
+
+def pull_interval() -> timedelta:
+    return timedelta(minutes=settings.ENVOL_CROSSWALK_PULL_MINUTES)
+
+
+def pull_now(subscription: Subscription) -> PullResult:
+    """The manual trigger (`envol crosswalk pull`, `subscribe`): the subscription made due now
+    and stepped here until it has read everything; a worker pulling it meanwhile keeps it."""
+    from envol.jobs.runner import POLL_S, step
+
+    now = timezone.now()
+    Subscription.objects.filter(pk=subscription.pk, state=Subscription.State.ACTIVE).update(
+        due_at=now
     )
+    context: dict[str, Any] = {"result": PullResult()}
+    for _wait in range(600):  # a worker's page in flight: at most 10 minutes
+        stepped = step(subscription, context=context)
+        if stepped.busy:
+            time.sleep(POLL_S)
+            continue
+        if not stepped.ran or stepped.due_at is None or stepped.due_at > timezone.now():
+            break
+    subscription.refresh_from_db()
+    if subscription.consecutive_errors:
+        raise FeedError(subscription.last_error)
+    result: PullResult = context["result"]
     return result
 
 
 def _failed(subscription: Subscription, why: str) -> FeedError:
-    message = _("The feed of %(url)s %(why)s") % {"url": subscription.url, "why": why}
-    Subscription.objects.filter(pk=subscription.pk).update(last_error=message[:1000])
-    return FeedError(message)
+    return FeedError(_("The feed of %(url)s %(why)s") % {"url": subscription.url, "why": why})
 
 
 def _advance(subscription: Subscription, cursor: int, etag: str) -> None:
     subscription.cursor = cursor
     subscription.etag = etag
     subscription.last_pulled_at = timezone.now()
-    subscription.last_error = ""
-    subscription.save(update_fields=["cursor", "etag", "last_pulled_at", "last_error"])
+    subscription.save(update_fields=["cursor", "etag", "last_pulled_at"])
 
 
 def _parse(body: bytes, after: int) -> list[dict[str, Any]]:
@@ -443,14 +487,3 @@ def _link_ids(source: str, keys: Iterable[LinkKey]) -> list[int]:
         )
         if (x_id, network, remote_id) in wanted
     ]
-
-
-def pull_all() -> dict[str, PullResult | str]:
-    """Every subscription once (the scheduled pull); a failure is reported, not raised."""
-    results: dict[str, PullResult | str] = {}
-    for subscription in Subscription.objects.order_by("pk"):
-        try:
-            results[subscription.source] = pull(subscription)
-        except FeedError as exc:
-            results[subscription.source] = str(exc)
-    return results

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from envol.people.tasks import import_for_person
+from envol.jobs.runner import run_to_end
+from envol.people.models import ArchiveFollowUp
 from envol.people.tests.helpers import person
 from envol.portability import storage
 from envol.portability.models import ArchiveImport
@@ -59,7 +60,12 @@ def test_only_the_lists_are_sent(
             assert sent.read(member) == zipfile.ZipFile(archive).read(member)
     else:
         assert names == full
-    assert import_for_person.call(imported.pk) == "done"
+    follow_up = ArchiveFollowUp.objects.get(archive_import=imported)
+    assert follow_up.state == ArchiveFollowUp.State.WAITING and follow_up.due_at is None
+    assert run_to_end(imported).state == ArchiveImport.State.DONE  # what a worker does
+    follow_up.refresh_from_db()
+    assert follow_up.state == ArchiveFollowUp.State.READY  # due with the import's end
+    assert run_to_end(follow_up).state == ArchiveFollowUp.State.DONE
     imported.refresh_from_db()
     assert imported.counts["following"] == 40 and imported.counts["follower"] == 25
     assert imported.source_account.remote_id == factory.account.id

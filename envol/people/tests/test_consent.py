@@ -7,21 +7,22 @@ lists Dominique as a follower only) may see depends on Dominique's choice alone.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from envol.crosswalk import incremental, tallies
 from envol.crosswalk.matching import compute_matches
 from envol.crosswalk.models import ConsentLevel, IdentityLink, Match
+from envol.jobs.runner import Runner
 from envol.orgs.services import create_organisation
 from envol.people import digest, services
-from envol.people.models import NewMatch, PersonSpace
+from envol.people.jobs import WEEKLY_DIGESTS
+from envol.people.models import NewMatch, PersonSpace, WeeklyDigest
 from envol.people.tests.helpers import archive_for, did_for, followed_by, follower_of, person
 from envol.portability.models import ArchiveImport
 from envol.sharing.models import FeedChange
@@ -142,15 +143,46 @@ def test_weekly_digest(world: dict[str, object]) -> None:
     PersonSpace.objects.filter(organisation=camille).update(
         email="camille@example.test", weekly_digest=True, language="fr"
     )
+    digest.schedule(PersonSpace.objects.get(organisation=camille))
     services.set_consent(world["account"], ConsentLevel.FOLLOWERS)  # type: ignore[arg-type]
     dominique_imports(world, str(world["x_id"]))
-    now = timezone.now()
+    now = datetime(2026, 3, 4, 10, tzinfo=UTC)  # a Wednesday
     assert digest.send_digests(now) == 1
     assert mail.outbox[0].subject == "1 compte que vous suiviez sur X est maintenant sur Bluesky"
     assert mail.outbox[0].to == ["camille@example.test"]
     assert digest.send_digests(now + timedelta(days=1)) == 0  # once a week
     assert digest.send_digests(now + timedelta(days=8)) == 0  # nothing new: no email
     assert NewMatch.objects.get().emailed_at == now
+
+
+def test_the_workers_send_the_digest_and_a_killed_claim_is_never_sent_twice(
+    world: dict[str, object],
+) -> None:
+    """The digest is a job of the engine: a runner sends it when due. A worker killed after
+    claiming the week and before the mail server leaves the week claimed and `sent_at` empty:
+    the next step cannot know whether the email left, so it never sends that week again."""
+    camille = world["camille"]
+    PersonSpace.objects.filter(organisation=camille).update(
+        email="camille@example.test", weekly_digest=True, language="en"
+    )
+    job = digest.schedule(PersonSpace.objects.get(organisation=camille))
+    services.set_consent(world["account"], ConsentLevel.FOLLOWERS)  # type: ignore[arg-type]
+    dominique_imports(world, str(world["x_id"]))
+    wednesday = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    WeeklyDigest.objects.filter(pk=job.pk).update(
+        week=digest.iso_week(wednesday), claimed_at=wednesday, sent_at=None, due_at=wednesday
+    )
+    assert Runner([WEEKLY_DIGESTS], clock=lambda: wednesday).run_once() == 1
+    assert mail.outbox == []  # claimed by the killed worker: not sent again this week
+    job.refresh_from_db()
+    monday = datetime(2026, 3, 9, tzinfo=UTC)
+    assert job.due_at is not None and job.due_at <= monday + timedelta(days=1)
+
+    assert Runner([WEEKLY_DIGESTS], clock=lambda: monday + timedelta(hours=1)).run_once() == 1
+    assert [m.subject for m in mail.outbox] == [
+        "1 account you followed on X is now on Bluesky"
+    ]  # the next week, by the worker
+    assert Runner([WEEKLY_DIGESTS], clock=lambda: monday + timedelta(hours=2)).run_once() == 0
 
 
 def test_digest_counts_in_words() -> None:

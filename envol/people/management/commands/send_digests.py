@@ -1,4 +1,5 @@
-"""`envol manage send_digests`: the weekly email of new matches (run it daily from a timer)."""
+"""`envol manage send_digests`: send the weekly emails that are due now, here (the workers send
+them on their own; this is the manual trigger)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from envol.people.digest import send_digests
 
 
 class Command(BaseCommand):
-    help = "Send the weekly email of new matches to the people who asked for it."
+    help = "Send the weekly emails of new matches that are due now (the workers also do it)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         sent = send_digests()
