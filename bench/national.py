@@ -193,6 +193,17 @@ def child(people: int, following: int, workers: int) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 p.kill()
     failed = ArchiveFollowUp.objects.exclude(state=ArchiveFollowUp.State.DONE).count()
+    errors = sorted(
+        {
+            str(error)[:300]
+            for error in [
+                *ArchiveFollowUp.objects.exclude(last_error="").values_list(
+                    "last_error", flat=True
+                ),
+                *ArchiveImport.objects.exclude(state="done").values_list("error", flat=True),
+            ]
+        }
+    )[:5]
     relations = sum(len(f) for f in lists) + sum(len(f) for f in followers)
 
     def p95(values: list[float]) -> float:
@@ -245,6 +256,7 @@ def child(people: int, following: int, workers: int) -> dict[str, Any]:
         "people": people,
         "relations": relations,
         "imports_failed": failed + ArchiveImport.objects.exclude(state="done").count(),
+        "errors": errors,
         "upload_s": uploaded,
         "archives_per_min": people / elapsed * 60,
         "relations_per_s": relations / elapsed,

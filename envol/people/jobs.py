@@ -12,8 +12,10 @@ ARCHIVE_FOLLOW_UP = register(
         model=ArchiveFollowUp,
         handlers={ArchiveFollowUp.State.READY: services.run_follow_up},
         fairness="organisation_id",
-        atomic=(ArchiveFollowUp.State.READY,),
-        max_errors=3,
+        # Not atomic: its parts (matching, the consented link, the incremental matching) each
+        # commit on their own and are idempotent, so a step cut short is simply run again; one
+        # transaction over all of them held locks on other people's imports long enough for
+        # workers to deadlock one another (bench/national.py on PostgreSQL, 4 workers).
         select_related=("organisation",),
     )
 )

@@ -254,7 +254,7 @@ def import_finished(sender: Any, archive_import: ArchiveImport, **kwargs: Any) -
 
 
 def run_follow_up(job: ArchiveFollowUp, step: Step) -> Outcome:
-    """The follow-up's one step (atomic: matches, links and "done" commit together)."""
+    """The follow-up's one step: idempotent parts that each commit (run again if cut short)."""
     after_import(job.organisation)
     return to(ArchiveFollowUp.State.DONE)
 
