@@ -5,14 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres sandbox bench bench-deps clean
+.PHONY: demo test venv messages vendor system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres sandbox bench bench-deps clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
-demo: venv messages testservers postgres-server pdf-deps
+demo: venv messages vendor testservers postgres-server pdf-deps
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter, then the whole suite on SQLite and the database tests on PostgreSQL
-test: venv messages system-deps testservers lint pytest pytest-postgres
+test: venv messages vendor system-deps testservers lint pytest pytest-postgres
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ venv: $(VENV)/.installed
 messages: venv
 	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } || true
 	cd envol && ../$(BIN)/django-admin compilemessages --settings=envol.settings --pythonpath=.. -v 0
+
+## Browser libraries from npm, copied into the static files (never a CDN: the CSP allows envol's own only)
+vendor:
+	bash vendor/zipjs/install.sh
 
 ## Debian packages the report's PDF needs (WeasyPrint draws with Pango; DejaVu is its font).
 PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
@@ -74,7 +78,7 @@ pytest: venv
 pytest-postgres: venv
 	$(BIN)/pytest --db=postgres
 
-sandbox: venv messages testservers postgres-server
+sandbox: venv messages vendor testservers postgres-server
 	$(BIN)/envol sandbox
 
 ## wrk (Debian), the HTTP load generator of bench/web_load.py

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "envol.leaving",
     "envol.crosswalk",
     "envol.migration",
+    "envol.people",
+    "envol.sharing",
     "envol.insights",
     "envol.decide",
     "envol.history",
@@ -171,6 +173,13 @@ ENVOL_DESK_LATE_MINUTES = config.env_int("ENVOL_DESK_LATE_MINUTES", 10, minimum=
 ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
+# Where did:plc documents are read when someone signs in with Bluesky.
+ENVOL_PLC_URL = config.env_str("ENVOL_PLC_URL", "https://plc.directory")
+
+# Personal spaces: who may create one by signing in with Bluesky or Mastodon (see people/).
+ENVOL_SIGNUP = config.signup()
+# How often the workers pull the crosswalk feeds this instance subscribes to (see sharing/).
+ENVOL_CROSSWALK_PULL_MINUTES = config.env_int("ENVOL_CROSSWALK_PULL_MINUTES", 60, minimum=1)
 
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")

@@ -32,6 +32,8 @@ urlpatterns = [
     path("o/<slug:org>/imports/", include("envol.portability.urls")),
     path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
+    path(".well-known/envol/", include("envol.sharing.urls")),
+    path("", include("envol.people.urls")),
     path("o/<slug:org>/insights/", include("envol.insights.urls")),
     path("o/<slug:org>/decide/", include("envol.decide.urls")),
     path("o/<slug:org>/history/", include("envol.history.urls")),

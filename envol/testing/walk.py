@@ -25,6 +25,7 @@ OTHER_ORG = "agglo-walk"
 EMAIL = "admin@walk.test"
 EDITOR_EMAIL = "editor@walk.test"
 LONELY_EMAIL = "alone@walk.test"  # a member of no organisation
+PERSON_EMAIL = "camille@walk.test"  # a person who signed in with Bluesky (a password for the walk)
 PASSWORD = "pw-walk-123456"
 
 
@@ -47,6 +48,8 @@ class Seeded:
     review_id: int  # another member's post waiting for review
     assessment_id: int = 0
     older_assessment_id: int = 0
+    person: str = "p-walk"  # a personal space's slug
+    person_account: int = 1
 
 
 PAGES: list[WalkPage] = [
@@ -60,6 +63,7 @@ PAGES: list[WalkPage] = [
     WalkPage("accessibility", "/about/accessibility/", signed_in=False),
     WalkPage("legal", "/about/legal/", signed_in=False),
     WalkPage("not-found", "/no-such-page/", signed_in=False, status=404),
+    WalkPage("signin", "/signin/", signed_in=False),
     # signed in
     WalkPage("no-organisation", "/", user=LONELY_EMAIL),
     WalkPage("dashboard", "/o/{org}/"),
@@ -112,6 +116,16 @@ PAGES: list[WalkPage] = [
     WalkPage("desk-calendar-month", "/o/{org}/desk/calendar/?view=month"),
     WalkPage("desk-published", "/o/{org}/desk/published/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
+    # a personal space
+    WalkPage("person-journey", "/o/{person}/me/", user=PERSON_EMAIL),
+    WalkPage("person-archive", "/o/{person}/me/archive/", user=PERSON_EMAIL),
+    WalkPage("person-found", "/o/{person}/me/found/", user=PERSON_EMAIL),
+    WalkPage("person-follow", "/o/{person}/me/follow/", user=PERSON_EMAIL),
+    WalkPage("person-accounts", "/o/{person}/me/accounts/", user=PERSON_EMAIL),
+    WalkPage("person-consent", "/o/{person}/me/accounts/{person_account}/", user=PERSON_EMAIL),
+    WalkPage("person-email", "/o/{person}/me/email/", user=PERSON_EMAIL),
+    WalkPage("person-data", "/o/{person}/me/data/", user=PERSON_EMAIL),
+    WalkPage("person-signin-connect", "/signin/", user=PERSON_EMAIL),
 ]
 
 NOT_PAGES: dict[str, str] = {
@@ -139,6 +153,13 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/migration/start/": "POST only",
     "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
+    "signin/bluesky/callback/": "Bluesky's redirect after authorisation",
+    "signin/mastodon/callback/": "the Mastodon server's redirect after authorisation",
+    "oauth/client-metadata.json": "JSON for authorisation servers",
+    "o/<slug:org>/me/data/envol-my-data.json": "a JSON download",
+    "o/<slug:org>/me/data/delete/": "POST only",
+    ".well-known/envol/crosswalk-feed.jsonl": "JSON Lines for other instances",
+    ".well-known/envol/crosswalk-key": "JSON for other instances",
     "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
     "o/<slug:org>/decide/effort/import/": "POST only (a CSV of hours)",
     "o/<slug:org>/decide/effort/estimate/": "POST only (confirming an estimate)",
@@ -248,6 +269,7 @@ def seed(data_dir: Path) -> Seeded:
     )
     assert decided is not None
     desk = _seed_desk(org, bluesky)
+    person, person_account = _seed_person(archive_path)
     return Seeded(
         org=org.slug,
         import_id=archive.pk,
@@ -257,6 +279,8 @@ def seed(data_dir: Path) -> Seeded:
         review_id=desk.in_review,
         assessment_id=decided.latest_x_assessment,
         older_assessment_id=decided.first_x_assessment,
+        person=person,
+        person_account=person_account,
     )
 
 
@@ -272,3 +296,29 @@ def _seed_desk(org: Organisation, bluesky: ConnectedAccount) -> DeskDemo:
     found = seed_desk(org, editor, admin, [bluesky])
     assert found is not None
     return found
+
+
+def _seed_person(archive_path: Path) -> tuple[str, int]:
+    """Camille signed in with Bluesky, gave an archive (the same follows as the city's, so the
+    walk's dataset finds some) and chose who may find her."""
+    from django.test import override_settings
+
+    from envol.orgs.models import ConnectedAccount
+    from envol.people import services as people
+    from envol.portability.services import import_archive
+
+    identity = people.NetworkIdentity(
+        "bluesky", "did:plc:" + "c" * 24, "camille.bsky.social", "https://bsky.social"
+    )
+    with override_settings(ENVOL_SIGNUP="open"):
+        user = people.sign_in(identity)
+    user.username = user.email = PERSON_EMAIL  # the walk signs in with a password
+    user.set_password(PASSWORD)
+    user.save()
+    space = people.person_space_of(user)
+    assert space is not None
+    import_archive(space, archive_path)
+    people.after_import(space)
+    account = ConnectedAccount.objects.get(organisation=space)
+    people.set_consent(account, "followers")
+    return space.slug, account.pk
