@@ -222,7 +222,7 @@ def test_staged_values_come_back_unchanged(evidence: str) -> None:
         chunks.staging.create_temporary(cursor)
         try:
             chunks._stage_here(cursor, [link, (*link[:7], "after", 0.5)])
-            cursor.execute(f"SELECT * FROM {chunks.staging.STAGING} ORDER BY confidence DESC")
+            cursor.execute(f"SELECT * FROM {chunks.staging.STAGING} ORDER BY confidence DESC")  # noqa: S608
             rows = [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.execute(f"DROP TABLE {chunks.staging.STAGING}")
