@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "envol.migration",
     "envol.insights",
     "envol.history",
+    "envol.relays",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,11 @@ ENVOL_CROSSWALK_CHUNK_LINKS = config.env_int(
 ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
+# Where relays resolve a did:plc to its PDS (a Bluesky account as a source).
+ENVOL_BLUESKY_PLC = config.env_str("ENVOL_BLUESKY_PLC", "https://plc.directory")
+# Reading a relay's source: a timeout and a size cap for each answer.
+ENVOL_RELAY_TIMEOUT_S = config.env_int("ENVOL_RELAY_TIMEOUT_S", 10, minimum=1)
+ENVOL_RELAY_MAX_BYTES = config.env_int("ENVOL_RELAY_MAX_MB", 5, minimum=1) * 1024 * 1024
 
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")

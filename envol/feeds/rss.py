@@ -36,7 +36,7 @@ def poll_feed(client: SourceClient, url: str, state: dict[str, Any]) -> Polled:
     if fetched.not_modified:
         return Polled([], dict(state), changed=False)
     items = parse_feed(fetched.body, fetched.content_type)
-    next_state = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    next_state = {**state, "etag": fetched.etag, "last_modified": fetched.last_modified}
     return Polled(items, next_state)
 
 

@@ -32,6 +32,7 @@ from envol.networks import text as text_rules
 from envol.networks.base import (
     Capabilities,
     InvalidContent,
+    LinkCard,
     Media,
     NetworkError,
     PostDraft,
@@ -113,15 +114,18 @@ def plan(
     numbering: bool = True,
     capabilities: dict[int, Capabilities] | None = None,
     rewrite: Callable[[str, str], str] | None = None,
+    texts: Mapping[int, str] | None = None,
 ) -> list[Variant]:
     """Each account's variant: the text, or a thread of parts that each fit. `rewrite(network,
-    text)` adapts the text to a network first (e.g. its own short links)."""
-    if not text.strip():
+    text)` adapts the text to a network first (e.g. its own short links); `texts` gives some
+    accounts (by pk) a text of their own (a relay's template per target)."""
+    if not text.strip() or any(not own.strip() for own in (texts or {}).values()):
         raise PublishingError(_("The post is empty."))
     variants = []
     for account in accounts:
         rules = rules_for(account, (capabilities or {}).get(account.pk))
-        own = rewrite(account.network, text) if rewrite else text
+        own = (texts or {}).get(account.pk, text)
+        own = rewrite(account.network, own) if rewrite else own
         room, body = rules, network_text(own, content_warning, account)
         if content_warning and account.network == NetworkChoice.MASTODON:
             # Mastodon counts the content warning with every status of the thread.
@@ -192,12 +196,14 @@ def create_post(
     parts: Sequence[str] | None = None,
     origin: str = "",
     rewrite: Callable[[str, str], str] | None = None,
+    texts: Mapping[int, str] | None = None,
+    link_url: str = "",
 ) -> Post:
     """Record the post, its images and every publication row (with its key).
 
     `parts` gives the thread as the author cut it (each part must fit every target); otherwise
-    each network's variant is planned. With an `origin`, an existing post of that origin is
-    returned instead of creating a second one.
+    each network's variant is planned (`texts`: an account's own text, by pk). With an `origin`,
+    an existing post of that origin is returned instead of creating a second one.
     """
     if origin:
         existing = Post.objects.filter(organisation=org, origin=origin).first()
@@ -229,6 +235,7 @@ def create_post(
             numbering=numbering,
             capabilities=known,
             rewrite=rewrite,
+            texts=texts,
         )
         if parts is None
         else fixed_parts(list(parts), accounts, content_warning, known)
@@ -240,6 +247,7 @@ def create_post(
         text=text,
         content_warning=content_warning,
         lang=lang,
+        link_url=link_url,
     )
     for position, image in enumerate(images):
         PostMedia.objects.create(
@@ -339,18 +347,34 @@ def outcomes(post: Post) -> list[AccountOutcome]:
     return found
 
 
+LinkCardSource = Callable[[Post], LinkCard | None]
+# Apps that make posts and know their link's title and summary (a relay, from its feed item)
+# add a source here in their AppConfig.ready(); the first card found goes on the first part.
+link_card_sources: list[LinkCardSource] = []
+
+
+def link_card_for(post: Post) -> LinkCard | None:
+    for source in link_card_sources:
+        card = source(post)
+        if card is not None:
+            return card
+    return None
+
+
 def _drafts(post: Post, rows: Sequence[Publication]) -> list[PostDraft]:
     media = tuple(
         Media(mime=m.mime_type, alt=m.alt_text, path=Path(m.path)) for m in post.media.all()
     )
     # Bluesky carries the warning in the text itself (see `network_text`).
     warning = post.content_warning if rows and rows[0].network == NetworkChoice.MASTODON else ""
+    card = link_card_for(post) if post.link_url else None
     return [
         PostDraft(
             text=row.text,
             media=media if row.part_index == 0 else (),
             content_warning=warning,
             langs=(post.lang,) if post.lang else (),
+            link_card=card if row.part_index == 0 else None,
         )
         for row in rows
     ]

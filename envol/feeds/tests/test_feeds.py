@@ -82,7 +82,9 @@ def test_conditional_requests_answer_304_without_parsing(
 def test_keys_fall_back_to_link_then_title_and_date() -> None:
     assert item_key("", "https://x.org/a", fallback=("t", "d")) == "https://x.org/a"
     hashed = item_key("", "", fallback=("Titre", "2026-01-01"))
-    assert hashed.startswith("sha256:") and hashed == item_key(" ", fallback=("Titre", "2026-01-01"))
+    assert hashed.startswith("sha256:") and hashed == item_key(
+        " ", fallback=("Titre", "2026-01-01")
+    )
     assert item_key("x" * 500).startswith("sha256:")
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
       <item><title>Sans guid</title><link>https://x.org/b</link></item>
