@@ -83,8 +83,11 @@ def poll_account(
         if collection == REPOST and not reposts:
             continue
         records = _records_since(client, pds, did, collection, str(state.get(mark, "")))
-        if records:
-            next_state[mark] = max(_rkey(r["uri"]) for r in records)
+        # "0" sorts below every record key: after a first poll that found nothing, the next
+        # polls page down to the start instead of reading only the latest page.
+        next_state[mark] = (
+            max(_rkey(r["uri"]) for r in records) if records else str(state.get(mark) or "0")
+        )
         for record in records:
             if collection == POST:
                 items.append(post_item(record, did, pds, web))

@@ -73,7 +73,9 @@ def poll_account(client: SourceClient, state: dict[str, Any]) -> Polled:
             newest = max((str(s["id"]) for s in page), key=int)
         if len(page) < PAGE or not state.get("newest"):
             break
-    next_state = {**state, **({"newest": newest} if newest else {})}
+    # "0" after a first poll that found nothing: the next polls walk forward from the start
+    # (min_id=0), never just the latest page, however many statuses come meanwhile.
+    next_state = {**state, "newest": newest or "0"}
     items = [status_item(s, account_id) for s in found if s.get("visibility") == "public"]
     items.sort(key=lambda item: (item.published_at is None, item.published_at))
     return Polled(items, next_state, changed=bool(found))
