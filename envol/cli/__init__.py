@@ -65,3 +65,6 @@ main.add_command(insights.links)
 from envol.cli import history  # noqa: E402
 
 main.add_command(history.history)
+from envol.cli import relay  # noqa: E402
+
+main.add_command(relay.relay)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from envol.feeds.items import Polled, SourceError, SourceImage, SourceItem
 from envol.jobs.kinds import Outcome, Step, later, to
+from envol.jobs.runner import run_to_end, step
 from envol.jobs.transitions import move
 from envol.networks.base import LinkCard
 from envol.orgs.models import ConnectedAccount, Membership, Organisation, Role
@@ -583,6 +584,33 @@ def tell_admins(relay: Relay, error: str) -> int:
     send_mail(subject, body, None, emails, fail_silently=True)
     Relay.objects.filter(pk=relay.pk).update(alerted_at=timezone.now())
     return len(emails)
+
+
+class RelayBusy(Exception):
+    """A worker holds the relay right now (`relay run` waits for no one)."""
+
+
+def run_now(relay: Relay, now: datetime | None = None) -> tuple[int, int, int, int]:
+    """`envol relay run`: one poll here (the engine's step: never alongside a worker's), then
+    the posts it handed over published here. (new items, handed over, waiting, published)."""
+    moment = now or timezone.now()
+    before = set(relay.items.values_list("pk", flat=True))
+    handed_before = set(relay.items.exclude(post=None).values_list("pk", flat=True))
+    poll_soon(relay, moment)
+    if step(relay, clock=lambda: moment).busy:
+        raise RelayBusy
+    items = relay.items.all()
+    handed = items.exclude(post=None).exclude(pk__in=handed_before)
+    posts = Post.objects.filter(
+        pk__in=handed.values_list("post_id", flat=True), state=Post.State.PUBLISHING
+    )
+    published = [run_to_end(post) for post in posts]
+    return (
+        items.exclude(pk__in=before).count(),
+        handed.count(),
+        items.filter(outcome=ItemOutcome.WAITING).count(),
+        sum(1 for post in published if post.state == Post.State.DONE),
+    )
 
 
 # --- the dry run ---------------------------------------------------------------------------------
