@@ -726,6 +726,26 @@ def relays_of(org: Organisation, now: datetime | None = None) -> list[RelayRow]:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """The dashboard's panel: how many relays, running or failing, and the kill switch."""
+
+    total: int
+    running: int
+    failing: int
+    paused_all: bool
+
+
+def summary(org: Organisation) -> Summary:
+    states = Counter(Relay.objects.filter(organisation=org).values_list("state", flat=True))
+    return Summary(
+        total=sum(states.values()),
+        running=states[RelayState.ACTIVE] + states[RelayState.FAILING],
+        failing=states[RelayState.FAILING],
+        paused_all=paused_all(org.pk),
+    )
+
+
+@dataclass(frozen=True)
 class Copy:
     account: ConnectedAccount
     state: str

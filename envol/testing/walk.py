@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -37,6 +38,7 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    relay_id: int = 0
 
 
 PAGES: list[WalkPage] = [
@@ -76,6 +78,9 @@ PAGES: list[WalkPage] = [
     WalkPage("migration", "/o/{org}/migration/{job_id}/"),
     WalkPage("history-site", "/o/{org}/history/site/"),
     WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("relays", "/o/{org}/relays/"),
+    WalkPage("relay-new", "/o/{org}/relays/new/"),
+    WalkPage("relay", "/o/{org}/relays/{relay_id}/"),
     WalkPage("insights-import", "/o/{org}/insights/import/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
 ]
@@ -193,4 +198,47 @@ def seed(data_dir: Path) -> Seeded:
         url="https://www.walk.test/lettre",
     )
     leaving.tick(org, "stop_posting", True, None)
-    return Seeded(org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk)
+    relay = seed_relay(org, bluesky)
+    return Seeded(
+        org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk, relay_id=relay.pk
+    )
+
+
+def seed_relay(org: Any, target: Any) -> Any:
+    """A relay of the town's news feed with a history: one item relayed, one skipped, one
+    waiting (made directly: the walk reads no source)."""
+    from django.utils import timezone
+
+    from envol.relays.models import Outcome, Relay, RelayItem, RelayTarget
+
+    now = timezone.now()
+    relay = Relay.objects.create(
+        organisation=org,
+        name="Actualités de Walk-sur-Mer",
+        source_kind="rss",
+        source="https://www.walk.test/actualites.xml",
+        source_state={"url": "https://www.walk.test/actualites.xml"},
+        primed_at=now,
+        last_poll_at=now,
+        last_success_at=now,
+        due_at=now,
+    )
+    RelayTarget.objects.create(relay=relay, account=target)
+    for rank, (title, outcome, reason) in enumerate(
+        [
+            ("Le marché de Noël ouvre samedi", Outcome.RELAYED, ""),
+            ("Travaux rue des Lilas", Outcome.WAITING, ""),
+            ("Conseil municipal du 3 mars", Outcome.SKIPPED, "baseline"),
+        ]
+    ):
+        RelayItem.objects.create(
+            relay=relay,
+            key=f"https://www.walk.test/actualites/{rank}",
+            url=f"https://www.walk.test/actualites/{rank}",
+            title=title,
+            seen_at=now,
+            outcome=outcome,
+            reason=reason,
+            relayed_at=now if outcome == Outcome.RELAYED else None,
+        )
+    return relay
