@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -99,4 +100,28 @@ def seed_demo_insights(org: Organisation) -> None:
         starts_on=exports.FLOOD_START,
         ends_on=exports.FLOOD_END,
         tags=[exports.FLOOD_TAG],
+    )
+
+
+DEMO_FEED = "relays/demo-feed.xml"
+
+
+def seed_demo_relay(org: Organisation, base_url: str) -> Any:
+    """One RSS relay from the demo feed (served by envol itself) to the sandbox accounts,
+    relaying its last two items at the first poll; once (None when it exists or nothing is
+    connected)."""
+    from envol.relays import services as relays
+
+    url = f"{base_url.rstrip('/')}/{settings.STATIC_URL.strip('/')}/{DEMO_FEED}"
+    targets = relays.connectable_accounts(org)
+    if not targets or org.relays.filter(source=url).exists():
+        return None
+    return relays.create(
+        org,
+        "rss",
+        url,
+        [(account, "") for account in targets],
+        resolved=({"url": url}, "Actualités de la ville de démonstration"),
+        backfill=2,
+        max_age_hours=24 * 365 * 10,
     )

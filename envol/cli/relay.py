@@ -89,7 +89,7 @@ def relay_add(
     if missing or not accounts:
         raise click.ClickException(texts.no_account(missing or wanted, org.slug))
     template = template.replace("\\n", "\n")
-    options = {
+    options: dict[str, Any] = {
         "max_per_hour": max_per_hour,
         "backfill": backfill,
         "interval_minutes": interval_minutes,

@@ -90,10 +90,12 @@ def build(
     *,
     actor: Any = None,
     reader: Any = None,
+    resolved: tuple[dict[str, Any], str] | None = None,
     **options: Any,
 ) -> tuple[Relay, list[RelayTarget]]:
-    """An unsaved relay and its targets, its source resolved (read once): what `create`
-    saves and what `relay add --dry-run` tries."""
+    """An unsaved relay and its targets, its source resolved (read once, unless `resolved`
+    gives its state and name: the demo, whose feed is served once the server runs): what
+    `create` saves and what `relay add --dry-run` tries."""
     if kind not in SourceKind.values:
         raise RelayError(_("Unknown source: %(kind)s.") % {"kind": kind})
     if not targets:
@@ -104,7 +106,7 @@ def build(
                 _("%(account)s cannot receive this organisation's relays.") % {"account": account}
             )
     try:
-        state, name = sources.resolve(kind, source, reader or sources.client())
+        state, name = resolved or sources.resolve(kind, source, reader or sources.client())
     except SourceError as exc:
         raise RelayError(explain(exc)) from None
     if set(echoes.echoes_for(kind, state).account_ids) & {a.pk for a, _t in targets}:
@@ -129,11 +131,14 @@ def create(
     *,
     actor: Any = None,
     reader: Any = None,
+    resolved: tuple[dict[str, Any], str] | None = None,
     **options: Any,
 ) -> Relay:
     """A new relay, polling at once: its first poll takes the baseline (only new items) or
     relays the last `backfill` items."""
-    relay, relay_targets = build(org, kind, source, targets, actor=actor, reader=reader, **options)
+    relay, relay_targets = build(
+        org, kind, source, targets, actor=actor, reader=reader, resolved=resolved, **options
+    )
     with transaction.atomic():
         relay.save()
         for target in relay_targets:
