@@ -48,7 +48,7 @@ class Echoes:
         """A post to one of these accounts is out and not confirmed: a status of the source
         may be it, with a URI envol does not know yet (Mastodon: its id comes back only with
         the answer). Bluesky needs no wait: the record key is known before the call."""
-        return (
+        return bool(self.account_ids) and (
             Publication.objects.filter(
                 account_id__in=self.account_ids,
                 network="mastodon",

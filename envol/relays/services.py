@@ -280,14 +280,20 @@ def poll_step(relay: Relay, step: Step) -> Outcome:
         )
     except SourceError as exc:
         return _failed(relay, exc, now)
-    record(relay, polled, mirrors.of(polled.items), now)
+    # Nothing changed at the source (a 304, the same revision): nothing to record, only the
+    # poll's time, written with the outcome in the runner's one UPDATE.
+    fields: dict[str, Any] = {"last_poll_at": now, "last_success_at": now}
+    unchanged = not polled.changed and polled.state == relay.source_state
+    if not unchanged or relay.primed_at is None or relay.moved_at or relay.error_count:
+        record(relay, polled, mirrors.of(polled.items), now)
+        fields = {}
     ready_at = release(relay, now, reader)
     when = pacing.next_poll(relay, now)
     if ready_at is not None:
         when = min(when, ready_at)
     if relay.state == RelayState.FAILING:
-        return to(RelayState.ACTIVE, at=when, recovered=True)
-    return later(when)
+        return to(RelayState.ACTIVE, at=when, fields=fields, recovered=True)
+    return Outcome(due=when, fields=fields)
 
 
 def _failed(relay: Relay, exc: SourceError, now: datetime) -> Outcome:
@@ -393,6 +399,8 @@ def release(relay: Relay, now: datetime, reader: Any) -> datetime | None:
     when the next ones may go (None: nothing waits). Items that grew too old while waiting are
     skipped, not dumped (no burst after an outage); a backfill chosen at creation is exempt."""
     waiting = RelayItem.objects.filter(relay=relay, outcome=ItemOutcome.WAITING)
+    if not waiting.exists():  # most polls: one query
+        return None
     waiting.filter(
         backfill=False, published_at__lt=now - timedelta(hours=relay.max_age_hours)
     ).update(outcome=ItemOutcome.SKIPPED, reason="too_old", data={})
