@@ -179,3 +179,66 @@ def test_templates_per_target_and_long_texts_fit(
     content = status["content"]
     assert content.startswith("<p>Via Actualités de Relais : Rénovation</p><p>Phrase 0")
     assert "…</p>" in content and content.endswith(f"<p>{item.link}</p>")
+
+
+def test_images_keep_their_alt_text_or_take_the_title_flagged(
+    org, news: FeedServer, mastodon_target: MastodonTarget
+) -> None:
+    relay = make_relay(org, news, mastodon_target)
+    poll(relay, T0)
+    news.add_item(
+        "news",
+        "Affiche du festival",
+        published=T0,
+        image=news.image_url("affiche"),
+        image_alt="Une affiche bleue",
+    )
+    news.add_item("news", "Photo du chantier", published=T0, image=news.image_url("chantier"))
+    poll(relay, T0 + timedelta(minutes=10))
+    publish_queued()
+    alts = {
+        s["content"]: [m["description"] for m in s["media_attachments"]]
+        for s in mastodon_target.statuses()
+    }
+    assert sorted(alts.values()) == [["Photo du chantier"], ["Une affiche bleue"]]
+    flagged = RelayItem.objects.get(relay=relay, title="Photo du chantier")
+    assert (
+        flagged.alt_from_title
+        and not RelayItem.objects.get(title="Affiche du festival").alt_from_title
+    )
+
+
+def test_a_moved_feed_keeps_its_seen_items(
+    org, news: FeedServer, mastodon_target: MastodonTarget
+) -> None:
+    relay = make_relay(org, news, mastodon_target, max_per_hour=10)
+    poll(relay, T0)
+    news.create_feed("moved", "Actualités de Relais")
+    for item in news.feeds["news"].items:  # the same articles at the new address
+        news.feeds["moved"].items.append(item)
+    news.add_item("moved", "Publiée avant le déménagement", published=T0 + timedelta(minutes=1))
+    relay = services.move_source(relay, news.feed_url("moved"), now=T0 + timedelta(minutes=5))
+    poll(relay, T0 + timedelta(minutes=10))
+    fresh = news.add_item("moved", "Publiée après", published=T0 + timedelta(minutes=12))
+    poll(relay, T0 + timedelta(minutes=20))
+    publish_queued()
+    assert [s["content"] for s in mastodon_target.statuses()] == [
+        f"<p>Publiée après</p><p>{fresh.link}</p>"
+    ]
+    assert RelayItem.objects.filter(relay=relay).count() == 7  # 5 old keys kept, not re-added
+    assert (
+        RelayItem.objects.get(relay=relay, title="Publiée avant le déménagement").reason == "moved"
+    )
+
+
+def test_approval_mode_relays_directly_until_the_review_queue_exists(
+    org, news: FeedServer, mastodon_target: MastodonTarget
+) -> None:
+    relay = make_relay(org, news, mastodon_target, approval="review")
+    poll(relay, T0)
+    news.add_item("news", "À relire", published=T0 + timedelta(minutes=1))
+    poll(relay, T0 + timedelta(minutes=10))
+    expected = (
+        Outcome.REVIEW if hasattr(services.publishing, "submit_for_review") else Outcome.RELAYED
+    )
+    assert RelayItem.objects.get(relay=relay, title="À relire").outcome == expected
