@@ -169,7 +169,11 @@ def run_bench(data: Path, servers: list[subprocess.Popen[str]]) -> int:
         processing.append(time.perf_counter() - wall)
 
     rng = random.Random(20261202)
-    intervals = {r.pk: (r.due_at - r.last_poll_at).total_seconds() for r in Relay.objects.all()}
+    intervals = {
+        r.pk: (r.due_at - r.last_poll_at).total_seconds()
+        for r in Relay.objects.all()
+        if r.due_at is not None and r.last_poll_at is not None
+    }
     delays = sorted(
         rng.uniform(0, intervals[relay.pk]) + spent
         for relay, spent in zip(relays, processing, strict=True)
