@@ -6,10 +6,12 @@ real account. Everything goes through the apps' services, exactly as a user's ac
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from envol.archives.x_records import RelationKind
 from envol.crosswalk.dataset import COLUMNS as DATASET_COLUMNS
@@ -104,6 +106,7 @@ def seed_demo_insights(org: Organisation) -> None:
 
 
 DEMO_FEED = "relays/demo-feed.xml"
+DEMO_FIRST_POLL = timedelta(seconds=15)
 
 
 def seed_demo_relay(org: Organisation, base_url: str) -> Any:
@@ -116,7 +119,7 @@ def seed_demo_relay(org: Organisation, base_url: str) -> Any:
     targets = relays.connectable_accounts(org)
     if not targets or org.relays.filter(source=url).exists():
         return None
-    return relays.create(
+    relay = relays.create(
         org,
         "rss",
         url,
@@ -125,3 +128,6 @@ def seed_demo_relay(org: Organisation, base_url: str) -> Any:
         backfill=2,
         max_age_hours=24 * 365 * 10,
     )
+    # The feed is served by the server that starts after this: the first poll waits for it.
+    relays.poll_soon(relay, timezone.now() + DEMO_FIRST_POLL)
+    return relay
