@@ -160,3 +160,20 @@ def relay_run(relay_id: int) -> None:
     except services.RelayBusy:
         raise click.ClickException(texts.busy(found)) from None
     click.echo(texts.ran(*result))
+
+
+@relay.command("move")
+@click.argument("relay_id", type=int)
+@click.option("--from", "source", required=True, help="The source's new address.")
+def relay_move(relay_id: int, source: str) -> None:
+    """The source moved (a feed's new URL, an account on another server): keep every item seen,
+    relay only what is published after the move."""
+    setup_django()
+    from envol.relays import services, texts
+
+    found = _relay(relay_id)
+    try:
+        moved = services.move_source(found, source)
+    except services.RelayError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(texts.moved(moved))

@@ -146,3 +146,10 @@ def ran(new: int, relayed: int, waiting: int, published: int) -> str:
             % {"count": published},
         ]
     )
+
+
+def moved(relay: Relay) -> str:
+    return _(
+        "Relay %(id)s now reads %(source)s; the items it has seen stay seen, and only items "
+        "published from now on are relayed."
+    ) % {"id": relay.pk, "source": relay.source}

@@ -61,6 +61,10 @@ def test_add_dry_run_then_add_list_run_pause_resume(
     relay.refresh_from_db()
     assert relay.state == RelayState.PAUSED
     assert "running again" in invoke("relay", "resume", str(relay.pk))
+    news.create_feed("moved", "Actualités de Relais")
+    assert "now reads" in invoke("relay", "move", str(relay.pk), "--from", news.feed_url("moved"))
+    relay.refresh_from_db()
+    assert relay.source == news.feed_url("moved") and relay.moved_at is not None
 
 
 def test_french_by_default(org, news: FeedServer, mastodon_target: MastodonTarget) -> None:
