@@ -173,6 +173,12 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
         click.echo(
             f"  Archive site of the demo posts: http://{host}:{port}/{login.org_slug}/archive/"
         )
+        from envol.demo import seed_demo_relay
+
+        seed_demo_relay(Organisation.objects.get(slug=login.org_slug), f"http://{host}:{port}")
+        click.echo(
+            f"  Demo relay (a local feed → the sandbox accounts): /o/{login.org_slug}/relays/"
+        )
     from envol.demo import seed_demo_insights
     from envol.orgs.models import Organisation as DemoOrganisation
 
