@@ -57,8 +57,7 @@ def seed_demo_history(org: Organisation, archive_import: ArchiveImport) -> None:
     history.configure(
         site, archive_import=archive_import, lang="fr", colour=site.colour, actor=None
     )
-    site.queue()
-    history.run_build(site)
+    site = history.run_build(site)
     history.set_published(site, True, actor=None)
 
 

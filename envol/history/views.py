@@ -1,6 +1,6 @@
 """The archive site: the admins' page to build and publish it, and the published site itself.
 
-The build runs in a worker (`tasks.build_archive_site`); the page refreshes itself while it
+The build is a job of the engine (`history/jobs.py`); the page refreshes itself while it
 runs (a meta refresh, no JavaScript). The published site is served file by file from the build
 folder and nowhere else (`services.published_file`).
 """

@@ -135,8 +135,14 @@ class TidClock:
             micros = time.time_ns() // 1000 if now_us is None else now_us
             micros = max(micros, self._last_us + 1)
             self._last_us = micros
-        value = ((micros & ((1 << 53) - 1)) << 10) | self._clock_id
-        return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+        return tid_at(micros, self._clock_id)
+
+
+def tid_at(micros: int, clock_id: int) -> str:
+    """The TID of a moment (µs since the epoch) and a clock id: a key chosen from the data
+    (a history post's original date) is the same key on every attempt."""
+    value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 1023)
+    return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 _default_tids = TidClock()
