@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def builds_due(apps, schema_editor):
+def builds_due(apps, schema_editor):  # type: ignore[no-untyped-def]
     """Builds queued or under way before the engine ran them: due at once (the engine's turn)."""
     sites = apps.get_model("history", "ArchiveSite")
     sites.objects.filter(state__in=("queued", "building")).update(

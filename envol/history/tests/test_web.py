@@ -1,5 +1,5 @@
-"""The archive site on the web: the admins' page builds (a job of the engine) and publishes it, and the
-published site is served from its build folder only — nothing else of the data directory."""
+"""The archive site on the web: the admins' page builds (a job of the engine) and publishes it,
+and the published site is served from its build folder only — nothing else of the data directory."""
 
 from __future__ import annotations
 
