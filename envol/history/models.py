@@ -187,6 +187,9 @@ class HistoryPost(models.Model):
     record_key = models.CharField(max_length=20)
     cid = models.CharField(max_length=100)
     record = models.JSONField()
+    # files to upload before the record ([{"path": under MEDIA_ROOT, "mime": …}]): their blob
+    # references are in `record` already (content-addressed)
+    uploads = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=10, choices=PostState.choices, default=PostState.PENDING)
     remote_uri = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

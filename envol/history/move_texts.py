@@ -16,7 +16,7 @@ FOLLOW_IT = gettext_lazy("Follow it with: envol history status %(id)s")
 
 
 def duration(seconds: float) -> str:
-    """"2 days and 3 hours", "3 hours and 5 minutes", "4 minutes" (never "0 days")."""
+    """ "2 days and 3 hours", "3 hours and 5 minutes", "4 minutes" (never "0 days")."""
     seconds = int(seconds)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -52,14 +52,29 @@ def plan_lines(plan: Plan) -> list[str]:
         % {"n": plan.replies},
         ngettext("%(n)s quote", "%(n)s quotes", plan.quotes) % {"n": plan.quotes},
     ]
-    if plan.images or plan.videos:
+    if plan.images:
+        lines.append(
+            ngettext("%(n)s image with the post", "%(n)s images with their posts", plan.images)
+            % {"n": plan.images}
+        )
+    if plan.images_without_alt:
         lines.append(
             ngettext(
-                "%(n)s image or video not carried (the archive site keeps it)",
-                "%(n)s images and videos not carried (the archive site keeps them)",
-                plan.images + plan.videos,
+                "%(n)s image has no alt text in the archive: write it",
+                "%(n)s images have no alt text in the archive: write it",
+                plan.images_without_alt,
             )
-            % {"n": plan.images + plan.videos}
+            % {"n": plan.images_without_alt}
+        )
+    if plan.media_not_carried:
+        lines.append(
+            ngettext(
+                "%(n)s video, GIF or file not kept is not carried (the archive site keeps it)",
+                "%(n)s videos, GIFs or files not kept are not carried (the archive site keeps "
+                "them)",
+                plan.media_not_carried,
+            )
+            % {"n": plan.media_not_carried}
         )
     if plan.skipped:
         lines.append(

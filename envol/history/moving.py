@@ -17,12 +17,15 @@ is no Mastodon history migration, the archive site is the answer there.
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
@@ -44,15 +47,17 @@ from envol.jobs.pace import Limit, NetworkPace, seconds_to_send
 from envol.jobs.transitions import move
 from envol.networks.base import AuthError, InvalidContent, NetworkError, RateLimited
 from envol.networks.bluesky import (
+    CAPABILITIES,
     MAX_WRITES_PER_CALL,
     POST,
     BlueskyNetwork,
+    ImageBlob,
     StrongRef,
     post_langs,
     post_record,
     tid_at,
 )
-from envol.networks.cid import record_cid
+from envol.networks.cid import blob_cid, blob_ref, image_mime, record_cid
 from envol.networks.ratelimit import BLUESKY_WRITE_COSTS, BLUESKY_WRITE_POLICIES
 from envol.networks.richtext import MentionTarget, bluesky_parts
 from envol.networks.text import TextTooLong
@@ -70,6 +75,7 @@ PACE = NetworkPace(
 )
 ITEM_FIELDS = ["state", "remote_uri", "attempts", "reason", "last_error"]
 CREATE_CHUNK = 1000
+MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images: an image blob of at most 1,000,000 bytes
 
 
 class HistoryMoveError(OrgError):
@@ -143,6 +149,7 @@ class Built:
     key: str
     cid: str
     record: dict[str, Any]
+    uploads: list[dict[str, str]]
 
 
 @dataclass
@@ -159,9 +166,50 @@ class Tally:
     long_posts: int = 0  # split into a self-thread
     replies: int = 0  # rebuilt as replies (own threads)
     quotes: int = 0
-    images: int = 0
-    videos: int = 0
+    images: int = 0  # uploaded with the post
+    images_without_alt: int = 0  # flagged: the team should write their alt text
+    media_not_carried: int = 0  # videos and GIFs, files not kept by the import, too large
     skipped: int = 0  # nothing Bluesky can show (a media-only post), or one word too long
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: str  # under MEDIA_ROOT
+    mime: str
+    image: ImageBlob
+
+
+@dataclass
+class PostMedia:
+    uploads: dict[str, list[Upload]] = field(default_factory=dict)  # X status id → images
+    not_carried: Counter[str] = field(default_factory=Counter)  # X status id → media left
+
+
+def post_media(source: SourceAccount) -> PostMedia:
+    """X status id → its images as Bluesky will show them (blob references computed from the
+    kept files, alt text from the archive). Videos, GIFs, files the import did not keep and
+    images over the PDS's limit are counted, not carried: the archive site keeps them."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    found = PostMedia()
+    rows = ArchivedMedia.objects.filter(source_account=source).order_by(
+        "post_remote_id", "position"
+    )
+    for media in rows.iterator(chunk_size=2000):
+        path = (root / media.stored_path).resolve() if media.stored_path else None
+        data = b""
+        if media.kind == "photo" and path is not None and path.is_relative_to(root):
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = b""
+        mime = image_mime(data)
+        if not mime or len(data) > MAX_IMAGE_BYTES:
+            found.not_carried[media.post_remote_id] += 1
+            continue
+        image = ImageBlob(blob_ref(data, mime), media.alt_text[:2000])
+        upload = Upload(media.stored_path, mime, image)
+        found.uploads.setdefault(media.post_remote_id, []).append(upload)
+    return found
 
 
 def quoted_status(url: str) -> str:
@@ -207,7 +255,11 @@ def mention_targets(org: Organisation, archive: ArchiveImport) -> dict[str, Ment
 
 
 def build_records(
-    posts: Iterable[ArchivedPost], did: str, matches: Mapping[str, MentionTarget], tally: Tally
+    posts: Iterable[ArchivedPost],
+    did: str,
+    matches: Mapping[str, MentionTarget],
+    tally: Tally,
+    media: PostMedia | None = None,
 ) -> Iterator[Built]:
     """Every record of `posts` (oldest first), with its key and CID: threads as reply chains to
     the post they answered (its last part), long posts as self-threads, quotes of a post already
@@ -231,9 +283,14 @@ def build_records(
         except TextTooLong:
             tally.skipped += 1
             continue
-        if not any(p.text.strip() for p in parts) and quote is None:
-            tally.skipped += 1  # media only: images are not carried yet
+        media = media or PostMedia()
+        images = media.uploads.get(post.remote_id, [])[: CAPABILITIES.max_images]
+        if not any(p.text.strip() for p in parts) and quote is None and not images:
+            tally.skipped += 1  # nothing left to show (a video only, a file not kept)
             continue
+        tally.images += len(images)
+        tally.media_not_carried += media.not_carried[post.remote_id]
+        tally.images_without_alt += sum(1 for u in images if not u.image.alt.strip())
         above = refs.get(post.reply_to_post_id)
         parent, root = (above.last, above.root) if above else (None, None)
         tally.posts += 1
@@ -251,6 +308,7 @@ def build_records(
                 root=root,
                 parent=parent,
                 quote=quote if number == 0 else None,
+                images=[u.image for u in images] if number == 0 else (),
             )
             cid = record_cid(record)
             ref = StrongRef(f"at://{did}/{POST}/{key}", cid)
@@ -258,7 +316,8 @@ def build_records(
             root = root or ref
             parent = ref
             tally.records += 1
-            yield Built(post.remote_id, number, post.created_at, key, cid, record)
+            uploads = [{"path": u.path, "mime": u.mime} for u in images] if number == 0 else []
+            yield Built(post.remote_id, number, post.created_at, key, cid, record, uploads)
         assert first is not None and parent is not None and root is not None
         refs[post.remote_id] = _Refs(first, parent, root)
 
@@ -274,7 +333,8 @@ class Plan:
     replies: int
     quotes: int
     images: int
-    videos: int
+    images_without_alt: int
+    media_not_carried: int
     skipped: int
     alongside: int  # items the account's other jobs still send from the same budget
     seconds: float
@@ -287,7 +347,8 @@ class Plan:
             "replies": self.replies,
             "quotes": self.quotes,
             "images": self.images,
-            "videos": self.videos,
+            "images_without_alt": self.images_without_alt,
+            "media_not_carried": self.media_not_carried,
             "skipped": self.skipped,
             "alongside": self.alongside,
             "seconds": self.seconds,
@@ -347,20 +408,10 @@ def plan(
     _check_account(org, account)
     archive, source = _source(org, import_id)
     tally = Tally()
-    x_ids: list[str] = []
-    for built in build_records(
-        chosen_posts(source, choice), account.remote_id, mention_targets(org, archive), tally
-    ):
-        if built.part == 0:
-            x_ids.append(built.x_id)
-    media = dict(
-        ArchivedMedia.objects.filter(source_account=source, post_remote_id__in=x_ids)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .values_list("kind", "n")
-    )
-    tally.images = media.get("photo", 0)
-    tally.videos = sum(n for kind, n in media.items() if kind != "photo")
+    matches = mention_targets(org, archive)
+    posts = chosen_posts(source, choice)
+    for _built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
+        pass
     alongside = sharing_budget(account)
     return Plan(
         tally.posts,
@@ -369,7 +420,8 @@ def plan(
         tally.replies,
         tally.quotes,
         tally.images,
-        tally.videos,
+        tally.images_without_alt,
+        tally.media_not_carried,
         tally.skipped,
         alongside,
         seconds_to_send(tally.records, PACE, spent=spent, alongside=alongside),
@@ -402,9 +454,9 @@ def create_job(
         state=MoveState.PAUSED,  # not runnable until its items are stored
     )
     chunk: list[HistoryPost] = []
-    for built in build_records(
-        chosen_posts(source, choice), account.remote_id, mention_targets(org, archive), tally
-    ):
+    matches = mention_targets(org, archive)
+    posts = chosen_posts(source, choice)
+    for built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
         chunk.append(
             HistoryPost(
                 job=job,
@@ -414,6 +466,7 @@ def create_job(
                 record_key=built.key,
                 cid=built.cid,
                 record=built.record,
+                uploads=built.uploads,
             )
         )
         if len(chunk) >= CREATE_CHUNK:
@@ -597,6 +650,7 @@ def _send(
         item.move_to(PostState.SENT)
         item.attempts += 1
     update_rows(HistoryPost, ITEM_FIELDS, items)  # committed BEFORE the write
+    _upload_files(network, items)
     try:
         created = network.create_posts([(item.record_key, item.record) for item in items])
     except InvalidContent as refused:
@@ -611,6 +665,19 @@ def _send(
         item.move_to(PostState.DONE)
         item.remote_uri = created[item.record_key][0]
     update_rows(HistoryPost, ITEM_FIELDS, items)
+
+
+def _upload_files(network: BlueskyNetwork, items: list[HistoryPost]) -> None:
+    """The images of a batch, before its records (uploading is content-addressed: uploading
+    again after a crash stores nothing twice). A file that changed since the job was created
+    no longer matches its record's reference: the PDS would refuse the batch, so stop here."""
+    root = Path(settings.MEDIA_ROOT)
+    for item in items:
+        for upload in item.uploads:
+            data = (root / upload["path"]).read_bytes()
+            blob = network.upload_blob(data, upload["mime"])
+            if blob.get("ref", {}).get("$link") != blob_cid(data):
+                raise InvalidContent("blob_changed", f"{upload['path']} changed: plan again.")
 
 
 def _send_one_by_one(

@@ -71,3 +71,31 @@ def record_cid(record: Mapping[str, Any]) -> str:
     digest = hashlib.sha256(block).digest()
     raw = _varint(CIDV1) + _varint(DAG_CBOR) + _varint(SHA2_256) + _varint(len(digest)) + digest
     return libipld.encode_cid(raw)
+
+
+RAW = 0x55
+IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF8", "image/gif"),
+)
+
+
+def blob_cid(data: bytes) -> str:
+    """The CID a PDS gives an uploaded file: CIDv1, raw codec, SHA-256 of the bytes."""
+    digest = hashlib.sha256(data).digest()
+    raw = _varint(CIDV1) + _varint(RAW) + _varint(SHA2_256) + _varint(len(digest)) + digest
+    return libipld.encode_cid(raw)
+
+
+def image_mime(data: bytes) -> str:
+    """The type of an image from its first bytes, as the PDS sniffs it ('' when not known)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in IMAGE_SIGNATURES if data.startswith(magic)), "")
+
+
+def blob_ref(data: bytes, mime: str) -> dict[str, Any]:
+    """The blob reference (JSON form) a record holds for `data` once uploaded: known before
+    the upload, so a record with images has its CID before anything is sent."""
+    return {"$type": "blob", "ref": {"$link": blob_cid(data)}, "mimeType": mime, "size": len(data)}

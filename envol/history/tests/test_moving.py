@@ -5,14 +5,18 @@ is spent; and a SIGKILL of the real worker never writes a post twice nor breaks 
 
 from __future__ import annotations
 
+import io
 import random
 import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from PIL import Image
 
 from envol.history import moving
 from envol.history.models import HistoryMigration, MoveState, PostState
@@ -25,7 +29,7 @@ from envol.migration.tests.conftest import accepted_import, random_did
 from envol.networks.bluesky import POST, BlueskyNetwork
 from envol.orgs.accounts import network_for
 from envol.orgs.models import Organisation
-from envol.portability.models import ArchivedPost, ArchiveImport
+from envol.portability.models import ArchivedMedia, ArchivedPost, ArchiveImport
 from envol.testing.fixtures.pds import connected_bluesky
 from envol.testing.subprocess_db import start_worker
 
@@ -43,6 +47,25 @@ def add_post(archive: ArchiveImport, x_id: int, minutes: int, text: str, **field
         text=text,
         lang=fields.pop("lang", "fr"),
         **fields,
+    )
+
+
+def add_media(archive: ArchiveImport, x_id: str, kind: str, alt: str) -> None:
+    """A media file the import kept (a real PNG for a photo)."""
+    folder = Path(settings.MEDIA_ROOT) / "x"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{x_id}-{kind}.png"
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (31, 79, 143)).save(out, format="PNG")
+    (folder / name).write_bytes(out.getvalue())
+    ArchivedMedia.objects.create(
+        source_account=archive.source_account,
+        post_remote_id=x_id,
+        position=0,
+        kind=kind,
+        file_name=name,
+        alt_text=alt,
+        stored_path=f"x/{name}",
     )
 
 
@@ -71,6 +94,8 @@ def sample_archive(org: Organisation, partner_did: str) -> ArchiveImport:
         mentions=[{"id": "1000", "username": "partner"}, {"id": "77", "username": "inconnu"}],
     )
     add_post(archive, 502, 1, "Un fil : 1/3")
+    add_media(archive, "502", "photo", "Plan du quartier, vu du ciel")
+    add_media(archive, "501", "video", "")  # not carried: the archive site keeps it
     add_post(archive, 503, 2, "2/3", reply_to_post_id="502", reply_to_user_id=me)
     add_post(archive, 504, 3, "3/3", reply_to_post_id="503", reply_to_user_id=me)
     add_post(archive, 505, 4, "Réponse à quelqu'un", reply_to_post_id="9", reply_to_user_id="8")
@@ -96,6 +121,7 @@ def test_posts_land_backdated_with_facets_threads_quote_and_split(
     planned = moving.plan(org, archive.pk, account, moving.Choice())
     assert (planned.posts, planned.replies, planned.quotes, planned.long_posts) == (6, 2, 1, 1)
     assert planned.records > 6 and planned.skipped == 0
+    assert (planned.images, planned.images_without_alt, planned.media_not_carried) == (1, 0, 1)
 
     job = moving.create_job(org, archive.pk, account, moving.Choice())
     job = run_to_end(job)
@@ -134,6 +160,9 @@ def test_posts_land_backdated_with_facets_threads_quote_and_split(
         item = items[(x_id, part)]
         return {"uri": f"at://{network.did}/{POST}/{item.record_key}", "cid": item.cid}
 
+    embed = stored[("502", 0)]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert [image["alt"] for image in embed["images"]] == ["Plan du quartier, vu du ciel"]
     assert plain(stored[("503", 0)]["reply"]) == {"root": ref("502"), "parent": ref("502")}
     assert plain(stored[("504", 0)]["reply"]) == {"root": ref("502"), "parent": ref("503")}
     assert items[("502", 0)].record_key < items[("503", 0)].record_key  # keys in original order
