@@ -9,168 +9,251 @@ from django.db import migrations, models
 def builds_due(apps, schema_editor):  # type: ignore[no-untyped-def]
     """Builds queued or under way before the engine ran them: due at once (the engine's turn)."""
     sites = apps.get_model("history", "ArchiveSite")
-    sites.objects.filter(state__in=("queued", "building")).update(due_at=django.utils.timezone.now())
+    sites.objects.filter(state__in=("queued", "building")).update(
+        due_at=django.utils.timezone.now()
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('history', '0001_initial'),
-        ('orgs', '0003_organisation_brand'),
-        ('portability', '0003_job_engine'),
+        ("history", "0001_initial"),
+        ("orgs", "0003_organisation_brand"),
+        ("portability", "0003_job_engine"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoryMigration',
+            name="HistoryMigration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=200)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('consecutive_errors', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('state_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('state', models.CharField(choices=[('pending', 'Waiting to start'), ('running', 'Posting'), ('waiting_rate_limit', "Waiting for the network's limit"), ('paused', 'Paused'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=20)),
-                ('posts', models.PositiveIntegerField(default=0)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('count_done', models.PositiveIntegerField(default=0)),
-                ('count_already', models.PositiveIntegerField(default=0)),
-                ('count_skipped', models.PositiveIntegerField(default=0)),
-                ('count_failed', models.PositiveIntegerField(default=0)),
-                ('count_pending', models.PositiveIntegerField(default=0)),
-                ('calls', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=200)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("consecutive_errors", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("state_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("options", models.JSONField(blank=True, default=dict)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to start"),
+                            ("running", "Posting"),
+                            ("waiting_rate_limit", "Waiting for the network's limit"),
+                            ("paused", "Paused"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("posts", models.PositiveIntegerField(default=0)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("count_done", models.PositiveIntegerField(default=0)),
+                ("count_already", models.PositiveIntegerField(default=0)),
+                ("count_skipped", models.PositiveIntegerField(default=0)),
+                ("count_failed", models.PositiveIntegerField(default=0)),
+                ("count_pending", models.PositiveIntegerField(default=0)),
+                ("calls", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
+                "ordering": ["-created_at"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='HistoryPost',
+            name="HistoryPost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('x_id', models.CharField(max_length=64)),
-                ('part', models.PositiveSmallIntegerField(default=0)),
-                ('created_remote', models.DateTimeField()),
-                ('record_key', models.CharField(max_length=20)),
-                ('cid', models.CharField(max_length=100)),
-                ('record', models.JSONField()),
-                ('uploads', models.JSONField(blank=True, default=list)),
-                ('state', models.CharField(choices=[('pending', 'To post'), ('sent', 'Sent, to confirm'), ('done', 'Posted'), ('already', 'Already posted'), ('skipped', 'Skipped'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('remote_uri', models.CharField(blank=True, max_length=500)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('reason', models.CharField(blank=True, max_length=30)),
-                ('last_error', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("x_id", models.CharField(max_length=64)),
+                ("part", models.PositiveSmallIntegerField(default=0)),
+                ("created_remote", models.DateTimeField()),
+                ("record_key", models.CharField(max_length=20)),
+                ("cid", models.CharField(max_length=100)),
+                ("record", models.JSONField()),
+                ("uploads", models.JSONField(blank=True, default=list)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "To post"),
+                            ("sent", "Sent, to confirm"),
+                            ("done", "Posted"),
+                            ("already", "Already posted"),
+                            ("skipped", "Skipped"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("remote_uri", models.CharField(blank=True, max_length=500)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("reason", models.CharField(blank=True, max_length=30)),
+                ("last_error", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='attempts',
+            model_name="archivesite",
+            name="attempts",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='consecutive_errors',
+            model_name="archivesite",
+            name="consecutive_errors",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='created_at',
+            model_name="archivesite",
+            name="created_at",
             field=models.DateTimeField(auto_now_add=True, default=django.utils.timezone.now),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='due_at',
+            model_name="archivesite",
+            name="due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='finished_at',
+            model_name="archivesite",
+            name="finished_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='last_error',
+            model_name="archivesite",
+            name="last_error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='lease_owner',
+            model_name="archivesite",
+            name="lease_owner",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='lease_until',
+            model_name="archivesite",
+            name="lease_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='started_at',
+            model_name="archivesite",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='archivesite',
-            name='state_changed_at',
+            model_name="archivesite",
+            name="state_changed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='archivesite',
-            name='state',
-            field=models.CharField(choices=[('idle', 'Never built'), ('queued', 'Waiting for a worker'), ('building', 'Building'), ('built', 'Built'), ('failed', 'Failed')], default='idle', max_length=20),
+            model_name="archivesite",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("idle", "Never built"),
+                    ("queued", "Waiting for a worker"),
+                    ("building", "Building"),
+                    ("built", "Built"),
+                    ("failed", "Failed"),
+                ],
+                default="idle",
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='archivesite',
-            index=models.Index(condition=models.Q(('due_at__isnull', False)), fields=['due_at'], name='history_archivesite_due'),
+            model_name="archivesite",
+            index=models.Index(
+                condition=models.Q(("due_at__isnull", False)),
+                fields=["due_at"],
+                name="history_archivesite_due",
+            ),
         ),
         migrations.AddField(
-            model_name='historymigration',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history_migrations', to='orgs.connectedaccount'),
+            model_name="historymigration",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="history_migrations",
+                to="orgs.connectedaccount",
+            ),
         ),
         migrations.AddField(
-            model_name='historymigration',
-            name='archive_import',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history_migrations', to='portability.archiveimport'),
+            model_name="historymigration",
+            name="archive_import",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="history_migrations",
+                to="portability.archiveimport",
+            ),
         ),
         migrations.AddField(
-            model_name='historymigration',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="historymigration",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historymigration',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history_migrations', to='orgs.organisation'),
+            model_name="historymigration",
+            name="organisation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="history_migrations",
+                to="orgs.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='historypost',
-            name='job',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='history.historymigration'),
+            model_name="historypost",
+            name="job",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="items",
+                to="history.historymigration",
+            ),
         ),
         migrations.AddIndex(
-            model_name='historymigration',
-            index=models.Index(condition=models.Q(('due_at__isnull', False)), fields=['due_at'], name='history_historymigration_due'),
+            model_name="historymigration",
+            index=models.Index(
+                condition=models.Q(("due_at__isnull", False)),
+                fields=["due_at"],
+                name="history_historymigration_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='historypost',
-            index=models.Index(fields=['job', 'state'], name='history_his_job_id_2a3d6f_idx'),
+            model_name="historypost",
+            index=models.Index(fields=["job", "state"], name="history_his_job_id_2a3d6f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='historypost',
-            constraint=models.UniqueConstraint(fields=('job', 'x_id', 'part'), name='one_record_per_part'),
+            model_name="historypost",
+            constraint=models.UniqueConstraint(
+                fields=("job", "x_id", "part"), name="one_record_per_part"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='historypost',
-            constraint=models.UniqueConstraint(fields=('job', 'record_key'), name='one_record_per_key'),
+            model_name="historypost",
+            constraint=models.UniqueConstraint(
+                fields=("job", "record_key"), name="one_record_per_key"
+            ),
         ),
         migrations.RunPython(builds_due, migrations.RunPython.noop),
     ]
