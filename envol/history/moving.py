@@ -413,6 +413,11 @@ def plan(
     for _built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
         pass
     alongside = sharing_budget(account)
+    if spent is None:  # the account's budget as its jobs left it (already spent this hour…)
+        from envol.jobs.models import AccountBudget
+
+        stored = AccountBudget.objects.filter(account_id=account.pk, action="write").first()
+        spent = {"write": stored.windows} if stored and stored.windows else {}
     return Plan(
         tally.posts,
         tally.records,
@@ -424,7 +429,13 @@ def plan(
         tally.media_not_carried,
         tally.skipped,
         alongside,
-        seconds_to_send(tally.records, PACE, spent=spent, alongside=alongside),
+        seconds_to_send(
+            tally.records,
+            PACE,
+            start=timezone.now() if spent else None,
+            spent=spent,
+            alongside=alongside,
+        ),
     )
 
 

@@ -56,3 +56,23 @@ def test_records_keys_and_cids_are_the_same_every_time(
 )
 def test_quoted_status(url: str, status: str) -> None:
     assert moving.quoted_status(url) == status
+
+
+def test_the_plan_starts_from_what_the_account_already_spent(
+    org: Organisation, imported: ArchiveImport
+) -> None:
+    from django.utils import timezone
+
+    from envol.jobs.models import AccountBudget
+    from envol.networks.ratelimit import BLUESKY_WRITE_POLICIES, RateBudget
+
+    account = ConnectedAccount.objects.create(
+        organisation=org, network="bluesky", handle="ville.test", remote_id=DID
+    )
+    fresh = moving.plan(org, imported.pk, account, moving.Choice())
+    assert fresh.seconds < 60
+    now = timezone.now()
+    spent = RateBudget(BLUESKY_WRITE_POLICIES, clock=lambda: now)
+    spent.spend(4_998)  # a follow migration used the hour's budget
+    AccountBudget.objects.create(account_id=account.pk, action="write", windows=spent.to_state())
+    assert moving.plan(org, imported.pk, account, moving.Choice()).seconds > 3_000
