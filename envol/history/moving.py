@@ -587,7 +587,8 @@ def move_step(job: HistoryMigration, step: Step) -> Outcome:
         step.context["network"] = network
         return _work(job, network, budgets)
     except RateLimited as limited:
-        return to(MoveState.WAITING, at=max(limited.reset_at, step.clock() + timedelta(seconds=1)))
+        resume_at = max(limited.reset_at, step.clock() + timedelta(seconds=1))
+        return to(MoveState.WAITING, at=resume_at, reason="429")
     except (AccountError, AuthError) as exc:
         step.context.pop("network", None)
         error = str(exc) if isinstance(exc, AccountError) else explain(exc)

@@ -113,9 +113,7 @@ def move_page(request: HttpRequest) -> HttpResponse:
             plan_lines = move_texts.plan_lines(plan)
         except moving.HistoryMoveError as exc:
             messages.error(request, str(exc))
-    jobs = list(
-        HistoryMigration.objects.filter(organisation=org).select_related("account")[:20]
-    )
+    jobs = list(HistoryMigration.objects.filter(organisation=org).select_related("account")[:20])
     return render(
         request,
         "history/move.html",

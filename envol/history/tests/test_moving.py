@@ -349,3 +349,52 @@ def test_sigkill_of_the_worker_never_posts_twice_and_keeps_threads_whole(
         if "reply" in value:
             assert value["reply"]["parent"]["uri"] in keys
             assert value["reply"]["root"]["uri"] in keys
+
+
+@pytest.mark.django_db
+def test_a_history_larger_than_the_pds_hourly_limit_parks_then_finishes(
+    org: Organisation, pds_rate_limited: Any
+) -> None:
+    """On a PDS applying its real limits: the job parks (foreseen from the PDS's headers, or on
+    its 429) without failing or leaving a batch in doubt, and finishes once the window passed,
+    every post written once."""
+    from envol.jobs.runner import step
+
+    pds_rate_limited.restart()  # fresh in-memory counters
+    account = connected_bluesky(org, pds_rate_limited, pds_rate_limited.create_account("lim"))
+    archive = accepted_import(org, "bluesky", [])
+    hourly = 5000 // 3  # 1,666 creates
+    rows = [
+        ArchivedPost(
+            source_account=archive.source_account,
+            remote_id=str(40_000 + n),
+            created_at=START + timedelta(minutes=n),
+            text=f"Publication {n}",
+        )
+        for n in range(hourly + 60)
+    ]
+    ArchivedPost.objects.bulk_create(rows)
+    job = moving.create_job(
+        org, archive.pk, account, moving.Choice(), options={"published_limits": False}
+    )
+    for _step in range(40):
+        if step(job).state not in (MoveState.PENDING, MoveState.RUNNING):
+            break
+    job.refresh_from_db()
+    assert job.state == MoveState.WAITING and job.count_failed == 0
+    assert job.count_done <= hourly
+    parked_until = job.due_at
+    assert parked_until is not None
+
+    pds_rate_limited.restart()  # its limits are in memory: the window "has passed"
+    later = parked_until + timedelta(seconds=1)
+    for _step in range(20):
+        if step(job, clock=lambda: later).state == MoveState.DONE:
+            break
+    job.refresh_from_db()
+    assert moving.status(job)["done"] == hourly + 60 and job.state == MoveState.DONE
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    records = list(network.list_records(POST))
+    assert len(records) == hourly + 60
+    assert len({value["text"] for _key, value in records}) == hourly + 60
