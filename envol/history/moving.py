@@ -696,17 +696,22 @@ def _send_one_by_one(
     network: BlueskyNetwork, items: list[HistoryPost], refused: InvalidContent
 ) -> None:
     """A batch the PDS refused: one record made it refuse. Each is sent alone, so that only the
-    refused ones fail (with the PDS's words) — and a reply to a refused post fails with it."""
-    if len(items) == 1:
-        _refuse(items[0], refused)
-        update_rows(HistoryPost, ITEM_FIELDS, items)
-        return
+    refused ones fail (with the PDS's words) — and a reply to a refused post fails with it. A
+    record already at its key is this very post, written by an earlier migration (keys come
+    from the posts): `already`, never a second copy."""
     failed: set[str] = set()
     for item in items:
         parent = item.record.get("reply", {}).get("parent", {}).get("uri", "")
-        if parent.rsplit("/", 1)[-1] in failed:
+        existing = network.post_ref(item.record_key)
+        if existing is not None:
+            item.move_to(PostState.ALREADY)
+            item.remote_uri = existing[0]
+        elif parent.rsplit("/", 1)[-1] in failed:
             failed.add(item.record_key)
             _refuse(item, refused, reason="parent_refused")
+        elif len(items) == 1:
+            failed.add(item.record_key)
+            _refuse(item, refused)
         else:
             try:
                 created = network.create_posts([(item.record_key, item.record)])

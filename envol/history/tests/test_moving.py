@@ -398,3 +398,21 @@ def test_a_history_larger_than_the_pds_hourly_limit_parks_then_finishes(
     records = list(network.list_records(POST))
     assert len(records) == hourly + 60
     assert len({value["text"] for _key, value in records}) == hourly + 60
+
+
+@pytest.mark.django_db
+def test_migrating_the_same_posts_again_writes_nothing_twice(
+    org: Organisation, pds: Any, pds_account: Any
+) -> None:
+    """Keys come from the posts: a second migration of the same posts finds them at their keys."""
+    account = connected_bluesky(org, pds, pds_account)
+    archive = accepted_import(org, "bluesky", [])
+    for n in range(5):
+        add_post(archive, 700 + n, n, f"Encore {n}")
+    first = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    again = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert first.state == again.state == MoveState.DONE
+    assert again.count_done + again.count_already == 5 and again.count_failed == 0
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    assert len(list(network.list_records(POST))) == 5
