@@ -60,9 +60,24 @@ def seed_demo_history(org: Organisation, archive_import: ArchiveImport) -> None:
     history.configure(
         site, archive_import=archive_import, lang="fr", colour=site.colour, actor=None
     )
-    site.queue()
-    history.run_build(site)
+    site = history.run_build(site)
     history.set_published(site, True, actor=None)
+
+
+def plan_demo_history(org: Organisation, archive_import: ArchiveImport) -> list[str]:
+    """The planner of a history migration of the demo archive to the organisation's Bluesky
+    account (the sandbox's), as `envol history plan` prints it; nothing is sent."""
+    from envol.history import move_texts, moving
+    from envol.orgs.models import ConnectedAccount
+
+    account = ConnectedAccount.objects.filter(organisation=org, network="bluesky").first()
+    if account is None:
+        return []
+    try:
+        plan = moving.plan(org, archive_import.pk, account, moving.Choice())
+    except moving.HistoryMoveError as exc:
+        return [str(exc)]
+    return move_texts.plan_lines(plan)
 
 
 def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
