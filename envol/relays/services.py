@@ -14,7 +14,6 @@ and again before each item is handed over: pressing one during a batch stops it 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from envol.orgs.models import ConnectedAccount, Membership, Organisation, Role
 from envol.orgs.services import OrgError, audit
 from envol.publishing import services as publishing
 from envol.publishing.models import Post, Publication
+from envol.publishing.workflow import submit_for_review
 from envol.relays import echoes, pacing, rules, sources
 from envol.relays.models import (
     Outcome as ItemOutcome,
@@ -540,25 +540,13 @@ def hand_over(
     )
 
 
-def review_queue() -> Any:
-    """The desk's `submit_for_review(post, actor)` (`envol.publishing.workflow`, issue 16), or
-    None while that workflow has not landed."""
-    try:
-        workflow = importlib.import_module("envol.publishing.workflow")
-    except ImportError:
-        return None
-    return getattr(workflow, "submit_for_review", None)
-
-
 def _give_to_publishing(relay: Relay, post: Post) -> str:
-    """Publish at once, or, in approval mode, put the post in the desk's review queue when the
-    publishing workflow provides one; until it does, approval mode relays directly."""
+    """Publish at once or, in approval mode, put the post in the desk's review queue (envol
+    itself is the author: no member approves their own relay)."""
     if relay.approval == "review":
-        submit = review_queue()
-        if callable(submit):
-            if post.state == Post.State.DRAFT:
-                submit(post, None)
-            return ItemOutcome.REVIEW
+        if post.state == Post.State.DRAFT:
+            submit_for_review(post, None)
+        return ItemOutcome.REVIEW
     publishing.queue(post)
     return ItemOutcome.RELAYED
 

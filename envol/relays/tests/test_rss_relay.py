@@ -8,6 +8,7 @@ from datetime import time, timedelta
 import pytest
 from django.core import mail
 
+from envol.publishing.models import Post
 from envol.relays import services
 from envol.relays.models import Outcome, Relay, RelayItem, RelayState
 from envol.relays.tests.conftest import T0, MastodonTarget, poll, publish_queued
@@ -231,12 +232,14 @@ def test_a_moved_feed_keeps_its_seen_items(
     )
 
 
-def test_approval_mode_relays_directly_until_the_review_queue_exists(
+def test_approval_mode_puts_the_post_in_the_desk_review_queue(
     org, news: FeedServer, mastodon_target: MastodonTarget
 ) -> None:
     relay = make_relay(org, news, mastodon_target, approval="review")
     poll(relay, T0)
     news.add_item("news", "À relire", published=T0 + timedelta(minutes=1))
     poll(relay, T0 + timedelta(minutes=10))
-    expected = Outcome.REVIEW if services.review_queue() is not None else Outcome.RELAYED
-    assert RelayItem.objects.get(relay=relay, title="À relire").outcome == expected
+    item = RelayItem.objects.get(relay=relay, title="À relire")
+    assert item.outcome == Outcome.REVIEW and item.post is not None
+    assert item.post.state == Post.State.IN_REVIEW and item.post.author is None
+    assert mastodon_target.statuses() == []  # nothing goes out before a member approves
