@@ -145,6 +145,7 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
     seed_demo_insights(DemoOrganisation.objects.get(slug=login.org_slug))
     click.echo("  Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports).")
+    click.echo("  Four weeks of Bluesky and Mastodon readings seeded (followers, posts, clicks).")
     click.secho("envol demo is ready.", fg="green", bold=True)
     click.echo(f"  URL:      http://{host}:{port}/")
     click.echo(f"  Login:    {login.email}")

@@ -37,6 +37,9 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    channel_id: int = 0  # the Bluesky account's insights
+    import_channel_id: int = 0  # a closed platform's page, known from its exports
+    campaign_id: int = 0
 
 
 PAGES: list[WalkPage] = [
@@ -75,6 +78,10 @@ PAGES: list[WalkPage] = [
     WalkPage("migrations", "/o/{org}/migration/"),
     WalkPage("migration", "/o/{org}/migration/{job_id}/"),
     WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("insights-all-time", "/o/{org}/insights/?start=&end=&network="),
+    WalkPage("insights-channel", "/o/{org}/insights/channels/{channel_id}/"),
+    WalkPage("insights-channel-import", "/o/{org}/insights/channels/{import_channel_id}/?start="),
+    WalkPage("insights-campaign", "/o/{org}/insights/campaigns/{campaign_id}/"),
     WalkPage("insights-import", "/o/{org}/insights/import/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
 ]
@@ -190,4 +197,16 @@ def seed(data_dir: Path) -> Seeded:
         url="https://www.walk.test/lettre",
     )
     leaving.tick(org, "stop_posting", True, None)
-    return Seeded(org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk)
+    from envol.demo import seed_demo_insights
+    from envol.insights.models import Campaign, Channel
+
+    seed_demo_insights(org, data_dir / "insights")
+    return Seeded(
+        org=org.slug,
+        import_id=archive.pk,
+        job_id=job.pk,
+        link_id=link.pk,
+        channel_id=Channel.objects.get(connected_account=bluesky).pk,
+        import_channel_id=Channel.objects.get(organisation=org, platform="linkedin").pk,
+        campaign_id=Campaign.objects.get(organisation=org, name="Crue de la Vilaine").pk,
+    )
