@@ -36,7 +36,7 @@ from envol.insights.models import (
     PlatformChoice,
 )
 from envol.networks.kinds import kinds_for
-from envol.networks.metrics import Metric, MetricKind, Platform
+from envol.networks.metrics import LEVELS, Metric, MetricKind, Platform
 from envol.orgs.models import Role
 from envol.orgs.services import org_view
 from envol.web import charts, tables
@@ -45,21 +45,7 @@ from envol.web.tables import Cell, Column, DataTable
 DEFAULT_DAYS = 30
 QUICK_PERIODS = (7, 30, 90, 365)
 SHOWN_POSTS = 50
-POST_METRICS = (
-    Metric.VIEWS,
-    Metric.IMPRESSIONS,
-    Metric.REACH,
-    Metric.ENGAGEMENTS,
-    Metric.LIKES,
-    Metric.COMMENTS,
-    Metric.SHARES,
-    Metric.QUOTES,
-    Metric.SAVES,
-    Metric.CLICKS,
-    Metric.PROFILE_VISITS,
-    Metric.FOLLOWERS_GAINED,
-    Metric.WATCH_HOURS,
-)
+POST_METRICS = [m for m in Metric if m not in LEVELS]  # flows, in envol's order
 PLATFORM_ORDER = [p.value for p in Platform]
 
 
