@@ -96,7 +96,7 @@ def _check_tables(page: Any) -> list[str]:
     its longest word (no word broken across lines), and a frame that scrolls is focusable."""
     problems = [f"word broken in a table: {word!r}" for word in page.evaluate(BROKEN_WORDS)[:3]]
     unreachable = page.evaluate(
-        """() => [...document.querySelectorAll("main table")].map((t) => t.parentElement)
+        """() => [...document.querySelectorAll("main table")].flatMap((t) => [t, t.parentElement])
           .filter((f) => f.scrollWidth > f.clientWidth + 1 && f.getAttribute("tabindex") !== "0")
           .length"""
     )
