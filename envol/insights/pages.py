@@ -160,10 +160,10 @@ def by_platform_order(platforms: Any) -> list[str]:
     return sorted(platforms, key=style_of)
 
 
-def figure(value: float | None, kind: str, decimals: int = 0) -> Cell:
-    """A figure with its kind: a badge says proxy or absent (an exact count needs no warning,
-    the page's note says so); absent shows as a dash, never as zero; a dash without a badge is
-    a figure the platform gives but the period has not."""
+def figure(value: float | None, kind: str, decimals: int = 0, *, say_exact: bool = False) -> Cell:
+    """A figure with its kind: a badge says proxy or absent (an exact count is said only where
+    `say_exact`, elsewhere the page's note covers it); absent shows as a dash, never as zero; a
+    dash without a badge is a figure the platform gives but the period has not."""
     labels = dict(KindChoice.choices)
     if kind == MetricKind.ABSENT:
         return tables.number(None, kind=kind, kind_label=str(labels[kind]), kind_state="info")
@@ -173,6 +173,8 @@ def figure(value: float | None, kind: str, decimals: int = 0) -> Cell:
         return tables.number(
             value, decimals, kind=kind, kind_label=str(labels[kind]), kind_state="warning"
         )
+    if say_exact:
+        return tables.number(value, decimals, kind=kind, kind_label=str(labels[kind]))
     return tables.number(value, decimals, kind=kind)
 
 
@@ -763,14 +765,15 @@ def _campaign_networks(report: services.CampaignReport, shown: list[str]) -> Dat
             [
                 tables.text(network_label(p)),
                 tables.number(found.posts),
-                figure(views, kind),
+                figure(views, kind, say_exact=True),
                 tables.text(str(dict(MetricChoice.choices)[metric]) if metric else "—"),
                 tables.number(share, 1),
                 figure(
                     found.values.get(Metric.ENGAGEMENTS),
                     platform_kind(p, Metric.ENGAGEMENTS, found),
+                    say_exact=True,
                 ),
-                figure(clicks, clicks_kind),
+                figure(clicks, clicks_kind, say_exact=True),
             ]
         )
     return DataTable(
