@@ -48,7 +48,23 @@ def seed_demo_portability(org: Organisation, sandbox: Sandbox | None) -> Archive
         import_dataset(dataset, DEMO_SOURCE)
         for network in ("bluesky", "mastodon"):
             compute_matches(existing, network)
+    seed_demo_history(org, existing)
     return existing
+
+
+def seed_demo_history(org: Organisation, archive_import: ArchiveImport) -> None:
+    """Build and publish the demo archive's site once (at /<org>/archive/)."""
+    from envol.history import services as history
+
+    site = history.site_of(org)
+    if site.build_folder:
+        return
+    history.configure(
+        site, archive_import=archive_import, lang="fr", colour=site.colour, actor=None
+    )
+    site.queue()
+    history.run_build(site)
+    history.set_published(site, True, actor=None)
 
 
 def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:

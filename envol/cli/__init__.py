@@ -62,3 +62,6 @@ from envol.cli import insights  # noqa: E402
 
 main.add_command(insights.insights)
 main.add_command(insights.links)
+from envol.cli import history  # noqa: E402
+
+main.add_command(history.history)

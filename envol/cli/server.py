@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -37,33 +36,43 @@ def _spawn_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "envol", "worker"],
         env=os.environ.copy(),
-        preexec_fn=die_with_parent,  # no threads yet at this point
+        preexec_fn=die_with_parent,  # forked from the supervisor's thread, which never ends early
     )
 
 
-def run_server(host: str, port: int, with_worker: bool) -> None:
+def run_server(host: str, port: int, with_worker: bool, workers: int = 1) -> None:
+    """uvicorn with `workers` web processes and, when asked, a supervised task worker."""
     import uvicorn
 
-    worker = _spawn_worker() if with_worker else None
-    if worker:
-        click.echo(f"Worker started (pid {worker.pid}).")
+    from envol.supervisor import WorkerSupervisor
+
+    supervisor = WorkerSupervisor(_spawn_worker).start() if with_worker else None
+    if supervisor:
+        click.echo(f"Worker started (pid {supervisor.pid}).")
     try:
         uvicorn.run(
-            "envol.asgi:application", host=host, port=port, log_level="info", lifespan="off"
+            "envol.asgi:application",
+            host=host,
+            port=port,
+            log_level="info",
+            lifespan="off",
+            workers=workers,
         )
     finally:
-        if worker and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if supervisor:
+            supervisor.stop()
 
 
 def _embedded() -> bool:
     from django.conf import settings
 
     return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+
+def default_web_workers(embedded: bool) -> int:
+    """One web process on the embedded SQLite (one writer at a time: more processes would only
+    queue on the database lock, and the task worker shares it); else one per core."""
+    return 1 if embedded else max(os.cpu_count() or 1, 1)
 
 
 @click.command()
@@ -74,10 +83,23 @@ def _embedded() -> bool:
     default=None,
     help="Run a task worker beside the server (default: yes on the embedded SQLite).",
 )
-def serve(host: str, port: int, worker: bool | None) -> None:
+@click.option(
+    "--workers",
+    "web_workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Web processes (default: one per core; one on the embedded SQLite).",
+)
+def serve(host: str, port: int, worker: bool | None, web_workers: int | None) -> None:
     """Serve the web interface (and, on the embedded default, a worker beside it)."""
     prepare(verbosity=0)
-    run_server(host, port, _embedded() if worker is None else worker)
+    embedded = _embedded()
+    run_server(
+        host,
+        port,
+        embedded if worker is None else worker,
+        web_workers or default_web_workers(embedded),
+    )
 
 
 @click.command(name="worker")
@@ -92,21 +114,24 @@ def serve(host: str, port: int, worker: bool | None) -> None:
 def worker_command(queue: str, interval: float) -> None:
     """Run a task worker (as many as you like, on as many machines, in production).
 
-    Beside the queue, it resumes jobs whose worker died (at start, then every minute)."""
+    Beside the queue of one-off tasks, it advances every long job (follow migrations, imports,
+    publishing, matching) that is due, including those whose worker died."""
     import threading
 
     setup_django()
     from django.core.management import call_command
 
-    from envol.recovery import start_recovery_thread
+    from envol.jobs.runner import JOB_RUNNERS, start_runners
 
     stop = threading.Event()
-    start_recovery_thread(stop)
+    runners = start_runners(stop, count=JOB_RUNNERS, poll_s=interval)
     options: dict[str, Any] = {"queue_name": queue, "interval": interval}
     try:
         call_command("db_worker", **options)
     finally:
         stop.set()
+        for runner in runners:
+            runner.join(timeout=10)  # a step in flight may end; a long one is resumed later
 
 
 @click.command()
@@ -140,6 +165,9 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
         click.echo("  Demo X archive imported; matches ready to review and migrate.")
+        click.echo(
+            f"  Archive site of the demo posts: http://{host}:{port}/{login.org_slug}/archive/"
+        )
     from envol.demo import seed_demo_insights
     from envol.orgs.models import Organisation as DemoOrganisation
 

@@ -39,6 +39,7 @@ from envol.networks.base import (
     InvalidContent,
     Media,
     Network,
+    NetworkError,
     NetworkName,
     NotFound,
     OwnFollow,
@@ -266,6 +267,13 @@ class MastodonNetwork(Network):
                 raise error_for_status(
                     response.status_code, error_message(response), reason="validation"
                 )
+            if response.is_redirect:
+                # The API never redirects; following would carry the token elsewhere.
+                raise NetworkError(
+                    f"{self.instance} answered {response.status_code} (redirect to "
+                    f"{response.headers.get('location', '?')!r}): give the server's own address.",
+                    code="redirect",
+                )
             return response
 
         return self._retry(attempt, retry_safe=retry_safe)
@@ -274,14 +282,19 @@ class MastodonNetwork(Network):
         return self._request(method, path, retry_safe=retry_safe, **kwargs).json()
 
     def _observe(self, action: str, headers: Mapping[str, str]) -> None:
-        """Headers describe whichever throttle applied: file them under the budget with that
-        limit (the action's own, else the general request budget)."""
+        """Headers describe whichever throttle is tighter, the general one or the action's
+        family (Mastodon's `override_rate_limit_headers`): file them under the general request
+        budget when their limit is its, else under the action's own — also when that limit is
+        not the published one (a server with a smaller family limit)."""
         observation = mastodon_observation(headers)
         if observation is None:
             return
-        budget = self._rates.budget(action)
-        if action != "request" and not any(p.limit == observation.limit for p in budget.policies()):
-            budget = self._rates.budget("request")
+        budget, general = self._rates.budget(action), self._rates.budget("request")
+        limits = {p.limit for p in budget.policies()}
+        if observation.limit not in limits and observation.limit in {
+            p.limit for p in general.policies()
+        }:
+            budget = general
         budget.observe(observation)
 
     def rate_budget(self, action: str) -> RateBudget:

@@ -161,7 +161,10 @@ def org_view(min_role: str = Role.VIEWER) -> Callable[[ViewFunc], ViewFunc]:
                 raise Http404
             request.organisation = membership.organisation  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
-            request.session["current_org"] = org
+            if request.session.get("current_org") != org:
+                # Only a change is written: assigning marks the session modified, and every
+                # page view would otherwise rewrite its row (one UPDATE per GET per user).
+                request.session["current_org"] = org
             return view(request, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

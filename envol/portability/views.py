@@ -1,7 +1,7 @@
 """Archive imports on the web: the list, the upload, and the live progress then summary page.
 
-The import itself runs in a worker (`tasks.run_import`); its page refreshes itself (a meta
-refresh, no JavaScript needed) until the import is done or failed.
+The import itself runs in a worker (a job of the engine, `portability/jobs.py`); its page
+refreshes itself (a meta refresh, no JavaScript needed) until the import is done or failed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from envol.orgs.services import org_view
 from envol.portability import services, summary
 from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
 from envol.portability.models import ArchiveImport
-from envol.portability.tasks import run_import
 
 REFRESH_SECONDS = 2
 COUNT_LABELS = {
@@ -80,8 +79,7 @@ def _upload(request: HttpRequest, limit: SizeLimitHandler) -> HttpResponse:
                 )
             except ArchiveError as error:
                 form.add_error("archive", error.message(get_language() or "fr"))
-            else:
-                run_import.enqueue(archive_import.pk)
+            else:  # due at once: a worker takes it
                 return redirect("portability:detail", org=org.slug, pk=archive_import.pk)
         if status == 200 and form.errors:
             status = 400

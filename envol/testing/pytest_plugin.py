@@ -15,6 +15,7 @@ import pytest
 pytest_plugins = [
     "envol.testing.fixtures.postgres",
     "envol.testing.fixtures.pds",
+    "envol.testing.fixtures.appview",
     "envol.testing.fixtures.mastodon",
     "envol.testing.fixtures.browser",
 ]
@@ -42,6 +43,9 @@ def pytest_load_initial_conftests(
     os.environ.setdefault("ENVOL_DATA_DIR", tempfile.mkdtemp(prefix="envol-test-"))
     os.environ.setdefault("ENVOL_SECRET_KEY", "test-secret-key-not-for-production")
     os.environ.setdefault("ENVOL_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
+    # The test servers listen on 127.0.0.1, as the sandbox does: the guarded transport lets the
+    # Django side (and worker subprocesses) reach them. Refusal tests set it back to false.
+    os.environ.setdefault("ENVOL_ALLOW_PRIVATE_NETWORKS", "true")
     db = os.environ.get("ENVOL_TEST_DB", "sqlite")
     for i, arg in enumerate(args):
         if arg.startswith("--db="):

@@ -7,6 +7,8 @@ SQLite test databases are files (settings: TEST NAME) for exactly this reason.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from django.db import connection
 
@@ -23,3 +25,14 @@ def test_database_url() -> str:
 def env_for_child() -> dict[str, str]:
     """os.environ plus ENVOL_DATABASE_URL pointing at the current test database."""
     return {**os.environ, "ENVOL_DATABASE_URL": test_database_url()}
+
+
+def start_worker(**env: str) -> subprocess.Popen[bytes]:
+    """The real `envol worker` on the current test database, polling every 50 ms (the SIGKILL
+    tests kill it); `env` adds to its environment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
+        env={**env_for_child(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

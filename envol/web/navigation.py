@@ -24,5 +24,6 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Imports"), "portability:imports", "imports/"),
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
+    MenuEntry(_("Post history"), "history:site", "history/"),
     MenuEntry(INSIGHTS, "insights:index", "insights/"),
 ]

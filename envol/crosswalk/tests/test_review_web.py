@@ -14,9 +14,10 @@ from django.test import Client
 from envol.cli import main
 from envol.crosswalk.exports import MASTODON_HEADER
 from envol.crosswalk.matching import compute_matches
-from envol.crosswalk.models import Decision, IdentityLink, Match
+from envol.crosswalk.models import Decision, IdentityLink, Match, MatchingJob
 from envol.crosswalk.services import import_dataset
 from envol.crosswalk.tests.conftest import HEADER, archive_with_following, did_for, write_csv
+from envol.jobs.runner import run_to_end
 from envol.orgs.models import ConnectedAccount, Role
 from envol.orgs.services import add_member, create_organisation
 from envol.portability.models import ArchiveImport, SourceAccount
@@ -163,3 +164,26 @@ def test_own_links_page_consent_and_no_crosswalk_listing(
     assert did_for(3) not in page  # dataset links are never listed here
     admin.post("/o/ville-a/matches/own/consent/", {"account": account.pk})
     assert not IdentityLink.objects.filter(source="self").exists()
+
+
+def test_matching_runs_as_a_job_the_list_follows(tmp_path: Path) -> None:
+    rows = [["1", "un", "un.bsky.social", did_for(1), "", "", "0.95"]]
+    import_dataset(write_csv(tmp_path / "d.csv", rows, header=[*HEADER, "confidence"]), "d")
+    org = create_organisation("ville-a", "Ville A")
+    add_member(org, "ed@a.test", Role.EDITOR, password=PASSWORD)
+    archive = archive_with_following(org, ["1", "2"])
+    client = Client()
+    assert client.login(username="ed@a.test", password=PASSWORD)
+    for _click in range(2):  # a double click asks once
+        response = client.post(
+            "/o/ville-a/matches/compute/", {"import": archive.pk, "network": "bluesky"}
+        )
+        assert response.status_code == 302
+    job = MatchingJob.objects.get()
+    assert not Match.objects.exists()  # nothing computed inside the request
+    waiting = client.get(f"/o/ville-a/matches/?import={archive.pk}").content.decode()
+    assert 'id="matching-progress"' in waiting and 'http-equiv="refresh"' in waiting
+    assert run_to_end(job).state == MatchingJob.State.DONE  # what a worker does
+    done = client.get(f"/o/ville-a/matches/?import={archive.pk}").content.decode()
+    assert 'id="matching-done"' in done and 'http-equiv="refresh"' not in done
+    assert job.summary["matched"] == 1 and Match.objects.count() == 1

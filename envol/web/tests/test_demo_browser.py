@@ -20,6 +20,7 @@ def sandbox_ports() -> dict[str, str]:
         "ENVOL_SANDBOX_PDS_PORT": str(free_port()),
         "ENVOL_SANDBOX_PLC_PORT": str(free_port()),
         "ENVOL_SANDBOX_MASTODON_PORT": str(free_port()),
+        "ENVOL_SANDBOX_APPVIEW_PORT": str(free_port()),
     }
 
 
@@ -46,6 +47,8 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
         page.goto(base + "/o/ville-demo/matches/?network=bluesky")
         assert "prefecture-" in page.content()  # the demo archive's matches, on the sandbox
         screenshot(page, "demo-matches-fr")
+        page.goto(base + "/ville-demo/archive/")  # the demo archive's site, built and published
+        assert page.locator("h1").inner_text().startswith("Archive de ")
         page.goto(base + "/o/ville-demo/")
         page.get_by_role("button", name="English").click()
         page.wait_for_load_state()
