@@ -166,6 +166,13 @@ ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", F
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
 
+# Insights: every connected account's counts are read this often (hours), with its posts of the
+# last N days (the first run backfills what the network still returns). ENVOL_SNAPSHOTS off:
+# newly connected accounts get no snapshot job.
+ENVOL_SNAPSHOTS = config.env_bool("ENVOL_SNAPSHOTS", True)
+ENVOL_SNAPSHOT_EVERY_HOURS = config.env_int("ENVOL_SNAPSHOT_EVERY_HOURS", 24, minimum=1)
+ENVOL_SNAPSHOT_POST_DAYS = config.env_int("ENVOL_SNAPSHOT_POST_DAYS", 30, minimum=1)
+
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")
 EMAIL_PORT = config.env_int("ENVOL_EMAIL_PORT", 25, minimum=1)
