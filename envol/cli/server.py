@@ -149,6 +149,9 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
     """Create the data dir, migrate, seed a demo organisation and user, then serve."""
     if with_sandbox:
         os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"
+    # The demo's four weeks of readings are generated (seed_demo_snapshots): a snapshot job of
+    # the sandbox accounts would overwrite today's with the sandbox's handful of followers.
+    os.environ.setdefault("ENVOL_SNAPSHOTS", "false")
     prepare(verbosity=0)
     from envol.orgs.demo import seed_demo
 
