@@ -25,7 +25,8 @@ from django.utils.html import strip_tags
 from envol.insights import services
 from envol.insights.exports.parse import PostRecord
 from envol.insights.models import Channel, ChannelPost, SnapshotJob, Source
-from envol.jobs.kinds import Outcome, Step, retry
+from envol.jobs.kinds import Clock, Outcome, Step, retry
+from envol.jobs.runner import step
 from envol.networks.base import AccountMetrics, Network, NetworkError, OwnPost, OwnPostsPage
 from envol.networks.metrics import Metric
 from envol.orgs.accounts import AccountError, network_for
@@ -84,8 +85,32 @@ def collect(job: SnapshotJob, step: Step) -> Outcome:
 
 
 def collect_now(job: SnapshotJob, now: datetime) -> None:
-    """Make the job due at once (the CLI's `envol insights snapshot`), unless a run is under way."""
+    """Make the job due at once (the CLI's `envol insights snapshot`)."""
     SnapshotJob.objects.filter(pk=job.pk, state=SnapshotJob.State.COLLECTING).update(due_at=now)
+
+
+def run_now(job: SnapshotJob, clock: Clock = timezone.now, max_steps: int = 1000) -> SnapshotJob:
+    """A whole run in this process, now: steps until the run read its last page, failed (the
+    reason in `last_error`) or a worker holds the job (it then finishes the run itself)."""
+    began = clock()
+    collect_now(job, began)
+    for _ in range(max_steps):
+        stepped = step(job, clock=clock)
+        job.refresh_from_db()
+        if not stepped.ran or job.last_error or not job.cursor:  # no cursor: the run ended
+            break
+    return job
+
+
+def run_summary(job: SnapshotJob) -> dict[str, Any]:
+    """`envol insights snapshot --json`: one object per account."""
+    return {
+        "account": job.account.handle,
+        "network": job.account.network,
+        "day": job.last_day.isoformat() if job.last_day else None,
+        "posts": job.posts_read,
+        "error": job.last_error or None,
+    }
 
 
 def _adapter(job: SnapshotJob, step: Step) -> Network:

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
+from click.testing import CliRunner
 from django.test import override_settings
 from django.utils import timezone
 
+from envol.cli import main
 from envol.insights.models import ChannelMetric, ChannelPost, PostMetric, SnapshotJob
-from envol.insights.snapshots import collect_now, snapshot_job_for
-from envol.jobs.runner import step
+from envol.insights.snapshots import run_now, snapshot_job_for
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.testing.appview import BlueskyNetwork
 from envol.testing.fixtures.pds import connected_bluesky
@@ -39,14 +41,8 @@ def mastodon_connected(org: Organisation, account: Any) -> ConnectedAccount:
 
 
 def run_once(job: SnapshotJob, now: datetime) -> SnapshotJob:
-    """One whole run at `now`: steps until the run has read its last page."""
-    collect_now(job, now)
-    for _ in range(20):
-        step(job, clock=lambda: now)
-        job.refresh_from_db()
-        if job.last_error or (not job.cursor and job.due_at and job.due_at > now):
-            return job
-    raise AssertionError("the run did not end in 20 steps")
+    """One whole run at `now` (a clock that stays there)."""
+    return run_now(job, clock=lambda: now)
 
 
 def post_values(remote_id: str) -> dict[tuple[str, Any], float | None]:
@@ -110,6 +106,36 @@ def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_
     run_once(job, tomorrow)
     assert post_values(first["id"])[("likes", timezone.localdate(tomorrow))] == 2
     assert PostMetric.objects.count() == rows + 8
+
+
+@pytest.mark.django_db
+def test_envol_insights_snapshot_reads_every_account_now_and_fails_loudly(
+    org: Organisation,
+    mastodon_server: MastodonTestServer,
+    mastodon_account: Callable[..., Any],
+) -> None:
+    author = mastodon_account("ville")
+    mastodon_server.seed_status(author.username, "Bonjour.")
+    account = mastodon_connected(org, author)
+    command = ["insights", "snapshot", "--org", org.slug, "--json"]
+
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    [run] = orjson.loads(result.output)
+    assert run == {
+        "account": author.address,
+        "network": "mastodon",
+        "day": timezone.localdate().isoformat(),
+        "posts": 1,
+        "error": None,
+    }
+    assert channel_values(account)[("posts", timezone.localdate())] == 1
+
+    account.set_credentials({"access_token": "revoked"})
+    account.save()
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1
+    assert orjson.loads(result.stdout)[0]["error"]
 
 
 @pytest.mark.django_db
