@@ -20,7 +20,9 @@ from django.utils import timezone
 from envol.cli import main
 from envol.insights.models import ChannelMetric, ChannelPost, PostMetric, SnapshotJob
 from envol.insights.snapshots import run_now, snapshot_job_for
+from envol.orgs.mastodon_accounts import connect_with_token
 from envol.orgs.models import ConnectedAccount, Organisation
+from envol.publishing import services as publishing
 from envol.testing.appview import BlueskyNetwork
 from envol.testing.fixtures.pds import connected_bluesky
 from envol.testing.mastodon.server import MastodonTestServer
@@ -28,16 +30,7 @@ from envol.testing.subprocess_db import start_worker
 
 
 def mastodon_connected(org: Organisation, account: Any) -> ConnectedAccount:
-    connected = ConnectedAccount.objects.create(
-        organisation=org,
-        network="mastodon",
-        handle=account.address,
-        remote_id=account.id,
-        instance_url=account.api_base_url,
-    )
-    connected.set_credentials({"access_token": account.token})
-    connected.save()
-    return connected
+    return connect_with_token(org, account.api_base_url, account.token)
 
 
 def run_once(job: SnapshotJob, now: datetime) -> SnapshotJob:
@@ -58,7 +51,7 @@ def channel_values(account: ConnectedAccount) -> dict[tuple[str, Any], float | N
     }
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # publishing reads the post from its own threads
 def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_doubled(
     org: Organisation,
     mastodon_server: MastodonTestServer,
@@ -73,6 +66,9 @@ def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_
     boosted = mastodon_server.seed_status(other.username, "x")
     mastodon_server.seed_reblog(author.username, boosted["id"])
     account = mastodon_connected(org, author)
+    published = publishing.create_post(org, "Publié par envol.", [account])
+    assert not any(o.error for o in publishing.publish(published))
+    publication = published.publications.get()
     job = snapshot_job_for(account)
     assert job is not None
     now = timezone.now() + timedelta(minutes=1)
@@ -82,7 +78,11 @@ def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_
     assert job.last_error == "" and job.last_day == today
     assert job.due_at == now + timedelta(hours=24)  # the next run, a day later
     posts = ChannelPost.objects.filter(channel__connected_account=account)
-    assert sorted(posts.values_list("remote_id", flat=True)) == sorted([first["id"], second["id"]])
+    assert sorted(posts.values_list("remote_id", flat=True)) == sorted(
+        [first["id"], second["id"], publication.remote_id]
+    )
+    assert posts.get(remote_id=publication.remote_id).publication == publication
+    assert posts.get(remote_id=first["id"]).publication is None  # posted from the app
     assert posts.get(remote_id=first["id"]).tags == " crue "  # boosts of others left out
     assert post_values(first["id"]) == {
         ("likes", today): 1,
@@ -93,7 +93,7 @@ def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_
     assert channel_values(account) == {
         ("followers", today): 1,
         ("following", today): 0,
-        ("posts", today): 3,
+        ("posts", today): 4,
     }
 
     mastodon_server.seed_favourite(other.username, first["id"])
@@ -105,7 +105,7 @@ def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_
     tomorrow = now + timedelta(days=1)
     run_once(job, tomorrow)
     assert post_values(first["id"])[("likes", timezone.localdate(tomorrow))] == 2
-    assert PostMetric.objects.count() == rows + 8
+    assert PostMetric.objects.count() == rows + 12  # 3 posts, 4 metrics each
 
 
 @pytest.mark.django_db
