@@ -34,6 +34,7 @@ from envol.insights.models import (
     MetricChoice,
     MetricsImport,
     PlatformChoice,
+    SnapshotJob,
 )
 from envol.networks.kinds import kinds_for
 from envol.networks.metrics import LEVELS, Metric, MetricKind, Platform
@@ -578,6 +579,9 @@ def channel(request: HttpRequest, channel_id: int) -> HttpResponse:
         _stem(org, f"{found.platform}-{found.pk}", period),
         {
             "channel": found,
+            "readings": SnapshotJob.objects.filter(account_id=found.connected_account_id).first()
+            if found.connected_account_id
+            else None,
             "network": network_label(found.platform),
             "form": form,
             "quick_periods": quick_periods(today, ""),

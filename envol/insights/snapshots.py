@@ -52,13 +52,13 @@ def collect(job: SnapshotJob, step: Step) -> Outcome:
     day = job.run_day if job.run_day and not starting else timezone.localdate(step.now)
     began = job.run_started_at if job.run_started_at and not starting else step.now
     since = step.now - timedelta(days=settings.ENVOL_SNAPSHOT_POST_DAYS)
+    channel = services.channel_for_account(job.account)  # its page says how readings go
     try:
         adapter = _adapter(job, step)
         profile = adapter.account_metrics() if starting else None
         page = adapter.own_posts(since, job.cursor or None)
     except (NetworkError, AccountError) as exc:
         return retry(str(exc) or type(exc).__name__)
-    channel = services.channel_for_account(job.account)
     if profile is not None:
         _store_account(channel, day, profile, step.now)
     _store_posts(channel, job.account, day, page, step.now)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from envol.cli import main
@@ -180,7 +180,7 @@ def test_bluesky_counts_come_from_the_appview_and_a_like_raises_them(
 
 @pytest.mark.django_db
 def test_a_failed_run_stores_nothing_and_says_why(
-    org: Organisation, bluesky_network: BlueskyNetwork
+    org: Organisation, bluesky_network: BlueskyNetwork, viewer: Client
 ) -> None:
     """A local PDS without an AppView configured: no counts can be read, none are invented."""
     author = bluesky_network.create_account("ville")
@@ -194,6 +194,10 @@ def test_a_failed_run_stores_nothing_and_says_why(
     assert job.state == SnapshotJob.State.COLLECTING and job.due_at and job.due_at > now
     assert job.last_day is None
     assert not ChannelMetric.objects.exists() and not PostMetric.objects.exists()
+
+    page = viewer.get(f"/o/{org.slug}/insights/channels/{job.account.channel.pk}/")
+    assert page.status_code == 200
+    assert "AppView" in page.content.decode() and b'id="readings-error"' in page.content
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
