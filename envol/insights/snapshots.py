@@ -25,9 +25,16 @@ from django.utils.html import strip_tags
 from envol.insights import services
 from envol.insights.exports.parse import PostRecord
 from envol.insights.models import Channel, ChannelPost, SnapshotJob, Source
-from envol.jobs.kinds import Clock, Outcome, Step, retry
+from envol.jobs.kinds import Clock, Outcome, Step, later, retry
 from envol.jobs.runner import step
-from envol.networks.base import AccountMetrics, Network, NetworkError, OwnPost, OwnPostsPage
+from envol.networks.base import (
+    AccountMetrics,
+    Network,
+    NetworkError,
+    OwnPost,
+    OwnPostsPage,
+    RateLimited,
+)
 from envol.networks.metrics import Metric
 from envol.orgs.accounts import AccountError, network_for
 from envol.orgs.models import ConnectedAccount
@@ -57,6 +64,8 @@ def collect(job: SnapshotJob, step: Step) -> Outcome:
         adapter = _adapter(job, step)
         profile = adapter.account_metrics() if starting else None
         page = adapter.own_posts(since, job.cursor or None)
+    except RateLimited as exc:
+        return later(max(exc.reset_at, step.now))  # the account's window, not an error
     except (NetworkError, AccountError) as exc:
         return retry(str(exc) or type(exc).__name__)
     if profile is not None:

@@ -200,6 +200,25 @@ def test_a_failed_run_stores_nothing_and_says_why(
     assert "AppView" in page.content.decode() and b'id="readings-error"' in page.content
 
 
+@pytest.mark.django_db
+def test_a_rate_limited_run_waits_for_the_window_without_counting_an_error(
+    org: Organisation,
+) -> None:
+    with MastodonTestServer.start() as server:  # its own server: the budget changes
+        _account, token = server.create_account("ville")
+        server.seed_status("ville", "Bonjour.")
+        account = connect_with_token(org, server.url, token)
+        server.set_budget("api", 1, 300)
+        job = snapshot_job_for(account)
+        assert job is not None
+        now = timezone.now()
+
+        job = run_now(job, clock=lambda: now)
+    assert job.last_error == "" and job.consecutive_errors == 0
+    assert job.due_at is not None and now < job.due_at <= now + timedelta(seconds=301)
+    assert not ChannelMetric.objects.exists() and not PostMetric.objects.exists()
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
