@@ -695,14 +695,7 @@ class BlueskyNetwork(Network):
                 partial(appview.app.bsky.feed.get_posts, {"uris": chunk}), retry_safe=True
             )
             for post in page.posts:
-                metrics[post.uri] = PostMetrics(
-                    uri=post.uri,
-                    fetched_at=now,
-                    likes=post.like_count,
-                    reposts=post.repost_count,
-                    replies=post.reply_count,
-                    quotes=post.quote_count,
-                )
+                metrics[post.uri] = _counts(post, now)
         return [metrics.get(uri, PostMetrics(uri=uri, fetched_at=now)) for uri in uris]
 
     def account_metrics(self) -> AccountMetrics:
@@ -754,14 +747,7 @@ class BlueskyNetwork(Network):
                     ),
                     created_at=created,
                     text=str(_field(record, "text", "text") or ""),
-                    metrics=PostMetrics(
-                        uri=post.uri,
-                        fetched_at=now,
-                        likes=post.like_count,
-                        reposts=post.repost_count,
-                        replies=post.reply_count,
-                        quotes=post.quote_count,
-                    ),
+                    metrics=_counts(post, now),
                 )
             )
         return OwnPostsPage(posts, page.cursor or None)
@@ -792,6 +778,18 @@ def _timestamp(moment: datetime) -> str:
 
 def _at_uri(did: str, collection: str, key: str) -> str:
     return f"at://{did}/{collection}/{key}"
+
+
+def _counts(post: Any, now: datetime) -> PostMetrics:
+    """The counts of an AppView post view (app.bsky.feed.defs#postView)."""
+    return PostMetrics(
+        uri=post.uri,
+        fetched_at=now,
+        likes=post.like_count,
+        reposts=post.repost_count,
+        replies=post.reply_count,
+        quotes=post.quote_count,
+    )
 
 
 def _field(record: Any, attribute: str, key: str) -> Any:
