@@ -18,10 +18,15 @@ class InsightsConfig(AppConfig):
 
 
 def _measure_new_account(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    """A newly connected account gets its snapshot job (orgs knows nothing of insights)."""
+    """A newly connected account gets its snapshot job (orgs knows nothing of insights); an
+    account connected again after its readings failed gets them back."""
     from django.conf import settings
 
-    if created and settings.ENVOL_SNAPSHOTS and not kwargs.get("raw"):
-        from envol.insights.snapshots import snapshot_job_for
+    if kwargs.get("raw"):
+        return
+    from envol.insights.snapshots import resume_after_reconnect, snapshot_job_for
 
+    if created and settings.ENVOL_SNAPSHOTS:
         snapshot_job_for(instance)
+    elif not created:
+        resume_after_reconnect(instance)

@@ -27,6 +27,7 @@ from envol.insights.exports.parse import PostRecord
 from envol.insights.models import Channel, ChannelPost, SnapshotJob, Source
 from envol.jobs.kinds import Clock, Outcome, Step, later, retry
 from envol.jobs.runner import step
+from envol.jobs.transitions import move
 from envol.networks.base import (
     AccountMetrics,
     Network,
@@ -49,6 +50,16 @@ def snapshot_job_for(account: ConnectedAccount) -> SnapshotJob | None:
         return None
     job, _created = SnapshotJob.objects.get_or_create(account=account)
     return job
+
+
+def resume_after_reconnect(account: ConnectedAccount) -> None:
+    """Readings that failed (too many errors in a row, e.g. revoked credentials) start again
+    once the account works again (connected anew, or re-checked)."""
+    if account.status != ConnectedAccount.Status.OK:
+        return
+    failed = SnapshotJob.objects.filter(account=account, state=SnapshotJob.State.FAILED).first()
+    if failed is not None:
+        move(failed, SnapshotJob.State.COLLECTING, reason="account reconnected")
 
 
 def collect(job: SnapshotJob, step: Step) -> Outcome:

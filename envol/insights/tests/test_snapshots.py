@@ -131,11 +131,17 @@ def test_envol_insights_snapshot_reads_every_account_now_and_fails_loudly(
     }
     assert channel_values(account)[("posts", timezone.localdate())] == 1
 
+    token = account.get_credentials()["access_token"]
     account.set_credentials({"access_token": "revoked"})
     account.save()
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 1
     assert orjson.loads(result.stdout)[0]["error"]
+
+    # Too many errors in a row fail the readings; connecting the account again resumes them.
+    SnapshotJob.objects.filter(account=account).update(state=SnapshotJob.State.FAILED)
+    connect_with_token(org, author.api_base_url, token)
+    assert SnapshotJob.objects.get(account=account).state == SnapshotJob.State.COLLECTING
 
 
 @pytest.mark.django_db
