@@ -185,6 +185,13 @@ ENVOL_CROSSWALK_PULL_MINUTES = config.env_int("ENVOL_CROSSWALK_PULL_MINUTES", 60
 ENVOL_RELAY_TIMEOUT_S = config.env_int("ENVOL_RELAY_TIMEOUT_S", 10, minimum=1)
 ENVOL_RELAY_MAX_BYTES = config.env_int("ENVOL_RELAY_MAX_MB", 5, minimum=1) * 1024 * 1024
 
+# Insights: every connected account's counts are read this often (hours), with its posts of the
+# last N days (the first run backfills what the network still returns). ENVOL_SNAPSHOTS off:
+# newly connected accounts get no snapshot job.
+ENVOL_SNAPSHOTS = config.env_bool("ENVOL_SNAPSHOTS", True)
+ENVOL_SNAPSHOT_EVERY_HOURS = config.env_int("ENVOL_SNAPSHOT_EVERY_HOURS", 24, minimum=1)
+ENVOL_SNAPSHOT_POST_DAYS = config.env_int("ENVOL_SNAPSHOT_POST_DAYS", 30, minimum=1)
+
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")
 EMAIL_PORT = config.env_int("ENVOL_EMAIL_PORT", 25, minimum=1)

@@ -1,4 +1,4 @@
-"""`envol insights import|campaign` and `envol links create`: measuring from the shell.
+"""`envol insights import|snapshot|campaign` and `envol links create`: measuring from the shell.
 
 A bad file prints one line on stderr — the file, the columns expected and those found — and
 exits with status 1; nothing is stored.
@@ -46,7 +46,7 @@ def _figure(value: float) -> str:
 
 @click.group()
 def insights() -> None:
-    """What each network brings: import analytics exports, campaigns."""
+    """What each network brings: snapshots, analytics exports, campaigns."""
 
 
 @insights.command("import")
@@ -89,6 +89,38 @@ def import_command(path: Path, org_slug: str, platform: str, as_json: bool) -> N
         click.echo(f"  {metric:<18} {_figure(value):>14}")
     for warning in summary["warnings"]:
         click.secho(f"  ! {warning}", fg="yellow")
+
+
+@insights.command("snapshot")
+@click.option("--org", "org_slug", required=True, help="organisation slug")
+@click.option("--json", "as_json", is_flag=True, help="print each account's run as JSON")
+def snapshot_command(org_slug: str, as_json: bool) -> None:
+    """Read the organisation's Bluesky and Mastodon accounts now (followers, posts and their
+    counts), as the daily job does; exits 1 when an account could not be read."""
+    setup_django()
+    from envol.insights import snapshots, texts
+
+    org = _organisation(org_slug)
+    runs = []
+    for account in org.accounts.order_by("network", "handle"):
+        job = snapshots.snapshot_job_for(account)
+        if job is not None:
+            runs.append(snapshots.run_now(job))
+    if as_json:
+        _print_json([snapshots.run_summary(job) for job in runs])
+    for job in runs if not as_json else ():
+        if job.last_error:
+            click.secho(
+                texts.SNAPSHOT_FAILED % {"account": job.account, "error": job.last_error},
+                fg="red",
+                err=True,
+            )
+        else:
+            click.echo(texts.snapshot_read(job.account, job.last_day, job.posts_read))
+    if not runs and not as_json:
+        click.echo(texts.NO_ACCOUNT)
+    if any(job.last_error for job in runs):
+        sys.exit(1)
 
 
 @insights.command("campaign")

@@ -42,6 +42,11 @@ def start_sandbox(
         mastodon_port=mastodon_port,
         appview_port=appview_port if appview else None,
     )
+    if sandbox.pds is not None and sandbox.pds.appview_url:
+        # Counts of the sandbox's accounts come from its own AppView (the public one knows
+        # nothing of them); the worker started after this reads the same variable.
+        os.environ["ENVOL_BLUESKY_APPVIEW"] = sandbox.pds.appview_url
+        settings.ENVOL_BLUESKY_APPVIEW = sandbox.pds.appview_url
     if connect_org:
         from envol.orgs.sandbox import connect_to_sandbox
 

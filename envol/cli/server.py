@@ -150,6 +150,9 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
     """Create the data dir, migrate, seed a demo organisation and user, then serve."""
     if with_sandbox:
         os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"
+    # The demo's four weeks of readings are generated (seed_demo_snapshots): a snapshot job of
+    # the sandbox accounts would overwrite today's with the sandbox's handful of followers.
+    os.environ.setdefault("ENVOL_SNAPSHOTS", "false")
     prepare(verbosity=0)
     from envol.orgs.demo import seed_demo
 
@@ -189,6 +192,7 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
     seed_demo_insights(DemoOrganisation.objects.get(slug=login.org_slug))
     click.echo("  Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports).")
+    click.echo("  Four weeks of Bluesky and Mastodon readings seeded (followers, posts, clicks).")
     from django.conf import settings as demo_settings
     from django.contrib.auth import get_user_model
 

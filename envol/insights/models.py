@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from envol.jobs.machine import StateMachine
+from envol.jobs.models import Job
 from envol.networks.metrics import Metric, MetricKind, Platform
 from envol.orgs.models import ConnectedAccount, Organisation
 
@@ -334,3 +336,50 @@ class ClickSalt(models.Model):
 
     day = models.DateField(unique=True)
     salt = models.CharField(max_length=64)
+
+
+class SnapshotState(models.TextChoices):
+    COLLECTING = "collecting", _("Collecting")
+    PAUSED = "paused", _("Paused")
+    FAILED = "failed", _("Failed")
+
+
+SNAPSHOT_MACHINE = StateMachine(
+    "snapshots",
+    SnapshotState,
+    {
+        SnapshotState.COLLECTING: {SnapshotState.PAUSED, SnapshotState.FAILED},
+        SnapshotState.PAUSED: {SnapshotState.COLLECTING},
+        SnapshotState.FAILED: {SnapshotState.COLLECTING},
+    },
+    runnable=[SnapshotState.COLLECTING],
+    failed=SnapshotState.FAILED,
+)
+
+
+class SnapshotJob(Job):
+    """The daily reading of one connected account's counts, a job of the engine that never ends:
+    each run reads the account (followers, following, posts) and its own posts of the last
+    `ENVOL_SNAPSHOT_POST_DAYS` days one page per step, then waits for the next run. `run_day`
+    and `cursor` say where a run stands, committed with the page's values (a killed worker
+    resumes at the next page; the values are upserts per day, so a re-read page changes
+    nothing). A network error is an error of the step: retried with backoff, nothing stored."""
+
+    State = SnapshotState
+    machine = SNAPSHOT_MACHINE
+
+    account = models.OneToOneField(
+        ConnectedAccount, on_delete=models.CASCADE, related_name="snapshot_job"
+    )
+    state = SNAPSHOT_MACHINE.field()
+    run_day = models.DateField(null=True, blank=True)  # the day the run in progress describes
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    cursor = models.CharField(max_length=500, blank=True)  # the next page of own posts
+    posts_read = models.PositiveIntegerField(default=0)  # in the run in progress or the last
+    last_day = models.DateField(null=True, blank=True)  # the last day read to the end
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"snapshots of {self.account}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from envol.insights.exports.parse import (
 from envol.insights.exports.parse import (
     Mapping as ColumnAssignment,
 )
+from envol.insights.figures import NetworkFigures, network_figures, views_basis
 from envol.insights.models import (
     Campaign,
     Channel,
@@ -46,7 +47,7 @@ from envol.networks.metrics import LEVELS, TOTALS, Metric, MetricKind, Platform
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.services import audit
 
-__all__ = ["ExportError", "InsightsError", "import_export"]
+__all__ = ["ExportError", "InsightsError", "NetworkFigures", "import_export"]
 
 BATCH = 500
 
@@ -458,18 +459,6 @@ def campaign_posts(campaign: Campaign) -> Any:
 
 
 @dataclass
-class NetworkFigures:
-    values: dict[str, float] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
-    posts: int = 0
-
-    def add(self, metric: str, value: float, kind: str) -> None:
-        self.values[metric] = self.values.get(metric, 0) + value
-        if self.kinds.get(metric) != MetricKind.PROXY:
-            self.kinds[metric] = kind
-
-
-@dataclass
 class CampaignReport:
     campaign: Campaign
     networks: dict[str, NetworkFigures]
@@ -496,49 +485,18 @@ class CampaignReport:
 def campaign_report(campaign: Campaign) -> CampaignReport:
     """Per network: each post's latest value of each metric, added up; the short links' clicks
     standing in for link clicks where the network gives none (a proxy)."""
-    posts = dict(campaign_posts(campaign).values_list("pk", "channel__platform"))
-    latest: dict[tuple[int, str], tuple[float, str]] = {}
-    ids = list(posts)
-    for start in range(0, len(ids), BATCH):
-        for post_id, metric, value, kind in (
-            PostMetric.objects.filter(post_id__in=ids[start : start + BATCH])
-            .exclude(kind=MetricKind.ABSENT)
-            .order_by("day")
-            .values_list("post_id", "metric", "value", "kind")
-        ):
-            latest[(post_id, metric)] = (value or 0.0, kind)
-    networks: dict[str, NetworkFigures] = defaultdict(NetworkFigures)
-    for platform in posts.values():
-        networks[platform].posts += 1
-    for (post_id, metric), (value, kind) in latest.items():
-        if metric not in LEVELS:
-            networks[posts[post_id]].add(metric, value, kind)
-    _add_link_clicks(campaign, networks)
-    views_basis: dict[str, str] = {}
-    total = 0.0
-    for platform, figures in networks.items():
-        for metric in kinds_for(platform).views:
-            if metric in figures.values:
-                views_basis[platform] = metric
-                total += figures.values[metric]
-                break
-    return CampaignReport(campaign, dict(networks), views_basis, total)
-
-
-def _add_link_clicks(campaign: Campaign, networks: dict[str, NetworkFigures]) -> None:
-    clicks = LinkClickDay.objects.filter(link__campaign=campaign).exclude(link__platform="")
+    clicks = LinkClickDay.objects.filter(link__campaign=campaign)
     if campaign.starts_on:
         clicks = clicks.filter(day__gte=campaign.starts_on)
-    by_platform: dict[str, int] = defaultdict(int)
-    for platform, count in clicks.values_list("link__platform", "clicks"):
-        by_platform[platform] += count
-    for platform, count in by_platform.items():
-        if kinds_for(platform).kind(Metric.CLICKS) == MetricKind.EXACT and (
-            Metric.CLICKS in networks[platform].values
-        ):
-            continue  # the platform's own count already includes the clicks on our links
-        networks[platform].values.pop(Metric.CLICKS, None)
-        networks[platform].add(Metric.CLICKS, count, MetricKind.PROXY)
+    networks = network_figures(campaign_posts(campaign), clicks)
+    basis: dict[str, str] = {}
+    total = 0.0
+    for platform, figures in networks.items():
+        metric = views_basis(platform, figures)
+        if metric is not None:
+            basis[platform] = metric
+            total += figures.values[metric]
+    return CampaignReport(campaign, networks, basis, total)
 
 
 # --- what other apps read ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 are kept here so that the app's catalogue translates them)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 IMPORTED = _(
     "Import %(id)s — %(platform)s, %(label)s: %(rows)s rows, %(new)s new, %(updated)s updated"
@@ -18,3 +19,13 @@ PROXY = _("proxy")
 LINK_CREATED = _("Short link: %(url)s → %(target)s")
 UNKNOWN_CAMPAIGN = _("No campaign “%(name)s” in %(org)s: create it with `envol insights campaign`.")
 MENU_LABEL = _("Measure")
+SNAPSHOT_FAILED = _("%(account)s: not read, nothing stored (%(error)s); the job tries again later")
+NO_ACCOUNT = _("No Bluesky or Mastodon account is connected: connect one first.")
+
+
+def snapshot_read(account: object, day: object, posts: int) -> str:
+    return ngettext(
+        "%(account)s: read on %(day)s, %(posts)s post of the period",
+        "%(account)s: read on %(day)s, %(posts)s posts of the period",
+        posts,
+    ) % {"account": account, "day": day, "posts": posts}

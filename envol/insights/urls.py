@@ -1,11 +1,13 @@
 from django.urls import path
 
-from envol.insights import views
+from envol.insights import pages, views
 
 app_name = "insights"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", pages.index, name="index"),
+    path("channels/<int:channel_id>/", pages.channel, name="channel"),
+    path("campaigns/<int:campaign_id>/", pages.campaign, name="campaign"),
     path("import/", views.upload, name="upload"),
     path("import/columns/", views.assign_columns, name="assign_columns"),
 ]

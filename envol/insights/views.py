@@ -1,7 +1,5 @@
-"""Insights pages: the imports and campaign totals (viewers), uploading an analytics export
-and assigning its columns by hand when envol does not know them (editors).
-
-Deliberately plain markup: the charts and the theme come later (see docs/architecture.md)."""
+"""Importing an analytics export on the web (editors): the upload, and the form that assigns
+its columns by hand when envol does not know them. The reading pages are in `pages.py`."""
 
 from __future__ import annotations
 
@@ -24,7 +22,7 @@ from envol.insights import services
 from envol.insights.exports import columns as cols
 from envol.insights.exports.parse import ExportError, Mapping
 from envol.insights.exports.readers import MAX_BYTES
-from envol.insights.models import MetricChoice, MetricsImport, PlatformChoice
+from envol.insights.models import MetricChoice, PlatformChoice
 from envol.orgs.models import Role
 from envol.orgs.services import org_view
 
@@ -58,40 +56,6 @@ def _pending_dir(org_id: int) -> Path:
         if old.stat().st_mtime < time.time() - PENDING_TTL:
             old.unlink(missing_ok=True)
     return folder
-
-
-@org_view(min_role=Role.VIEWER)
-def index(request: HttpRequest) -> HttpResponse:
-    org = request.organisation  # type: ignore[attr-defined]
-    return render(
-        request,
-        "insights/index.html",
-        {
-            "org": org,
-            "imports": MetricsImport.objects.filter(organisation=org)[:50],
-            "campaigns": [_campaign_rows(c) for c in org.campaigns.all()[:20]],
-            "can_import": request.membership.can(Role.EDITOR),  # type: ignore[attr-defined]
-        },
-    )
-
-
-def _campaign_rows(campaign: Any) -> dict[str, Any]:
-    """A campaign's totals with labels: per network, which figure counts as its views, and
-    each figure with its kind (proxies are said)."""
-    report = services.campaign_report(campaign)
-    metrics = dict(MetricChoice.choices)
-    networks = [
-        {
-            "label": PlatformChoice(network).label,
-            "views_as": metrics.get(report.views_basis.get(network, ""), "—"),
-            "figures": [
-                {"label": metrics.get(m, m), "value": v, "proxy": figures.kinds.get(m) == "proxy"}
-                for m, v in sorted(figures.values.items())
-            ],
-        }
-        for network, figures in sorted(report.networks.items())
-    ]
-    return {"campaign": campaign, "total_views": report.total_views, "networks": networks}
 
 
 @org_view(min_role=Role.EDITOR)

@@ -39,6 +39,7 @@ from envol.orgs.accounts import AccountError, explain, network_for
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.services import OrgError, audit
 from envol.portability.models import ArchiveImport, Relation
+from envol.spreadsheet import safe_cell
 
 NETWORKS = ("bluesky", "mastodon")
 
@@ -410,14 +411,9 @@ def report_csv(job: MigrationJob) -> str:
                 item.handle,
                 item.state,
                 item.reason,
-                _csv_safe(item.last_error),
+                safe_cell(item.last_error),
                 item.remote_uri,
                 item.attempts,
             ]
         )
     return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: a server's words are data."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -222,6 +222,27 @@ class PostMetrics:
 
 
 @dataclass(frozen=True)
+class OwnPost:
+    """One of the own account's posts as a listing of them returns it, with its counts (the
+    snapshot collector stores those for every post, published by envol or not). `text` is
+    plain text, or HTML where `text_is_html` (Mastodon's `content`)."""
+
+    publication: Publication
+    created_at: datetime
+    text: str
+    metrics: PostMetrics
+    text_is_html: bool = False
+
+
+@dataclass(frozen=True)
+class OwnPostsPage:
+    """A page of own posts, newest first; `cursor` None: nothing older than `since` is left."""
+
+    posts: list[OwnPost]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
 class AccountMetrics:
     remote_id: str
     fetched_at: datetime
@@ -331,6 +352,11 @@ class Network(abc.ABC):
 
     @abc.abstractmethod
     def account_metrics(self) -> AccountMetrics: ...
+
+    def own_posts(self, since: datetime, cursor: str | None = None) -> OwnPostsPage:
+        """One page of the own account's posts published since `since` (its reposts and boosts
+        left out), newest first, with their counts; pass the returned cursor for the next."""
+        raise Unsupported(f"{self.capabilities().network} cannot list its own posts.")
 
     @abc.abstractmethod
     def update_profile(self, update: ProfileUpdate) -> None: ...

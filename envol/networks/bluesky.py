@@ -52,6 +52,8 @@ from envol.networks.base import (
     NetworkName,
     NotFound,
     OwnFollow,
+    OwnPost,
+    OwnPostsPage,
     PostDraft,
     PostMetrics,
     ProfileUpdate,
@@ -756,14 +758,7 @@ class BlueskyNetwork(Network):
                 partial(appview.app.bsky.feed.get_posts, {"uris": chunk}), retry_safe=True
             )
             for post in page.posts:
-                metrics[post.uri] = PostMetrics(
-                    uri=post.uri,
-                    fetched_at=now,
-                    likes=post.like_count,
-                    reposts=post.repost_count,
-                    replies=post.reply_count,
-                    quotes=post.quote_count,
-                )
+                metrics[post.uri] = _counts(post, now)
         return [metrics.get(uri, PostMetrics(uri=uri, fetched_at=now)) for uri in uris]
 
     def account_metrics(self) -> AccountMetrics:
@@ -778,6 +773,47 @@ class BlueskyNetwork(Network):
             following=profile.follows_count,
             posts=profile.posts_count,
         )
+
+    def own_posts(self, since: datetime, cursor: str | None = None) -> OwnPostsPage:
+        """lexicon: app.bsky.feed.getAuthorFeed on the AppView (public, no login), newest
+        first; reposts (items with a `reason`) and others' posts are left out. The feed is
+        sorted by the time each item was indexed or created, whichever is earlier, so the first
+        own post older than `since` ends the listing."""
+        appview = self._require_appview()
+        params: dict[str, Any] = {
+            "actor": self.did,
+            "limit": LIST_PAGE,
+            "filter": "posts_with_replies",
+        }
+        if cursor:
+            params["cursor"] = cursor
+        page = self._sdk(partial(appview.app.bsky.feed.get_author_feed, params), retry_safe=True)
+        now = self._clock()
+        posts: list[OwnPost] = []
+        for item in page.feed:
+            post = item.post
+            if item.reason is not None or post.author.did != self.did:
+                continue
+            record = post.record
+            created = _iso_time(_field(record, "created_at", "createdAt") or post.indexed_at)
+            if created < since:
+                return OwnPostsPage(posts, None)
+            rkey = _rkey(post.uri)
+            posts.append(
+                OwnPost(
+                    publication=Publication(
+                        self.name,
+                        post.uri,
+                        rkey,
+                        url=f"{self._profile_url(self.did)}/post/{rkey}",
+                        cid=post.cid,
+                    ),
+                    created_at=created,
+                    text=str(_field(record, "text", "text") or ""),
+                    metrics=_counts(post, now),
+                )
+            )
+        return OwnPostsPage(posts, page.cursor or None)
 
     def update_profile(self, update: ProfileUpdate) -> None:
         """Read-modify-write of the `self` profile record (avatar and banner are kept)."""
@@ -927,6 +963,31 @@ def _timestamp(moment: datetime) -> str:
 
 def _at_uri(did: str, collection: str, key: str) -> str:
     return f"at://{did}/{collection}/{key}"
+
+
+def _counts(post: Any, now: datetime) -> PostMetrics:
+    """The counts of an AppView post view (app.bsky.feed.defs#postView)."""
+    return PostMetrics(
+        uri=post.uri,
+        fetched_at=now,
+        likes=post.like_count,
+        reposts=post.repost_count,
+        replies=post.reply_count,
+        quotes=post.quote_count,
+    )
+
+
+def _field(record: Any, attribute: str, key: str) -> Any:
+    """A field of a record the SDK parsed into a model, or left as a dict (unknown $type)."""
+    if isinstance(record, Mapping):
+        return record.get(key)
+    return getattr(record, attribute, None)
+
+
+def _iso_time(value: str) -> datetime:
+    """An AT Protocol datetime (RFC 3339, `Z` or an offset), aware."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rkey(uri: str) -> str:

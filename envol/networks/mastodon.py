@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -40,6 +41,8 @@ from envol.networks.base import (
     NetworkName,
     NotFound,
     OwnFollow,
+    OwnPost,
+    OwnPostsPage,
     PostDraft,
     PostMetrics,
     ProfileUpdate,
@@ -72,6 +75,7 @@ from envol.networks.ratelimit import (
 SCOPES = "read write"
 OUT_OF_BAND = "urn:ietf:wg:oauth:2.0:oob"
 PAGE_SIZE = 80  # the most /following returns per page
+STATUSES_PAGE = 40  # the most /accounts/:id/statuses returns per page
 RELATIONSHIPS_PER_CALL = 40
 MEDIA_READY_TIMEOUT_S = 60.0
 MEDIA_POLL_S = 1.0
@@ -597,6 +601,47 @@ class MastodonNetwork(Network):
             following=_int_or_none(account.get("following_count")),
             posts=_int_or_none(account.get("statuses_count")),
         )
+
+    def own_posts(self, since: datetime, cursor: str | None = None) -> OwnPostsPage:
+        """docs: methods/accounts#statuses on the home server (its counts are "what this server
+        knows", and only the home server knows all of its own account's), boosts excluded,
+        newest first, paged by `max_id`: the cursor is the oldest id of the previous page."""
+        params: dict[str, Any] = {"exclude_reblogs": "true", "limit": STATUSES_PAGE}
+        if cursor:
+            params["max_id"] = cursor
+        statuses = self._json(
+            "GET",
+            f"/api/v1/accounts/{self._own_account_id()}/statuses",
+            params=params,
+            retry_safe=True,
+        )
+        now = self._clock()
+        posts: list[OwnPost] = []
+        for status in statuses:
+            created = datetime.fromisoformat(str(status["created_at"]))
+            created = created if created.tzinfo else created.replace(tzinfo=UTC)
+            if created < since:
+                return OwnPostsPage(posts, None)
+            uri = str(status["uri"])
+            posts.append(
+                OwnPost(
+                    publication=Publication(
+                        self.name, uri, str(status["id"]), url=str(status.get("url") or "")
+                    ),
+                    created_at=created,
+                    text=str(status.get("content") or ""),
+                    text_is_html=True,
+                    metrics=PostMetrics(
+                        uri=uri,
+                        fetched_at=now,
+                        likes=_int_or_none(status.get("favourites_count")),
+                        reposts=_int_or_none(status.get("reblogs_count")),
+                        replies=_int_or_none(status.get("replies_count")),
+                        quotes=_int_or_none(status.get("quotes_count")),
+                    ),
+                )
+            )
+        return OwnPostsPage(posts, str(statuses[-1]["id"]) if statuses else None)
 
     def update_profile(self, update: ProfileUpdate) -> None:
         """docs: methods/accounts#update_credentials. The website goes in a profile field named

@@ -52,12 +52,17 @@ def check_server_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+PUBLIC_APPVIEW = "https://public.api.bsky.app"
+
+
 def _bluesky_config(service: str) -> BlueskyConfig:
+    """A test PDS on a private network is unknown to the public AppView: it gets an AppView only
+    when ENVOL_BLUESKY_APPVIEW names another one (the sandbox's, the tests')."""
+    appview = settings.ENVOL_BLUESKY_APPVIEW or None
     private = settings.ENVOL_ALLOW_PRIVATE_NETWORKS and not service.startswith("https://bsky.")
-    return BlueskyConfig(
-        service=service,
-        appview=None if private else (settings.ENVOL_BLUESKY_APPVIEW or None),
-    )
+    if private and appview == PUBLIC_APPVIEW:
+        appview = None
+    return BlueskyConfig(service=service, appview=appview)
 
 
 def explain(exc: NetworkError) -> str:

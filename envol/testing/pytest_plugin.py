@@ -46,6 +46,10 @@ def pytest_load_initial_conftests(
     # The test servers listen on 127.0.0.1, as the sandbox does: the guarded transport lets the
     # Django side (and worker subprocesses) reach them. Refusal tests set it back to false.
     os.environ.setdefault("ENVOL_ALLOW_PRIVATE_NETWORKS", "true")
+    # Connected test accounts get no snapshot job of their own: a worker of another test would
+    # read them on the test servers and change that test's request counts and rate budgets.
+    # The snapshot tests make their jobs themselves (insights.snapshots.snapshot_job_for).
+    os.environ.setdefault("ENVOL_SNAPSHOTS", "false")
     db = os.environ.get("ENVOL_TEST_DB", "sqlite")
     for i, arg in enumerate(args):
         if arg.startswith("--db="):

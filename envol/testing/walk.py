@@ -51,6 +51,9 @@ class Seeded:
     person: str = "p-walk"  # a personal space's slug
     person_account: int = 1
     relay_id: int = 0
+    channel_id: int = 0  # the Bluesky account's insights
+    import_channel_id: int = 0  # a closed platform's page, known from its exports
+    campaign_id: int = 0
 
 
 PAGES: list[WalkPage] = [
@@ -92,6 +95,10 @@ PAGES: list[WalkPage] = [
     WalkPage("history-site", "/o/{org}/history/site/"),
     WalkPage("history-bluesky", "/o/{org}/history/bluesky/"),
     WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("insights-all-time", "/o/{org}/insights/?start=&end=&network="),
+    WalkPage("insights-channel", "/o/{org}/insights/channels/{channel_id}/"),
+    WalkPage("insights-channel-import", "/o/{org}/insights/channels/{import_channel_id}/?start="),
+    WalkPage("insights-campaign", "/o/{org}/insights/campaigns/{campaign_id}/"),
     WalkPage("relays", "/o/{org}/relays/"),
     WalkPage("relay-new", "/o/{org}/relays/new/"),
     WalkPage("relay", "/o/{org}/relays/{relay_id}/"),
@@ -277,6 +284,10 @@ def seed(data_dir: Path) -> Seeded:
     desk = _seed_desk(org, bluesky)
     person, person_account = _seed_person(archive_path)
     relay = seed_relay(org, bluesky)
+    from envol.demo import seed_demo_insights
+    from envol.insights.models import Campaign, Channel
+
+    seed_demo_insights(org, data_dir / "insights")
     return Seeded(
         org=org.slug,
         import_id=archive.pk,
@@ -289,6 +300,9 @@ def seed(data_dir: Path) -> Seeded:
         person=person,
         person_account=person_account,
         relay_id=relay.pk,
+        channel_id=Channel.objects.get(connected_account=bluesky).pk,
+        import_channel_id=Channel.objects.get(organisation=org, platform="linkedin").pk,
+        campaign_id=Campaign.objects.get(organisation=org, name="Crue de la Vilaine").pk,
     )
 
 

@@ -73,3 +73,29 @@ def test_pages_render_in_each_theme(theme: str) -> None:
         assert "République" not in html + login and "Marianne" not in html + login
         assert "dsfr" not in html + login and "envol/envol.css" in html
     assert 'id="main-nav"' in html and "/about/accessibility/" in login
+
+
+@pytest.mark.parametrize(("theme", "wrapper"), [("envol", "table-wrap"), ("dsfr", "fr-table")])
+def test_a_table_frame_is_a_focusable_region_named_by_its_caption(theme: str, wrapper: str) -> None:
+    from django.template import Context, Template
+
+    source = (
+        "{% load ui %}{% table_frame %}<table><caption>Clicks <b>per</b> network &amp; day"
+        "</caption><tr><td>1</td></tr></table>{% endtable_frame %}"
+        "{% table_frame %}<table><tr><td>2</td></tr></table>{% endtable_frame %}"
+    )
+    with override_settings(**theme_settings(theme)):
+        html = Template(source).render(Context())
+    frames = re.findall(r"<div ([^>]*)>", html)
+    assert frames[0] == (
+        f'class="{wrapper}" role="region" tabindex="0" aria-label="Clicks per network &amp; day"'
+    )
+    assert 'aria-label="Table"' in frames[1] or 'aria-label="Tableau"' in frames[1]
+
+
+def test_every_table_is_in_a_frame() -> None:
+    """A wide table scrolls inside its frame on a phone: no page wraps a table by hand."""
+    for template in ROOT.glob("envol/**/templates/**/*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert "ui 'table'" not in text and 'ui "table"' not in text, template
+        assert text.count("<table") == text.count("{% table_frame %}"), template

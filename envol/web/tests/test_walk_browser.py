@@ -72,6 +72,39 @@ def _check_navigation(page: Any, signed_in_org: bool) -> list[str]:
     return missing
 
 
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("main table th, main table td")) {
+    const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+      for (const word of node.data.matchAll(/[^\\s\\-\u2010\u2014]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 1)
+          .map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def _check_tables(page: Any) -> list[str]:
+    """On a phone a wide table scrolls inside its frame: no column is squeezed narrower than
+    its longest word (no word broken across lines), and a frame that scrolls is focusable."""
+    problems = [f"word broken in a table: {word!r}" for word in page.evaluate(BROKEN_WORDS)[:3]]
+    unreachable = page.evaluate(
+        """() => [...document.querySelectorAll("main table")].flatMap((t) => [t, t.parentElement])
+          .filter((f) => f.scrollWidth > f.clientWidth + 1 && f.getAttribute("tabindex") !== "0")
+          .length"""
+    )
+    if unreachable:
+        problems.append(f"{unreachable} scrolling table frame(s) not focusable")
+    return problems
+
+
 @pytest.mark.timeout(1800)  # ~50 pages x 4 ways on a shared 2-core machine: a safety net only
 @pytest.mark.parametrize("theme", ["envol", "dsfr"])
 def test_every_page_in_both_themes(browser: Any, theme: str, tmp_path: Path) -> None:
@@ -165,6 +198,7 @@ def _visit(
         if width == WIDTHS[0] and entry is not None:  # the 500 page needs nothing: no tools
             signed_in_org = entry is not None and entry.signed_in and entry.user == walk.EMAIL
             found += _check_navigation(page, signed_in_org and status == 200)
+            found += _check_tables(page)
         screenshot(page, f"walk-{label}-{name}")
         return [f"{label} {name}: {problem}" for problem in found]
     finally:

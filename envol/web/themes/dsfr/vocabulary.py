@@ -94,4 +94,6 @@ CLASSES: dict[str, C] = {
     "prose": C("envol-prose"),
     "narrow": C("envol-narrow"),
     "tags": C("fr-tags-group"),
+    "numeric": C("envol-numeric"),
+    "chart": C("chart-figure envol-chart-figure"),
 }

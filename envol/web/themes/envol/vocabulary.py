@@ -60,4 +60,6 @@ CLASSES: dict[str, C] = {
     "prose": C("prose"),
     "narrow": C("narrow"),
     "tags": C("tags"),
+    "numeric": C("numeric"),
+    "chart": C("chart-figure"),
 }
