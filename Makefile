@@ -5,14 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps testservers lint pytest pytest-postgres sandbox bench clean
+.PHONY: demo test venv messages system-deps testservers lint pytest pytest-postgres test-clock sandbox bench clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
 demo: venv messages testservers
 	$(BIN)/envol demo
 
-## ruff, mypy, import-linter, then the whole suite on SQLite and the database tests on PostgreSQL
-test: venv messages system-deps testservers lint pytest pytest-postgres
+## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
+## PostgreSQL; the whole suite under three fake clocks (CLOCK=no skips them). Every phase runs even
+## when an earlier one failed; the command fails at the end, naming the phases that failed.
+CLOCK ?= yes
+CLOCK_SCENARIOS := new-year dst-spring dst-autumn
+test: venv messages system-deps testservers
+	@failed=""; \
+	for phase in lint pytest pytest-postgres $(if $(filter yes,$(CLOCK)),$(addprefix test-clock-,$(CLOCK_SCENARIOS))); do \
+	  echo "== make $$phase"; \
+	  $(MAKE) --no-print-directory $$phase || failed="$$failed $$phase"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: every phase passed"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +63,13 @@ pytest: venv
 
 pytest-postgres: venv
 	$(BIN)/pytest --db=postgres
+
+## The whole suite on SQLite, each test starting one second before a risky instant (libfaketime:
+## see envol/testing/faketime.py): New Year in UTC, and each change of hour in Europe/Paris.
+test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))
+
+test-clock-%: venv
+	$(BIN)/pytest --clock=$*
 
 sandbox: venv messages testservers
 	$(BIN)/envol sandbox

@@ -8,15 +8,22 @@ reads the settings: ``--db=postgres`` starts a throwaway PostgreSQL cluster and 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 import pytest
+
+from envol.testing.faketime import reexec_under_faketime
+
+# `--clock`: restart pytest under libfaketime now, before output capture or any server starts.
+reexec_under_faketime([*os.environ.get("PYTEST_ADDOPTS", "").split(), *sys.argv[1:]])
 
 pytest_plugins = [
     "envol.testing.fixtures.postgres",
     "envol.testing.fixtures.pds",
     "envol.testing.fixtures.mastodon",
     "envol.testing.fixtures.browser",
+    "envol.testing.fixtures.clock",
 ]
 
 _cluster = None
