@@ -52,6 +52,7 @@ system-deps:
 
 testservers:
 	bash testservers/bluesky/install.sh
+	bash testservers/twitter-text/install.sh
 
 lint: venv
 	$(BIN)/ruff check .
