@@ -7,6 +7,10 @@ import sys
 
 import click
 
+from envol.cli.i18n import cli_language
+
+__all__ = ["cli_language", "read_secret", "setup_django"]
+
 
 def setup_django() -> None:
     """Configure Django once, for commands that touch the database or the apps."""
@@ -17,12 +21,6 @@ def setup_django() -> None:
     from django.utils import translation
 
     translation.activate(cli_language())
-
-
-def cli_language() -> str:
-    """French unless ENVOL_LANGUAGE or the shell's LANG asks for English."""
-    wanted = os.environ.get("ENVOL_LANGUAGE") or os.environ.get("LANG", "")
-    return "en" if wanted.lower().startswith("en") else "fr"
 
 
 def read_secret(prompt: str, confirm: bool = False) -> str:

@@ -393,12 +393,14 @@ def _search_start(text: str, position: int) -> int:
 def x_urls(text: str) -> list[Entity]:
     """URLs as twitter-text's `extractUrlsWithIndices` finds them, in the same order: with
     `http(s)://`, or bare domains of the top-level domains it knows."""
-    if "." not in text:
-        return []
+    return _scan_x_urls(text, _search_start) if "." in text else []
+
+
+def _scan_x_urls(text: str, search_start: Callable[[str, int], int]) -> list[Entity]:
     grammar = _x_url_grammar()
     found: list[Entity] = []
     position = 0
-    while (start := _search_start(text, position)) >= 0 and (
+    while (start := search_start(text, position)) >= 0 and (
         match := grammar.url.search(text, start)
     ):
         position = match.end()  # a refused candidate is skipped whole, as a regex scan does
@@ -778,21 +780,13 @@ def _is_glued(text: str, start: int, end: int) -> bool:
     return text[end] in _GLUED_AFTER or text[start - 1] in _GLUED_BEFORE
 
 
-def _protected_spans(text: str) -> list[Entity]:
-    """What a last-resort cut must keep whole: every URL, mention or hashtag any network sees."""
-    spans: list[Entity] = []
-    for network in NETWORKS:
-        spans += entities(text, network)
-    return spans
-
-
 def _hard_pieces(
     text: str, start: int, end: int, fits_part: Callable[[str], bool], rules: TextRules
 ) -> Iterator[tuple[int, int]]:
     """Cut one over-long word by grapheme clusters, keeping URLs, mentions and hashtags whole."""
     units: list[tuple[int, int, EntityKind | None]] = []
     word = text[start:end]
-    protected = sorted(_protected_spans(word), key=lambda span: span.start)
+    protected = entities(word, rules.network)  # what this network links stays whole
     position = 0
     for span in protected:
         if span.start < position:
