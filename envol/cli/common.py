@@ -7,13 +7,18 @@ import sys
 
 import click
 
-from envol.cli.i18n import cli_language
+from envol.cli.i18n import _, cli_language
 
 __all__ = ["cli_language", "read_secret", "setup_django"]
 
 
-def setup_django() -> None:
-    """Configure Django once, for commands that touch the database or the apps."""
+def setup_django(check_database: bool = True) -> None:
+    """Configure Django once, for commands that touch the database or the apps.
+
+    The database must be reachable and migrated: the embedded SQLite is migrated here (a new data
+    directory just works); any other database gets one line saying what to run, never a
+    traceback. `check_database=False` for the commands that migrate it themselves.
+    """
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
@@ -21,6 +26,44 @@ def setup_django() -> None:
     from django.utils import translation
 
     translation.activate(cli_language())
+    if check_database:
+        ensure_database_ready()
+
+
+def ensure_database_ready() -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    embedded = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(
+            _("Cannot reach the database ({database}): {error}").format(
+                database=_database_name(settings.DATABASES["default"]), error=first_line
+            )
+        ) from None
+    if not pending:
+        return
+    if embedded:
+        click.echo(_("Preparing the database (first use or new version of envol)…"), err=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        return
+    raise click.ClickException(
+        _("The database is not up to date: run `envol manage migrate` first.")
+    )
+
+
+def _database_name(database: dict[str, object]) -> str:
+    """The database's name and host, never its password."""
+    host = database.get("HOST") or ""
+    port = database.get("PORT") or ""
+    where = f"{host}:{port}" if port else str(host)
+    return f"{database.get('NAME')}@{where}" if where else str(database.get("NAME"))
 
 
 def read_secret(prompt: str, confirm: bool = False) -> str:

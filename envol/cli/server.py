@@ -18,7 +18,7 @@ from envol.processes import die_with_parent
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
     """Run a Django management command (e.g. `envol manage migrate`)."""
-    setup_django()
+    setup_django(check_database=False)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["envol manage", *args])
@@ -26,7 +26,7 @@ def manage(args: tuple[str, ...]) -> None:
 
 def prepare(verbosity: int = 1) -> None:
     """Everything a fresh data dir needs before serving: tables and static files."""
-    setup_django()
+    setup_django(check_database=False)
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
