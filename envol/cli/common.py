@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -58,7 +60,7 @@ def ensure_database_ready() -> None:
     )
 
 
-def _database_name(database: dict[str, object]) -> str:
+def _database_name(database: Mapping[str, Any]) -> str:
     """The database's name and host, never its password."""
     host = database.get("HOST") or ""
     port = database.get("PORT") or ""
