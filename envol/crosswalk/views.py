@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from envol.crosswalk import services, sources
@@ -111,7 +112,10 @@ def decide(request: HttpRequest) -> HttpResponse:
             Match.objects.filter(archive_import=archive, pk__in=ids).values_list("pk", flat=True)
         )
         changed = services.decide(request.organisation, owned, decision, request.user)  # type: ignore[attr-defined]
-        messages.success(request, _("%(n)d matches updated.") % {"n": changed})
+        messages.success(
+            request,
+            ngettext("%(n)d match updated.", "%(n)d matches updated.", changed) % {"n": changed},
+        )
     return _back_to_list(request, archive)
 
 
