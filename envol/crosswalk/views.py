@@ -134,8 +134,16 @@ def compute(request: HttpRequest) -> HttpResponse:
     summary = compute_matches(archive, network, kind)
     messages.success(
         request,
-        _("%(matched)d of %(relations)d accounts matched on %(network)s.")
-        % {"matched": summary.matched, "relations": summary.relations, "network": network},
+        ngettext(
+            "%(matched)d of %(relations)d accounts matched on %(network)s.",
+            "%(matched)d of %(relations)d accounts matched on %(network)s.",
+            summary.matched,
+        )
+        % {
+            "matched": summary.matched,
+            "relations": summary.relations,
+            "network": LinkNetwork(network).label,  # "Bluesky", not "bluesky"
+        },
     )
     return _back_to_list(request, archive, network=network)
 

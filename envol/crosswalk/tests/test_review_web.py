@@ -163,3 +163,30 @@ def test_own_links_page_consent_and_no_crosswalk_listing(
     assert did_for(3) not in page  # dataset links are never listed here
     admin.post("/o/ville-a/matches/own/consent/", {"account": account.pk})
     assert not IdentityLink.objects.filter(source="self").exists()
+
+
+def flash(response: object) -> list[str]:
+    return [str(message) for message in response.context["messages"]]  # type: ignore[attr-defined]
+
+
+def test_messages_agree_with_their_count_and_name_the_network(
+    setup: tuple[Client, ArchiveImport, ArchiveImport],
+) -> None:
+    client, mine, _ = setup
+    one = Match.objects.filter(archive_import=mine, network="bluesky").first()
+    assert one is not None
+    decided = client.post(
+        "/o/ville-a/matches/decide/",
+        {"import": mine.pk, "action": "reject", "match": [one.pk]},
+        follow=True,
+    )
+    assert "1 correspondance mise à jour." in flash(decided)
+    add_member(mine.organisation, "eve@a.test", Role.EDITOR, password=PASSWORD)
+    editor = Client()
+    assert editor.login(username="eve@a.test", password=PASSWORD)
+    computed = editor.post(
+        "/o/ville-a/matches/compute/",
+        {"import": mine.pk, "network": "bluesky", "kind": "following"},
+        follow=True,
+    )
+    assert "3 comptes sur 4 retrouvés sur Bluesky." in flash(computed)
