@@ -74,6 +74,6 @@ def read_secret(prompt: str, confirm: bool = False) -> str:
     if not sys.stdin.isatty():
         value = sys.stdin.readline().rstrip("\n")
         if not value:
-            raise click.UsageError(f"{prompt}: nothing on standard input.")
+            raise click.UsageError(_("{prompt}: nothing on standard input.").format(prompt=prompt))
         return value
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import gettext as stdlib_gettext
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,16 +84,20 @@ class TranslatedFormatter(click.HelpFormatter):
         )
 
 
+_EXTRAS = re.compile(r"^(?P<help>.*?)(?P<gap>\s*)\[(?P<extras>[^\[\]]*)\]$", re.DOTALL)
+
+
 def _translate_extras(text: str) -> str:
-    """Click appends "[default: x; required]" to an option's help: translate those words."""
-    if text.endswith("]") and "  [" in text:
-        head, _sep, extras = text.rpartition("  [")
-        parts = [
-            _(part) if part in ("required",) else part.replace("default:", _("default") + " :")
-            for part in extras[:-1].split("; ")
-        ]
-        return f"{_(head)}  [{'; '.join(parts)}]"
-    return _(text)
+    """Click appends "[default: x; required]" to an option's help: translate those words too."""
+    found = _EXTRAS.match(text)
+    if found is None:
+        return _(text)
+    extras = []
+    for extra in found.group("extras").split("; "):
+        name, colon, value = extra.partition(": ")
+        extras.append(f"{_(name)} : {value}" if colon else _(extra))
+    head = _(found.group("help")) if found.group("help") else ""
+    return f"{head}{found.group('gap')}[{'; '.join(extras)}]"
 
 
 class TranslatedContext(click.Context):

@@ -8,33 +8,40 @@ from pathlib import Path
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, command, gettext_noop, ngettext
 
 
-@click.command()
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@command(
+    help=gettext_noop("Publish TEXT (or - for stdin) to the organisation's connected accounts.")
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 @click.option(
     "--to",
     "targets",
     required=True,
-    help="Comma-separated networks (bluesky,mastodon) or account handles.",
+    help=gettext_noop("Comma-separated networks (bluesky,mastodon) or account handles."),
 )
 @click.option(
     "--image",
     "images",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="An image to attach (repeatable); each needs an --alt, in the same order.",
+    help=gettext_noop("An image to attach (repeatable); each needs an --alt, in the same order."),
 )
-@click.option("--alt", "alts", multiple=True, help="Alternative text of the image at this rank.")
-@click.option("--cw", default="", help="Content warning (Mastodon).")
+@click.option(
+    "--alt", "alts", multiple=True, help=gettext_noop("Alternative text of the image at this rank.")
+)
+@click.option("--cw", default="", help=gettext_noop("Content warning (Mastodon)."))
 @click.option("--lang", default="fr", show_default=True)
 @click.option(
     "--numbering/--no-numbering",
     default=True,
     show_default=True,
-    help="Add 1/n to the parts of a thread.",
+    help=gettext_noop("Add 1/n to the parts of a thread."),
 )
-@click.option("--dry-run", is_flag=True, help="Show each network's variant; publish nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help=gettext_noop("Show each network's variant; publish nothing.")
+)
 @click.argument("text")
 def post(
     org_slug: str,
@@ -47,7 +54,6 @@ def post(
     dry_run: bool,
     text: str,
 ) -> None:
-    """Publish TEXT (or - for stdin) to the organisation's connected accounts."""
     setup_django()
     from envol.orgs.models import ConnectedAccount
     from envol.orgs.services import OrgError, get_organisation
@@ -57,8 +63,10 @@ def post(
         text = sys.stdin.read()
     if len(alts) != len(images):
         raise click.UsageError(
-            f"{len(images)} image(s) but {len(alts)} --alt: every image needs an alternative "
-            "text (accessibility is mandatory for public bodies)."
+            _(
+                "{images} image(s) but {alts} --alt: every image needs an alternative text "
+                "(accessibility is mandatory for public bodies)."
+            ).format(images=len(images), alts=len(alts))
         )
     try:
         org = get_organisation(org_slug)
@@ -73,8 +81,10 @@ def post(
     missing = [t for t in wanted if not any(t in (a.network, a.handle) for a in accounts)]
     if missing:
         raise click.ClickException(
-            f"No connected account for {', '.join(missing)} in {org.slug}: "
-            f"see `envol accounts list --org {org.slug}`."
+            _(
+                "No connected account for {targets} in {org}: "
+                "see `envol accounts list --org {org}`."
+            ).format(targets=", ".join(missing), org=org.slug)
         )
     specs = [services.ImageSpec(path, alt) for path, alt in zip(images, alts, strict=True)]
     try:
@@ -85,9 +95,8 @@ def post(
             )
             for variant in variants:
                 click.secho(
-                    f"{variant.account.get_network_display()} {variant.account.handle}: "
-                    f"{len(variant.parts)} part(s), limit {variant.limit} "
-                    f"{variant.unit}",
+                    f"{variant.account.get_network_display()} {variant.account.handle} : "
+                    + _parts_and_limit(len(variant.parts), variant.limit, variant.unit),
                     bold=True,
                 )
                 for index, (part, count) in enumerate(
@@ -106,28 +115,50 @@ def post(
         label = f"{outcome.account.get_network_display()} {outcome.account.handle}"
         if outcome.error:
             failed = True
-            click.secho(f"{label}: FAILED — {outcome.error}", fg="red", err=True)
+            click.secho(
+                _("{label}: FAILED — {error}").format(label=label, error=outcome.error),
+                fg="red",
+                err=True,
+            )
         else:
             for url in outcome.urls:
                 click.echo(f"{label}: {url}")
     if failed:
         raise click.ClickException(
-            f"Post {created.pk} was not published everywhere; run `envol post-retry {created.pk}` "
-            "to try again (nothing already published will be sent twice)."
+            _(
+                "Post {id} was not published everywhere; run `envol post-retry {id}` to try "
+                "again (nothing already published will be sent twice)."
+            ).format(id=created.pk)
         )
 
 
-@click.command("post-retry")
+@command(
+    "post-retry",
+    help=gettext_noop(
+        "Send again what a post could not publish (exactly once: published parts are skipped)."
+    ),
+)
 @click.argument("post_id", type=int)
 def post_retry(post_id: int) -> None:
-    """Send again what a post could not publish (exactly once: published parts are skipped)."""
     setup_django()
     from envol.publishing import services
     from envol.publishing.models import Post
 
     found = Post.objects.filter(pk=post_id).first()
     if found is None:
-        raise click.ClickException(f"No post {post_id}.")
+        raise click.ClickException(_("No post {id}.").format(id=post_id))
     for outcome in services.publish(found):
         label = f"{outcome.account.get_network_display()} {outcome.account.handle}"
         click.echo(f"{label}: {outcome.error or ' '.join(outcome.urls)}")
+
+
+def _parts_and_limit(parts: int, limit: int, unit: str) -> str:
+    """ "2 parts, limit 300 graphemes": counts agree with their words (ngettext)."""
+    text = ngettext("{n} part", "{n} parts", parts).format(n=parts)
+    if unit == "weighted":
+        return text + ", " + _("limit {limit} (weighted characters)").format(limit=limit)
+    return (
+        text
+        + ", "
+        + ngettext("limit {limit} grapheme", "limit {limit} graphemes", limit).format(limit=limit)
+    )

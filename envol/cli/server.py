@@ -11,13 +11,16 @@ from typing import Any
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, command, gettext_noop
 from envol.processes import die_with_parent
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    help=gettext_noop("Run a Django management command (e.g. `envol manage migrate`)."),
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
-    """Run a Django management command (e.g. `envol manage migrate`)."""
     setup_django(check_database=False)
     from django.core.management import execute_from_command_line
 
@@ -46,7 +49,7 @@ def run_server(host: str, port: int, with_worker: bool) -> None:
 
     worker = _spawn_worker() if with_worker else None
     if worker:
-        click.echo(f"Worker started (pid {worker.pid}).")
+        click.echo(_("Worker started (pid {pid}).").format(pid=worker.pid))
     try:
         uvicorn.run(
             "envol.asgi:application", host=host, port=port, log_level="info", lifespan="off"
@@ -66,33 +69,37 @@ def _embedded() -> bool:
     return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 
 
-@click.command()
+@command(
+    help=gettext_noop("Serve the web interface (and, on the embedded default, a worker beside it).")
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--worker/--no-worker",
     default=None,
-    help="Run a task worker beside the server (default: yes on the embedded SQLite).",
+    help=gettext_noop("Run a task worker beside the server (default: yes on the embedded SQLite)."),
 )
 def serve(host: str, port: int, worker: bool | None) -> None:
-    """Serve the web interface (and, on the embedded default, a worker beside it)."""
     prepare(verbosity=0)
     run_server(host, port, _embedded() if worker is None else worker)
 
 
-@click.command(name="worker")
+@command(
+    name="worker",
+    help=gettext_noop(
+        "Run a task worker (as many as you like, on as many machines, in production). Beside "
+        "the queue, it resumes jobs whose worker died (at start, then every minute)."
+    ),
+)
 @click.option("--queue", default="default", show_default=True)
 @click.option(
     "--interval",
     default=1.0,
     show_default=True,
     type=float,
-    help="Seconds between polls when the queue is empty.",
+    help=gettext_noop("Seconds between polls when the queue is empty."),
 )
 def worker_command(queue: str, interval: float) -> None:
-    """Run a task worker (as many as you like, on as many machines, in production).
-
-    Beside the queue, it resumes jobs whose worker died (at start, then every minute)."""
     import threading
 
     setup_django()
@@ -109,19 +116,22 @@ def worker_command(queue: str, interval: float) -> None:
         stop.set()
 
 
-@click.command()
+@command(
+    help=gettext_noop(
+        "Create the data dir, migrate, seed a demo organisation and user, then serve."
+    )
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Prepare the demo data and stop.")
+@click.option("--no-serve", is_flag=True, help=gettext_noop("Prepare the demo data and stop."))
 @click.option(
     "--sandbox/--no-sandbox",
     "with_sandbox",
     default=True,
     show_default=True,
-    help="Start the local Bluesky and Mastodon servers and connect the demo to them.",
+    help=gettext_noop("Start the local Bluesky and Mastodon servers and connect the demo to them."),
 )
 def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
-    """Create the data dir, migrate, seed a demo organisation and user, then serve."""
     if with_sandbox:
         os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"
     prepare(verbosity=0)
@@ -139,11 +149,11 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
         from envol.orgs.models import Organisation
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
-        click.echo("  Demo X archive imported; matches ready to review and migrate.")
-    click.secho("envol demo is ready.", fg="green", bold=True)
-    click.echo(f"  URL:      http://{host}:{port}/")
-    click.echo(f"  Login:    {login.email}")
-    click.echo(f"  Password: {login.password}")
+        click.echo("  " + _("Demo X archive imported; matches ready to review and migrate."))
+    click.secho(_("envol demo is ready."), fg="green", bold=True)
+    click.echo("  " + _("Address: {url}").format(url=f"http://{host}:{port}/"))
+    click.echo("  " + _("Login: {email}").format(email=login.email))
+    click.echo("  " + _("Password: {password}").format(password=login.password))
     try:
         if not no_serve:
             run_server(host, port, with_worker=True)
