@@ -136,3 +136,15 @@ class FakeClock:
         fresh.write_text(f"{offset:+d}\n")
         fresh.replace(self.path)  # atomic: a process reading it never sees half a line
         self.offset = offset
+
+
+def skip_threaded_child_under_fake_clock() -> None:
+    """Skip the calling test under `pytest --clock` when it runs envol in a child process with
+    threads (`envol serve`, `envol worker`): under libfaketime such a process deadlocks on
+    Python's import lock within seconds (its timed lock waits go through the library), so the
+    test would fail for the library's sake, not envol's. Their clock-dependent code runs
+    in-process in other tests, which the clock runs do cover."""
+    if os.environ.get("FAKETIME_TIMESTAMP_FILE"):
+        pytest.skip(
+            "envol in a threaded child process: not run under libfaketime (see faketime.py)"
+        )

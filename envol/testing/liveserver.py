@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from envol.testing.faketime import skip_threaded_child_under_fake_clock
 from envol.testing.postgres import free_port
 
 
@@ -20,6 +21,7 @@ def running_envol(
     args: list[str], data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60.0
 ) -> Iterator[str]:
     """Start `envol <args> --port P` with its own data dir; yield the base URL once it answers."""
+    skip_threaded_child_under_fake_clock()
     port = free_port()
     full_env = {**os.environ, "ENVOL_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("ENVOL_DATABASE_URL", None) if "ENVOL_DATABASE_URL" not in (env or {}) else None

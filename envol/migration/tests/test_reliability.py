@@ -20,6 +20,7 @@ from envol.migration.models import ItemState, JobState, MigrationJob
 from envol.networks.ratelimit import BLUESKY_WRITE_COSTS
 from envol.orgs.accounts import network_for
 from envol.orgs.models import Organisation
+from envol.testing.faketime import skip_threaded_child_under_fake_clock
 from envol.testing.subprocess_db import env_for_child
 
 from .conftest import accepted_import, bluesky_connected, random_did
@@ -31,6 +32,7 @@ KILLS = 20
 
 
 def start_worker() -> subprocess.Popen[bytes]:
+    skip_threaded_child_under_fake_clock()
     return subprocess.Popen(
         [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
         env=env_for_child(),
