@@ -7,8 +7,9 @@ test starts at 23:59:59 and crosses midnight while it runs; ``dst-spring`` and `
 the same one second before Europe/Paris changes hour (01:00 UTC on the last Sunday of March and of
 October). An ISO-8601 instant with its UTC offset works too. ``make test-clock`` runs all three.
 
-How: libfaketime, preloaded into pytest *and into every process it starts* (the Bluesky PDS,
-PostgreSQL, chromium, envol workers: they inherit ``LD_PRELOAD``), reads the offset it adds to the
+How: libfaketime, preloaded into pytest *and into the processes it starts* (the Bluesky PDS,
+PostgreSQL, envol commands: they inherit ``LD_PRELOAD``; not chromium, nor threaded envol child
+processes, see below), reads the offset it adds to the
 real time from one file (``FAKETIME_TIMESTAMP_FILE``) at every clock read (``FAKETIME_NO_CACHE``),
 so all processes share one clock and moving it moves it everywhere at once. Monotonic clocks stay
 real (``FAKETIME_DONT_FAKE_MONOTONIC``): timeouts and durations are unaffected. The library is the
