@@ -55,6 +55,9 @@ def _dst_change(month: int) -> Callable[[int], datetime]:
 
 SCENARIOS: dict[str, Callable[[int], datetime]] = {
     "new-year": lambda year: datetime(year, 12, 31, 23, 59, 59, tzinfo=UTC),
+    # The last hour before a day's window resets (UTC), when Paris is already the next day:
+    # what a test assuming "the reset is hours away" gets wrong.
+    "last-hour": lambda year: datetime(year, 12, 31, 23, 0, 0, tzinfo=UTC),
     "dst-spring": _dst_change(3),
     "dst-autumn": _dst_change(10),
 }

@@ -15,6 +15,7 @@ from envol.testing.faketime import PARIS, clock_start
     [
         ("new-year", datetime(2026, 12, 2, tzinfo=UTC), datetime(2026, 12, 31, 23, 59, 59)),
         ("new-year", datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, 23, 59, 59)),
+        ("last-hour", datetime(2026, 12, 2, tzinfo=UTC), datetime(2026, 12, 31, 23, 0, 0)),
         ("dst-spring", datetime(2026, 12, 2, tzinfo=UTC), datetime(2027, 3, 28, 0, 59, 59)),
         ("dst-autumn", datetime(2026, 12, 2, tzinfo=UTC), datetime(2027, 10, 31, 0, 59, 59)),
         ("dst-autumn", datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 10, 25, 0, 59, 59)),
