@@ -11,7 +11,7 @@ import click
 import orjson
 
 from envol.cli.common import setup_django
-from envol.cli.i18n import _, command, gettext_noop, group, ngettext
+from envol.cli.i18n import _, command, format_count, gettext_noop, group, ngettext
 
 
 def _print_json(data: Any) -> None:
@@ -80,7 +80,7 @@ def _say_resumed(file: Path) -> Callable[[int], None]:
     def say(line: int) -> None:
         click.echo(
             _("{file}: an earlier import of this file stopped; resuming after line {line}.").format(
-                file=file.name, line=line
+                file=file.name, line=format_count(line)
             ),
             err=True,
         )

@@ -51,6 +51,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _catalog(cli_language()).ngettext(singular, plural, count)
 
 
+def format_count(number: int) -> str:
+    """12,345 in English, 12 345 (narrow no-break space) in French."""
+    grouped = f"{number:,}"
+    return grouped if cli_language() == "en" else grouped.replace(",", "\u202f")
+
+
 def gettext_noop(message: str) -> str:
     """Marks a message for translation; it is translated where it is displayed."""
     return message
