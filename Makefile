@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps testservers lint pytest pytest-postgres test-clock sandbox bench clean
+.PHONY: demo test venv messages system-deps postgres-server testservers lint pytest pytest-postgres test-clock sandbox bench bench-deps clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
-demo: venv messages testservers
+demo: venv messages testservers postgres-server
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
@@ -51,9 +51,19 @@ system-deps:
 	  else echo "Missing Debian packages:$$need (install them as root; the tests needing them will say so)"; fi; \
 	fi
 
+## The real Bluesky PDS, axe-core (accessibility checks of the browser tests) and twitter-text (the
+## reference of X counts), from npm, cached
 testservers:
 	bash testservers/bluesky/install.sh
+	bash testservers/axe/install.sh
 	bash testservers/twitter-text/install.sh
+
+## PostgreSQL server binaries (Debian `postgresql`, as root) for the sandbox's Bluesky AppView;
+## without them the sandbox runs with no AppView and says so.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing Debian packages: postgresql"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 lint: venv
 	$(BIN)/ruff check .
@@ -73,11 +83,17 @@ test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))
 test-clock-%: venv
 	$(BIN)/pytest --clock=$*
 
-sandbox: venv messages testservers
+sandbox: venv messages testservers postgres-server
 	$(BIN)/envol sandbox
 
-bench: venv testservers
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+## wrk (Debian), the HTTP load generator of bench/web_load.py
+bench-deps:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "Missing Debian package: wrk (install it as root)"
+
+## Every benchmark (each prints one JSON line of figures and bars); fails when any bar is missed
+bench: venv testservers system-deps bench-deps
+	@missed=""; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || missed="$$missed $$b"; done; \
+	if [ -n "$$missed" ]; then echo "bars missed or bench failed:$$missed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -11,13 +11,14 @@ Two measurements: on bare loopback, where the servers answer in microseconds but
 machine's two cores with envol (so the ratio mostly measures their CPU), and with a simulated
 network round trip (each request waits LATENCY_MS in the transport, as it waits for a remote
 network in production). The bar applies to the second: it is the question "does envol wait for
-the networks at the same time?".
+the networks at the same time?". Both ratios are in the JSON line that ends the output.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,8 +28,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from envol.testing.bench import at_most, load_average, report
+
 ROUNDS = 9
 LATENCY_MS = 50
+RATIO_BAR = 1.3
 THREAD = " ".join(
     f"Partie {i} : la ville ouvre un nouveau service numérique pour toutes et tous, "
     "avec un accueil dans chaque mairie de quartier et une aide en ligne."
@@ -46,22 +52,31 @@ def install_delayed_transport() -> None:
     """Make the adapters' transports wait `Delay.seconds` before each request."""
     import httpx
 
-    from envol.networks import bluesky, http, mastodon
+    from envol.networks import bluesky, mastodon
+    from envol.networks.ssrf import GuardedTransport
 
-    class DelayedTransport(httpx.HTTPTransport):
+    class DelayedTransport(GuardedTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             time.sleep(Delay.seconds)
             return super().handle_request(request)
 
     def delayed(given: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
-        return given or DelayedTransport(verify=http.tls_context())
+        # The accounts layer gives the adapters a guarded transport: use the same, delayed.
+        return DelayedTransport(allow_private=True)
 
     bluesky.http_transport = delayed  # type: ignore[attr-defined]
     mastodon.http_transport = delayed  # type: ignore[attr-defined]
 
 
 def main() -> int:
-    data = Path(tempfile.mkdtemp(prefix="envol-bench-"))
+    data = Path(tempfile.mkdtemp(prefix="envol-bench-crosspost-"))
+    try:
+        return run_bench(data)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def run_bench(data: Path) -> int:
     os.environ.update(
         {
             "ENVOL_DATA_DIR": str(data),
@@ -113,16 +128,33 @@ def main() -> int:
             assert all(not o.error for o in outcomes), [o.error for o in outcomes]
             return elapsed
 
-        ratios = {}
+        load_before = load_average()
+        figures: dict[str, Any] = {}
         for latency_ms in (0, LATENCY_MS):
             Delay.seconds = latency_ms / 1000
-            ratios[latency_ms] = measure(run, targets, latency_ms)
+            figures[f"{latency_ms}ms"] = measure(run, targets, latency_ms)
     mastodon.terminate()
     mastodon.wait(timeout=10)
-    return 0 if ratios[LATENCY_MS] <= 1.3 else 1
+    bare = figures["0ms"]["ratio"]
+    print(
+        f"Why the bare-loopback ratio ({bare:.2f}) differs: there the servers answer in "
+        "microseconds of network but milliseconds of CPU (the PDS in Node, the Mastodon test "
+        "server in Python), on the same two cores as envol, so publishing to three accounts "
+        "at once queues three servers' work on two cores: the ratio measures the machine's CPU, "
+        "not envol. With a network round trip (production), the waits overlap — the bar."
+    )
+    figures |= {"load_before": load_before, "load_after": load_average()}
+    ratio = figures[f"{LATENCY_MS}ms"]["ratio"]
+    return report(
+        "crosspost",
+        figures,
+        {f"together_to_slowest_at_{LATENCY_MS}ms": at_most(RATIO_BAR, ratio)},
+    )
 
 
-def measure(run: Callable[[list[Any]], float], targets: list[Any], latency_ms: int) -> float:
+def measure(
+    run: Callable[[list[Any]], float], targets: list[Any], latency_ms: int
+) -> dict[str, Any]:
     run(targets)  # warm-up: sessions, instance info, connections
     # Interleaved rounds, so that a burst of load on this shared machine hits both sides.
     samples: dict[str, list[float]] = {a.handle: [] for a in targets}
@@ -141,7 +173,11 @@ def measure(run: Callable[[list[Any]], float], targets: list[Any], latency_ms: i
     ratio = together / max(alone.values())
     bar = " (bar ≤ 1.30)" if latency_ms else " (information: servers share 2 cores with envol)"
     print(f"ratio together / slowest alone: {ratio:.2f}{bar}")
-    return ratio
+    return {
+        "alone_ms": {handle: seconds * 1000 for handle, seconds in alone.items()},
+        "together_ms": together * 1000,
+        "ratio": ratio,
+    }
 
 
 if __name__ == "__main__":

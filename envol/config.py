@@ -7,10 +7,15 @@ says what to put there; the CLI prints it and exits with status 2.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger("envol.config")
 
 
 class ConfigError(Exception):
@@ -51,27 +56,95 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def env_choice(name: str, default: str, choices: Iterable[str]) -> str:
+    """One of a few named values, e.g. ENVOL_THEME=dsfr."""
+    raw = env_str(name).lower()
+    if not raw:
+        return default
+    allowed = list(choices)
+    if raw not in allowed:
+        raise ConfigError(name, f"unknown value '{raw}'", f"Put one of: {', '.join(allowed)}.")
+    return raw
+
+
+THEMES = ("envol", "dsfr")
+
+
+def theme() -> str:
+    """The web look: envol's own (default), or the French State design system (DSFR), which
+    only State websites may use (see the README)."""
+    return env_choice("ENVOL_THEME", "envol", THEMES)
+
+
 def data_dir() -> Path:
-    """Where the embedded mode keeps its database, keys and uploads (ENVOL_DATA_DIR, ./var)."""
+    """Where the embedded mode keeps its database, keys and uploads (ENVOL_DATA_DIR, ./var).
+    Created readable by its owner only (0700), and made so again at start if it was not."""
     path = Path(env_str("ENVOL_DATA_DIR", "var")).expanduser().resolve()
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
             "ENVOL_DATA_DIR",
             f"cannot create {path} ({exc.strerror})",
             "Point it at a writable folder.",
         ) from None
+    restrict(path, 0o700)
     return path
+
+
+def restrict(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` if it exists with looser bits; say so in the log."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if current & ~mode:
+        try:
+            path.chmod(mode)
+        except OSError as exc:
+            logger.warning("Could not restrict %s to %o (%s).", path, mode, exc.strerror)
+            return
+        logger.warning("Restricted %s from %o to %o (owner only).", path, current, mode)
+
+
+def private_sqlite(database: Path) -> None:
+    """The embedded database and its WAL and shared-memory files, owner only (0600). The
+    database is created so before SQLite opens it; SQLite gives its -wal and -shm files the
+    database's own mode."""
+    if not database.exists() and database.parent.is_dir():
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        restrict(database.with_name(database.name + suffix), 0o600)
 
 
 def _stored_secret(path: Path, make: str) -> str:
     """Read a generated secret from the data dir, creating it (mode 600) on first use."""
     if path.exists():
         return path.read_text().strip()
-    path.write_text(make)
-    path.chmod(0o600)
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(descriptor, "w") as secret_file:
+        secret_file.write(make)
     return make
+
+
+CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
+
+
+def email_backend(production: bool) -> str:
+    """Django's email backend. The console backend (the embedded default) prints every mail to
+    the log, password-reset links included: in production it must be chosen explicitly."""
+    chosen = env_str("ENVOL_EMAIL_BACKEND")
+    if chosen:
+        return chosen
+    if production:
+        raise ConfigError(
+            "ENVOL_EMAIL_BACKEND",
+            "missing in production (the console backend would print password-reset links "
+            "to the log)",
+            "Put django.core.mail.backends.smtp.EmailBackend with ENVOL_EMAIL_HOST, or choose "
+            f"{CONSOLE_EMAIL} knowingly.",
+        )
+    return CONSOLE_EMAIL
 
 
 @dataclass(frozen=True)

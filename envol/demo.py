@@ -43,7 +43,23 @@ def seed_demo_portability(org: Organisation, sandbox: Sandbox | None) -> Archive
         import_dataset(dataset, DEMO_SOURCE)
         for network in ("bluesky", "mastodon"):
             compute_matches(existing, network)
+    seed_demo_history(org, existing)
     return existing
+
+
+def seed_demo_history(org: Organisation, archive_import: ArchiveImport) -> None:
+    """Build and publish the demo archive's site once (at /<org>/archive/)."""
+    from envol.history import services as history
+
+    site = history.site_of(org)
+    if site.build_folder:
+        return
+    history.configure(
+        site, archive_import=archive_import, lang="fr", colour=site.colour, actor=None
+    )
+    site.queue()
+    history.run_build(site)
+    history.set_published(site, True, actor=None)
 
 
 def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
@@ -66,3 +82,21 @@ def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
                     confidence,
                 ]
             )
+
+
+def seed_demo_insights(org: Organisation) -> None:
+    """The brief's flood campaign, from generated exports of the four platforms (re-importing
+    updates, so running the demo again changes nothing)."""
+    from envol.insights.services import import_export, save_campaign
+    from envol.testing import analytics_exports as exports
+
+    folder = Path(settings.DATA_DIR) / "demo" / "insights"
+    for path in exports.flood_exports(folder, "fr"):
+        import_export(org, path)
+    save_campaign(
+        org,
+        "Crue de la Vilaine",
+        starts_on=exports.FLOOD_START,
+        ends_on=exports.FLOOD_END,
+        tags=[exports.FLOOD_TAG],
+    )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from envol import config
+from envol.web import themes
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
@@ -35,29 +37,41 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "widget_tweaks",
-    "dsfr",
+    "dsfr",  # static files of the opt-in DSFR theme (ENVOL_THEME=dsfr); no template of it is used
     "django_tasks",
     "django_tasks_db",
+    "axes",  # sign-in throttling (envol/web/throttling.py)
+    "csp",  # Content-Security-Policy (below)
+    "envol.jobs",
     "envol.orgs",
     "envol.portability",
     "envol.publishing",
     "envol.leaving",
     "envol.crosswalk",
     "envol.migration",
+    "envol.insights",
+    "envol.history",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "envol.insights.middleware.ShortLinkMiddleware",  # /l/<code>: before sessions, on purpose
+    "csp.middleware.CSPMiddleware",  # sets request.csp_nonce for templates
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "envol.web.body_limit.BodyTooLargeMiddleware",  # before any view reads the form
+    "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "envol.orgs.middleware.CurrentOrganisationMiddleware",
 ]
+
+# The look: envol's own (default) or the DSFR, reserved to State websites (see the README).
+ENVOL_THEME = config.theme()
 
 ROOT_URLCONF = "envol.urls"
 WSGI_APPLICATION = "envol.wsgi.application"
@@ -66,7 +80,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": themes.template_dirs(ENVOL_THEME),
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -74,8 +88,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dsfr.context_processors.site_config",
                 "envol.orgs.context_processors.current_organisation",
+                "envol.web.context_processors.site",
             ],
         },
     },
@@ -95,6 +109,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        config.private_sqlite(Path(DATABASES["default"]["NAME"]))  # 0600, like the data dir
     # A file, not memory, so that worker subprocesses started by tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -106,6 +122,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "envol.web.throttling.ThrottlingBackend",  # first: refuses a locked account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (envol/web/throttling.py): per account and per client address, apart.
+ENVOL_LOGIN_FAILURE_LIMIT = config.env_int("ENVOL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+ENVOL_LOGIN_LOCK_MINUTES = config.env_int("ENVOL_LOGIN_LOCK_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = ENVOL_LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "envol.web.throttling.cool_off"
+AXES_LOCKOUT_CALLABLE = "envol.web.throttling.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -135,18 +166,45 @@ ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", F
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
 
-EMAIL_BACKEND = config.env_str(
-    "ENVOL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = config.email_backend(PRODUCTION)
+EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")
+EMAIL_PORT = config.env_int("ENVOL_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = config.env_str("ENVOL_EMAIL_USER")
+EMAIL_HOST_PASSWORD = config.env_str("ENVOL_EMAIL_PASSWORD")
+EMAIL_USE_TLS = config.env_bool("ENVOL_EMAIL_STARTTLS", False)
 DEFAULT_FROM_EMAIL = config.env_str("ENVOL_FROM_EMAIL", "envol@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "envol.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# HSTS, sent on HTTPS responses (uvicorn takes the scheme from a trusted proxy's headers).
+SECURE_HSTS_SECONDS = config.env_int("ENVOL_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+
+# Content-Security-Policy (django-csp): this server's own files only; an inline <script> or
+# <style> needs the request's nonce (`{{ request.csp_nonce }}`). Enforced on every response by
+# default (the templates have no inline code: a test scans them, and the browser walk fails on
+# any console error, which is how a blocked script shows); `report-only` or `off` to debug.
+ENVOL_CSP = config.env_choice("ENVOL_CSP", "enforce", ("enforce", "report-only", "off"))
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if ENVOL_CSP == "enforce":
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
+elif ENVOL_CSP == "report-only":
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,9 @@ from envol.web.forms import EmailAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("about/<slug:kind>/", views.site_page, name="site_page"),
+    path("brand/<slug:org>/style.css", views.brand_css, name="brand_css"),
+    path("brand/<slug:org>/logo.png", views.brand_logo, name="brand_logo"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
@@ -28,5 +31,13 @@ urlpatterns = [
     path("o/<slug:org>/imports/", include("envol.portability.urls")),
     path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
+    path("o/<slug:org>/insights/", include("envol.insights.urls")),
+    path("o/<slug:org>/history/", include("envol.history.urls")),
+    path("<slug:public_slug>/archive/", include("envol.history.public_urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]
+
+handler400 = "envol.web.views.bad_request"
+handler403 = "envol.web.views.permission_denied"
+handler404 = "envol.web.views.page_not_found"
+handler500 = "envol.web.views.server_error"

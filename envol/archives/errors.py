@@ -119,6 +119,41 @@ MESSAGES: Final[dict[str, dict[str, Wording]]] = {
             "n'ouvrez pas d'archive d'origine inconnue",
         ),
     },
+    "unsupported_compression": {
+        "en": Wording(
+            "this file is compressed with a method X archives never use (only stored and deflate)",
+            "use the archive exactly as X produced it; do not open archives from unknown sources",
+        ),
+        "fr": Wording(
+            "ce fichier est compressé par une méthode que les archives X n'utilisent jamais "
+            "(seulement « stored » et « deflate »)",
+            "utilisez l'archive telle que X l'a produite ; "
+            "n'ouvrez pas d'archive d'origine inconnue",
+        ),
+    },
+    "overlapping_entries": {
+        "en": Wording(
+            "entries of the zip archive share their data, which only a zip bomb does",
+            "use the archive exactly as X produced it; do not open archives from unknown sources",
+        ),
+        "fr": Wording(
+            "des entrées de l'archive zip partagent leurs données, ce que seule une bombe zip fait",
+            "utilisez l'archive telle que X l'a produite ; "
+            "n'ouvrez pas d'archive d'origine inconnue",
+        ),
+    },
+    "record_too_large": {
+        "en": Wording(
+            "a record of this file is larger than any X record ({detail}) or never ends",
+            "use the archive exactly as X produced it; do not open archives from unknown sources",
+        ),
+        "fr": Wording(
+            "un enregistrement de ce fichier dépasse la taille de tout enregistrement X "
+            "({detail}) ou ne se termine jamais",
+            "utilisez l'archive telle que X l'a produite ; "
+            "n'ouvrez pas d'archive d'origine inconnue",
+        ),
+    },
     "too_many_files": {
         "en": Wording(
             "the archive holds more files than allowed ({detail})",

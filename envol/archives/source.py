@@ -1,9 +1,17 @@
 """Uniform, safe access to the files of an archive given as a .zip or as an unpacked folder.
 
 Nothing is ever extracted: members are read as streams. Every zip entry is checked before any
-byte is read — names that could escape a folder, symbolic links, declared sizes and compression
-ratios (zip bombs) against configurable limits — so a hostile archive fails fast and loudly, as
-an `ArchiveError` naming the entry, and never as a traceback from the zip library.
+byte is read — names that could escape a folder, symbolic links, compression methods, entries
+whose data overlap, declared sizes and compression ratios (zip bombs) against configurable limits
+— so a hostile archive fails fast and loudly, as an `ArchiveError` naming the entry, and never as
+a traceback from the zip library.
+
+Declared sizes are only a first filter: a zip's central directory can lie. While a member is read,
+the bytes actually decompressed are counted against the same limits (per member, ratio to the
+compressed size, whole archive), and a member is only ever read in bounded steps: Python 3.11's
+`ZipExtFile.read()` without a size decompresses up to a gigabyte in one call before it truncates
+to the declared size, and decompresses bzip2 and LZMA blocks without any bound (so only the
+methods X uses, stored and deflate, are accepted).
 """
 
 from __future__ import annotations
@@ -43,6 +51,13 @@ class ArchiveLimits:
     max_ratio: float = 200.0
     ratio_floor_bytes: int = 4 * MiB
     max_members: int = 1_000_000
+    # One record of a data file (a tweet with its entities is a few KB; a long post ~100 KB), and
+    # any file read whole (the manifest): the most a reader ever holds of one file at a time.
+    max_record_bytes: int = 16 * MiB
+
+
+READ_STEP: Final = 1 * MiB  # the most one read asks of the zip library
+_SAFE_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 
 def unsafe_name_reason(name: str) -> str | None:
@@ -61,6 +76,8 @@ def unsafe_name_reason(name: str) -> str | None:
 class ArchiveSource(ABC):
     """Read-only view of an archive's files by their relative POSIX name (`data/tweets.js`)."""
 
+    limits: ArchiveLimits = ArchiveLimits()
+
     @abstractmethod
     def names(self) -> frozenset[str]:
         """Every regular file in the archive."""
@@ -76,11 +93,20 @@ class ArchiveSource(ABC):
         """A binary stream of one member; any read failure surfaces as `ArchiveError`."""
         if name not in self.names():
             raise ArchiveError("missing_file", file=name)
-        return MemberStream(self._open(name), name)
+        return MemberStream(self._open(name), name, self._meter(name))
 
-    def read(self, name: str) -> bytes:
+    def _meter(self, name: str) -> ReadMeter | None:
+        """What counts the bytes actually read from `name` (zip members only)."""
+        return None
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """A whole (small) file, refused past `limit` bytes (default: the record limit)."""
+        limit = self.limits.max_record_bytes if limit is None else limit
         with self.open(name) as stream:
-            return stream.read()
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise ArchiveError("record_too_large", file=name, detail=mebibytes(limit))
+        return data
 
     def close(self) -> None:  # noqa: B027 - optional hook, folders hold nothing open
         """Release the underlying file, if any."""
@@ -97,23 +123,75 @@ class ArchiveSource(ABC):
         self.close()
 
 
+class ReadMeter:
+    """Counts the bytes actually decompressed from one zip member (and, shared, from the whole
+    archive) and stops at the limits, whatever the central directory declared."""
+
+    def __init__(self, name: str, compressed: int, limits: ArchiveLimits, total: list[int]) -> None:
+        self._name = name
+        self._member_cap = min(
+            limits.max_member_bytes,
+            max(limits.ratio_floor_bytes, int(max(compressed, 1) * limits.max_ratio)),
+        )
+        self._limits = limits
+        self._total = total  # one counter shared by every member of the archive
+        self.read = 0
+
+    def count(self, size: int) -> None:
+        self.read += size
+        self._total[0] += size
+        if self.read > self._member_cap:
+            if self._member_cap >= self._limits.max_member_bytes:
+                raise ArchiveError(
+                    "member_too_large", file=self._name, detail=f"> {self._member_cap} bytes"
+                )
+            raise ArchiveError(
+                "zip_bomb",
+                file=self._name,
+                detail=f"more than {self._limits.max_ratio:.0f} times its compressed size",
+            )
+        if self._total[0] > self._limits.max_total_bytes:
+            raise ArchiveError(
+                "too_large", detail=f"more than {self._limits.max_total_bytes} bytes uncompressed"
+            )
+
+
 class MemberStream:
     """One member opened for reading; any exception raised while reading becomes `ArchiveError`.
 
-    zipfile, zlib, bz2 and lzma raise a wide and version-dependent range of exceptions on damaged
-    input (BadZipFile, zlib.error, EOFError, struct.error, CRC mismatches…), so this boundary
-    catches them all and names the member.
+    zipfile and zlib raise a wide and version-dependent range of exceptions on damaged input
+    (BadZipFile, zlib.error, EOFError, struct.error, CRC mismatches…), so this boundary catches
+    them all and names the member. Reads go to the library in steps of at most `READ_STEP`, and a
+    `ReadMeter` counts what comes out.
     """
 
-    def __init__(self, inner: IO[bytes], name: str) -> None:
+    def __init__(self, inner: IO[bytes], name: str, meter: ReadMeter | None = None) -> None:
         self._inner = inner
+        self._meter = meter
         self.name = name
 
     def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left when `size` < 0, still read step by step)."""
+        chunks: list[bytes] = []
+        wanted = size if size >= 0 else None
+        while wanted is None or wanted > 0:
+            step = READ_STEP if wanted is None else min(wanted, READ_STEP)
+            chunk = self._read_step(step)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if wanted is not None:
+                wanted -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _read_step(self, size: int) -> bytes:
         try:
-            return self._inner.read(size)
+            chunk = self._inner.read(size)
         except Exception as error:  # untrusted input: see class docstring
             raise ArchiveError("corrupt_zip", file=self.name, detail=_describe(error)) from error
+        if self._meter is not None:
+            self._meter.count(len(chunk))
+        return chunk
 
     def close(self) -> None:
         # Closing a damaged member must not mask the error that made us stop reading.
@@ -132,6 +210,10 @@ class MemberStream:
         self.close()
 
 
+def mebibytes(size: int) -> str:
+    return f"{size / MiB:g} MiB"
+
+
 def _describe(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text[:200]
@@ -142,6 +224,8 @@ class ZipSource(ArchiveSource):
 
     def __init__(self, file: str | os.PathLike[str] | BinaryIO, limits: ArchiveLimits) -> None:
         self._label = os.fspath(file) if isinstance(file, str | os.PathLike) else "archive"
+        self.limits = limits
+        self._decompressed = [0]
         try:
             self._zip = zipfile.ZipFile(file)
             infos = self._zip.infolist()
@@ -153,6 +237,7 @@ class ZipSource(ArchiveSource):
             ) from error
         try:
             self._members = self._vet(infos, limits)
+            _refuse_overlaps(infos, self._zip.start_dir)
         except BaseException:
             self._zip.close()
             raise
@@ -173,6 +258,8 @@ class ZipSource(ArchiveSource):
                 raise ArchiveError("symlink", file=name)
             if info.is_dir():
                 continue
+            if info.compress_type not in _SAFE_METHODS:
+                raise ArchiveError("unsupported_compression", file=name)
             if info.file_size > limits.max_member_bytes:
                 raise ArchiveError(
                     "member_too_large",
@@ -201,6 +288,10 @@ class ZipSource(ArchiveSource):
     def size(self, name: str) -> int:
         return self._members[name].file_size
 
+    def _meter(self, name: str) -> ReadMeter:
+        info = self._members[name]
+        return ReadMeter(name, info.compress_size, self.limits, self._decompressed)
+
     def _open(self, name: str) -> IO[bytes]:
         try:
             return self._zip.open(self._members[name])
@@ -211,11 +302,30 @@ class ZipSource(ArchiveSource):
         self._zip.close()
 
 
+def _refuse_overlaps(infos: list[zipfile.ZipInfo], directory_start: int) -> None:
+    """Refuse entries whose data overlap (many names on one compressed kernel: Fifield's
+    "better zip bomb"), the check Python 3.12 added to zipfile and 3.11 lacks. Each entry's
+    local header (30 bytes and its name) and declared compressed data must end before the next
+    entry starts, and the last one before the central directory."""
+    entries = sorted(infos, key=lambda info: info.header_offset)
+    for entry, following in zip(entries, [*entries[1:], None], strict=True):
+        end = (
+            entry.header_offset
+            + 30
+            + len(entry.orig_filename.encode("utf-8" if entry.flag_bits & 0x800 else "cp437"))
+            + entry.compress_size
+        )
+        limit = directory_start if following is None else following.header_offset
+        if end > limit:
+            raise ArchiveError("overlapping_entries", file=entry.filename)
+
+
 class FolderSource(ArchiveSource):
     """An archive already unpacked by the user; symbolic links are refused, never followed."""
 
     def __init__(self, root: Path, limits: ArchiveLimits) -> None:
         self._root = root
+        self.limits = limits
         self._sizes: dict[str, int] = {}
         for relative, size in self._walk(root):
             if len(self._sizes) >= limits.max_members:

@@ -107,6 +107,9 @@ class XArchive:
             name[len(prefix) :] for name in source.names() if name.startswith(prefix)
         )
         self._tweet_tally: dict[str, int] | None = None
+        # Records of each relation file, from a finished `relations()` pass: an import counts
+        # them as it streams instead of parsing the files a second time.
+        self._relation_tally: dict[str, int] = {}
         self._end_warnings_given = False
 
     @classmethod
@@ -133,12 +136,15 @@ class XArchive:
         """Accounts followed, following, blocked or muted: ids only, as in the archive."""
         kind = RelationKind(kind)
         data_type, key = RELATION_TYPES[kind]
+        records = 0
         for name, _index, account_id in self._records(
             data_type, lambda element: id_of(mapping_of(mapping_of(element)[key])["accountId"])
         ):
             if not account_id:
                 raise ArchiveError("unexpected_content", file=name, detail="account without id")
+            records += 1
             yield Relation(kind, account_id)
+        self._relation_tally[kind.value] = records
 
     def lists(self) -> Iterator[ListRef]:
         """Lists created, joined or subscribed to, by URL."""
@@ -178,13 +184,15 @@ class XArchive:
                 )
 
     def counts(self) -> Counts:
-        """All counts; reuses the tallies of a finished `tweets()` pass, else makes one."""
+        """All counts; reuses the tallies of finished `tweets()` and `relations()` passes."""
         if self._tweet_tally is None:
             for _tweet in self.tweets():
                 pass
         assert self._tweet_tally is not None
         relations = {
-            kind.value: sum(1 for _ in self._records(data_type, _ignore))
+            kind.value: self._relation_tally[kind.value]
+            if kind.value in self._relation_tally
+            else sum(1 for _ in self._records(data_type, _ignore))
             for kind, (data_type, _key) in RELATION_TYPES.items()
         }
         return Counts(**relations, **self._tweet_tally)

@@ -2,6 +2,10 @@
 
 Ids stay strings (X ids overflow JavaScript numbers and the archive writes them as strings);
 datetimes are timezone-aware UTC; texts are decoded (no HTML entities, no t.co links).
+
+A tweet, its media, its mentions and a relation are named tuples, not frozen dataclasses: an
+archive holds hundreds of thousands of them, and a frozen dataclass sets each field through
+`object.__setattr__` — building them cost more than parsing their JSON (bench/archive_import.py).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class RelationKind(StrEnum):
@@ -41,8 +46,7 @@ class Profile:
     header_url: str
 
 
-@dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(NamedTuple):
     kind: RelationKind
     account_id: str
 
@@ -53,14 +57,12 @@ class ListRef:
     url: str
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     user_id: str
     username: str
 
 
-@dataclass(frozen=True, slots=True)
-class Media:
+class Media(NamedTuple):
     """One attached media item; `file_name` is its name in the archive's media folder."""
 
     position: int
@@ -71,8 +73,7 @@ class Media:
     url: str
 
 
-@dataclass(frozen=True, slots=True)
-class Tweet:
+class Tweet(NamedTuple):
     id: str
     created_at: datetime
     text: str

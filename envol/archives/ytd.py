@@ -4,22 +4,27 @@ A tweets file can weigh hundreds of megabytes in a single part, so it is never h
 read in blocks and cut between top-level elements, where X's own layout (two-space indentation)
 puts `\\n  },\\n  {`. A raw newline cannot occur inside a JSON string, so that pattern is always
 structure; each cut piece is parsed with orjson and its elements are handed out before the next
-block is read. If the layout is not X's (a re-indented or minified file), a cut can fall inside an
-element: its piece then fails to parse, and the part is parsed whole instead — which is also how a
-real defect is located, to the exact line, from orjson's error position.
+block is read.
+
+If the layout is not X's (a re-indented or minified file) a cut can fall inside an element, or no
+cut comes at all: the piece then fails to parse, or grows past the record limit, and the file is
+read again by a structural scanner (`_iter_scanned`) that follows strings and brackets to find
+each element's end, still one element in memory at a time. It also locates a real defect to the
+exact line, from orjson's error position within the element. No element may exceed
+`ArchiveLimits.max_record_bytes`: a file that never reaches an element's end (a hostile archive)
+stops there, however large it claims to be.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any, Final
 
 import orjson
 
 from envol.archives.errors import ArchiveError
-from envol.archives.source import ArchiveSource
+from envol.archives.source import ArchiveSource, MemberStream, mebibytes
 
 # Small pieces keep the parsed objects few and young: measured fastest at ~64 KiB.
 READ_BLOCK_BYTES: Final = 64 * 1024
@@ -28,10 +33,13 @@ _BOM: Final = b"\xef\xbb\xbf"
 _HEADER_WINDOW: Final = 4096
 _DATA_HEADER = re.compile(rb"\s*window\.YTD\.[A-Za-z0-9_]+\.part[0-9]+\s*$")
 _MANIFEST_HEADER = re.compile(rb"\s*window\.__THAR_CONFIG\s*$")
+_OUTSIDE_STRING = re.compile(rb'[\[\]{},"]')
+_INSIDE_STRING = re.compile(rb'["\\]')
+_TRAILER = re.compile(rb"\s*;?\s*")
 
 
 class _CutFailed(Exception):
-    """A piece between two guessed boundaries did not parse; fall back to a whole parse."""
+    """A piece between two guessed boundaries did not parse, or no boundary came: scan instead."""
 
 
 def iter_elements(
@@ -44,7 +52,9 @@ def iter_elements(
             handed_out += 1
             yield element
     except _CutFailed:
-        yield from islice(_parse_whole(source, name, _DATA_HEADER), handed_out, None)
+        for index, element in enumerate(_iter_scanned(source, name, block_bytes)):
+            if index >= handed_out:
+                yield element
 
 
 def read_assignment(source: ArchiveSource, name: str, header: re.Pattern[bytes]) -> Any:
@@ -84,14 +94,8 @@ def _loads_located(data: bytes, start: int, name: str) -> Any:
         ) from None
 
 
-def _parse_whole(source: ArchiveSource, name: str, header: re.Pattern[bytes]) -> Iterator[Any]:
-    elements = read_assignment(source, name, header)
-    if not isinstance(elements, list):
-        raise ArchiveError("unexpected_content", file=name, line=1, detail="expected a list")
-    yield from elements
-
-
 def _iter_cut(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[Any]:
+    max_piece = source.limits.max_record_bytes + block_bytes
     with source.open(name) as stream:
         first = stream.read(max(block_bytes, _HEADER_WINDOW))
         start = _value_start(first, name, _DATA_HEADER)
@@ -99,6 +103,7 @@ def _iter_cut(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[An
         if not first.startswith(b"["):
             raise _CutFailed
         pending = [first]  # the piece being gathered, as blocks: joined once, when cut
+        pending_size = len(first)
         while True:
             block = stream.read(block_bytes)
             if not block:
@@ -109,12 +114,16 @@ def _iter_cut(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[An
             cut = block.rfind(_ELEMENT_BOUNDARY)
             if cut < 0:
                 pending.append(block)
+                pending_size += len(block)
+                if pending_size > max_piece:
+                    raise _CutFailed  # not X's layout, or a hostile file: the scanner decides
                 continue
             closing = cut + 3  # index of the `}` closing the last complete element
             pending.append(block[: closing + 1])
             pending.append(b"]")
             piece = b"".join(pending)
             pending = [b"[", block[closing + 2 :]]
+            pending_size = 1 + len(pending[1])
             yield from _parse_piece(piece)
 
 
@@ -126,3 +135,159 @@ def _parse_piece(piece: bytes) -> list[Any]:
     if not isinstance(elements, list):
         raise _CutFailed
     return elements
+
+
+class _Scanner:
+    """Finds the top-level elements of a JSON array in a stream by following strings and
+    brackets; holds only the element being read (and one block)."""
+
+    def __init__(self, stream: MemberStream, name: str, block_bytes: int, limit: int) -> None:
+        self._stream = stream
+        self._name = name
+        self._block_bytes = block_bytes
+        self._limit = limit
+        self._buffer = bytearray()
+        self._line = 1  # line number of the buffer's first byte
+        self._newlines = 0  # newlines in the buffer
+        self._last_line = 1  # line of the last non-space byte seen: where a cut-short file ends
+
+    def elements(self, first: bytes, start: int) -> Iterator[Any]:
+        self._buffer = bytearray(first)
+        self._newlines = first.count(b"\n")
+        self._skip_header(start)
+        depth, in_string, element_start, position = 0, False, 0, 0
+        while True:
+            pattern = _INSIDE_STRING if in_string else _OUTSIDE_STRING
+            found = pattern.search(self._buffer, position)
+            if found is None or (in_string and found.end() == len(self._buffer)):
+                # Need more: keep from the element's start (an escape may await its next byte).
+                position = found.start() if found is not None else len(self._buffer)
+                shift = self._more(element_start)
+                element_start, position = element_start - shift, position - shift
+                continue
+            char = found.group()
+            position = found.end()
+            if in_string:
+                if char == b"\\":
+                    position += 1
+                else:
+                    in_string = False
+            elif char == b'"':
+                in_string = True
+            elif char in b"[{":
+                depth += 1
+            elif depth > 0 and char in b"]}":
+                depth -= 1
+            elif depth == 0 and char in b",]":
+                text = self._buffer[element_start : found.start()]
+                if text.strip() or char == b",":
+                    yield self._parse(element_start, found.start())
+                element_start = position
+                if char == b"]":
+                    self._check_trailer(position)
+                    return
+            elif depth == 0:  # a `}` closing nothing
+                self._fail(found.start())
+            if position - element_start > self._limit:
+                self._too_large(element_start)
+
+    def _skip_header(self, start: int) -> None:
+        """Past `window.YTD… =` and the opening bracket; anything but a list is refused."""
+        while True:
+            rest = self._buffer[start:].lstrip()
+            if rest:
+                break
+            if not self._read_block():
+                self._fail(len(self._buffer))
+        opening = len(self._buffer) - len(rest)
+        if rest[:1] == b"{":
+            raise ArchiveError(
+                "unexpected_content", file=self._name, line=1, detail="expected a list"
+            )
+        if rest[:1] != b"[":
+            self._fail(opening)
+        self._drop(opening + 1)
+
+    def _read_block(self) -> bool:
+        block = self._stream.read(self._block_bytes)
+        if block.strip():
+            self._last_line = self._line + self._newlines + block.rstrip().count(b"\n")
+        self._buffer += block
+        self._newlines += block.count(b"\n")
+        return bool(block)
+
+    def _drop(self, size: int) -> None:
+        dropped = self._buffer.count(b"\n", 0, size)
+        self._line += dropped
+        self._newlines -= dropped
+        del self._buffer[:size]
+
+    def _more(self, keep_from: int) -> int:
+        """Drop the buffer before `keep_from`, read a block; the number of bytes dropped."""
+        self._drop(keep_from)
+        if len(self._buffer) > self._limit:
+            self._too_large(0)
+        if not self._read_block():
+            self._fail(len(self._buffer))  # the file ends inside the array
+        return keep_from
+
+    def _parse(self, start: int, end: int) -> Any:
+        try:
+            return orjson.loads(memoryview(self._buffer)[start:end])
+        except orjson.JSONDecodeError as error:
+            line = self._line + self._buffer.count(b"\n", 0, start) + error.lineno - 1
+            raise ArchiveError(
+                "malformed_json", file=self._name, line=line, detail=error.msg.split(":")[0]
+            ) from None
+
+    def _fail(self, at: int) -> None:
+        """The structure is broken: name the line of the defect when orjson can, else the line
+        where the file stops."""
+        text = self._buffer[: max(at, 1)]
+        try:
+            orjson.loads(b"[" + text)
+        except orjson.JSONDecodeError as error:
+            if error.pos - 1 < len(text.rstrip()) - 1:
+                line = self._line + error.lineno - 1
+                detail = error.msg.split(":")[0]
+                raise ArchiveError(
+                    "malformed_json", file=self._name, line=line, detail=detail
+                ) from None
+        raise ArchiveError(
+            "malformed_json", file=self._name, line=self._last_line, detail="cut short"
+        )
+
+    def _too_large(self, start: int) -> None:
+        """The element from `start` passed the limit: a defect orjson can point at inside it
+        (an unbalanced bracket swallowing what follows) is named as such, else its size."""
+        element = memoryview(self._buffer)[start:]
+        try:
+            orjson.loads(element)
+        except orjson.JSONDecodeError as error:
+            if error.pos < len(bytes(element).rstrip()) - 1:
+                self._parse(start, len(self._buffer))
+        first = start + len(element) - len(bytes(element).lstrip())
+        raise ArchiveError(
+            "record_too_large",
+            file=self._name,
+            line=self._line + self._buffer.count(b"\n", 0, first),
+            detail=mebibytes(self._limit),
+        )
+
+    def _check_trailer(self, position: int) -> None:
+        """Only spaces and a semicolon may follow the array (read to the end, block by block)."""
+        while True:
+            if not _TRAILER.fullmatch(self._buffer, position):
+                self._fail(position)
+            self._drop(len(self._buffer))
+            position = 0
+            if not self._read_block():
+                return
+
+
+def _iter_scanned(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[Any]:
+    with source.open(name) as stream:
+        first = stream.read(max(block_bytes, _HEADER_WINDOW))
+        start = _value_start(first, name, _DATA_HEADER)
+        scanner = _Scanner(stream, name, block_bytes, source.limits.max_record_bytes)
+        yield from scanner.elements(first, start)

@@ -64,3 +64,10 @@ main.add_command(migrate.migrate)
 from envol.cli import archive  # noqa: E402
 
 main.add_command(archive.archive)
+from envol.cli import insights  # noqa: E402
+
+main.add_command(insights.insights)
+main.add_command(insights.links)
+from envol.cli import history  # noqa: E402
+
+main.add_command(history.history)

@@ -91,6 +91,10 @@ def follows(
             click.echo(texts.TO_FOLLOW % {"n": estimate.to_follow})
             click.echo(texts.ALREADY % {"n": estimate.already})
             click.echo(texts.UNRESOLVED % {"n": estimate.unresolved})
+            if estimate.pending_review:
+                click.echo(texts.PENDING_REVIEW % {"n": estimate.pending_review})
+            if estimate.rejected:
+                click.echo(texts.REJECTED % {"n": estimate.rejected})
             click.echo(texts.DURATION % {"d": _duration(estimate.seconds)})
             return
         options = {"batch_size": batch_size} if batch_size else {}
@@ -112,9 +116,9 @@ def _run_with_progress(job_id: int) -> None:
     from django.utils import timezone
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from envol.jobs.runner import Stepped, run_to_end
     from envol.migration import services
-    from envol.migration.models import JobState
-    from envol.orgs.accounts import AccountError
+    from envol.migration.models import JobState, MigrationJob
 
     with Progress(
         "[progress.description]{task.description}",
@@ -125,7 +129,7 @@ def _run_with_progress(job_id: int) -> None:
     ) as progress:
         bar = progress.add_task(str(texts.FOLLOWING), total=None)
 
-        def on_progress(job: MigrationJob, _step: services.Step) -> None:
+        def on_progress(job: MigrationJob, _step: Stepped) -> None:
             progress.update(
                 bar, total=job.total, completed=job.settled, description=str(texts.FOLLOWING)
             )
@@ -138,10 +142,7 @@ def _run_with_progress(job_id: int) -> None:
                 )
                 time.sleep(min(left, 1.0))
 
-        try:
-            job = services.run_to_end(job_id, on_progress=on_progress, on_wait=on_wait)
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from None
+        job = run_to_end(MigrationJob.objects.get(pk=job_id), on_step=on_progress, on_wait=on_wait)
     _print_json(services.status(job))
     if job.state != JobState.DONE:
         raise click.ClickException(job.last_error or job.get_state_display())
@@ -214,14 +215,11 @@ def pause(job_id: int) -> None:
 @click.option("--wait", is_flag=True, help=gettext_noop("run here to the end"))
 def resume(job_id: int, wait: bool) -> None:
     setup_django()
-    from envol.migration import services
     from envol.migration.models import JobState
 
     job = _job(job_id)
     if job.state in (JobState.PAUSED, JobState.FAILED):
         _change("resume", job_id)
-    else:
-        services.recover_stalled(job.organisation)
     if wait:
         _run_with_progress(job_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,6 +43,21 @@ from envol.cli.i18n import _, command, gettext_noop, ngettext
 @click.option(
     "--dry-run", is_flag=True, help=gettext_noop("Show each network's variant; publish nothing.")
 )
+@click.option(
+    "--short-links",
+    is_flag=True,
+    help=gettext_noop(
+        "Give each network's variant its own short link (ENVOL_PUBLIC_URL/l/…) per web address."
+    ),
+)
+@click.option(
+    "--campaign", default="", help=gettext_noop("Campaign of the short links (created if new).")
+)
+@click.option(
+    "--utm",
+    is_flag=True,
+    help=gettext_noop("Add utm_source/utm_medium/utm_campaign to the targets."),
+)
 @click.argument("text")
 def post(
     org_slug: str,
@@ -52,9 +68,14 @@ def post(
     lang: str,
     numbering: bool,
     dry_run: bool,
+    short_links: bool,
+    campaign: str,
+    utm: bool,
     text: str,
 ) -> None:
     setup_django()
+    from django.db import transaction
+
     from envol.orgs.models import ConnectedAccount
     from envol.orgs.services import OrgError, get_organisation
     from envol.publishing import services
@@ -87,11 +108,17 @@ def post(
             ).format(targets=", ".join(missing), org=org.slug)
         )
     specs = [services.ImageSpec(path, alt) for path, alt in zip(images, alts, strict=True)]
+    links = _variant_links(org, short_links, campaign, utm, dry_run)
     try:
         if dry_run:
             known = services.instance_capabilities(accounts)
             variants = services.plan(
-                text, accounts, content_warning=cw, numbering=numbering, capabilities=known
+                text,
+                accounts,
+                content_warning=cw,
+                numbering=numbering,
+                capabilities=known,
+                rewrite=links.rewrite if links else None,
             )
             for variant in variants:
                 click.secho(
@@ -104,9 +131,19 @@ def post(
                 ):
                     click.echo(f"  [{index}] ({count}/{variant.limit}) {part}")
             return
-        created = services.create_post(
-            org, text, accounts, content_warning=cw, lang=lang, images=specs, numbering=numbering
-        )
+        with transaction.atomic():
+            created = services.create_post(
+                org,
+                text,
+                accounts,
+                content_warning=cw,
+                lang=lang,
+                images=specs,
+                numbering=numbering,
+                rewrite=links.rewrite if links else None,
+            )
+            if links:
+                links.attach(created)
     except services.PublishingError as exc:
         raise click.ClickException(str(exc)) from None
     outcomes = services.publish(created)
@@ -130,6 +167,23 @@ def post(
                 "again (nothing already published will be sent twice)."
             ).format(id=created.pk)
         )
+
+
+def _variant_links(org: Any, wanted: bool, campaign: str, utm: bool, dry_run: bool) -> Any:
+    """The short-link rewriter of `--short-links` (insights app), or None."""
+    if not wanted:
+        if campaign or utm:
+            raise click.UsageError(_("--campaign and --utm go with --short-links."))
+        return None
+    from envol.insights.services import save_campaign
+    from envol.insights.shortlinks import VariantLinks
+
+    found = None
+    if campaign:
+        found = (
+            org.campaigns.filter(name=campaign).first() if dry_run else save_campaign(org, campaign)
+        )
+    return VariantLinks(org, campaign=found, utm=utm, dry_run=dry_run)
 
 
 @command(

@@ -15,21 +15,33 @@ from envol.cli.common import setup_django
 from envol.cli.i18n import _, command, gettext_noop
 
 
-def start_sandbox(connect_org: str | None, ports: tuple[int, int, int] | None = None) -> object:
-    """Start the servers; connect `connect_org` to the sandbox's own accounts when given."""
+def start_sandbox(
+    connect_org: str | None,
+    ports: tuple[int, int, int, int] | None = None,
+    *,
+    appview: bool = True,
+) -> object:
+    """Start the servers; connect `connect_org` to the sandbox's own accounts when given.
+
+    `ports`: PDS, PLC, Mastodon, AppView (default: the ENVOL_SANDBOX_*_PORT variables)."""
     os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"
     setup_django()
     from django.conf import settings
 
-    from envol.testing.sandbox import MASTODON_PORT, PDS_PORT, PLC_PORT, Sandbox
+    from envol.testing.sandbox import APPVIEW_PORT, MASTODON_PORT, PDS_PORT, PLC_PORT, Sandbox
 
-    pds_port, plc_port, mastodon_port = ports or (
+    pds_port, plc_port, mastodon_port, appview_port = ports or (
         int(os.environ.get("ENVOL_SANDBOX_PDS_PORT", PDS_PORT)),
         int(os.environ.get("ENVOL_SANDBOX_PLC_PORT", PLC_PORT)),
         int(os.environ.get("ENVOL_SANDBOX_MASTODON_PORT", MASTODON_PORT)),
+        int(os.environ.get("ENVOL_SANDBOX_APPVIEW_PORT", APPVIEW_PORT)),
     )
     sandbox = Sandbox.start(
-        Path(settings.DATA_DIR), pds_port=pds_port, plc_port=plc_port, mastodon_port=mastodon_port
+        Path(settings.DATA_DIR),
+        pds_port=pds_port,
+        plc_port=plc_port,
+        mastodon_port=mastodon_port,
+        appview_port=appview_port if appview else None,
     )
     if connect_org:
         from envol.orgs.sandbox import connect_to_sandbox
@@ -45,6 +57,7 @@ def print_sandbox(sandbox: object) -> None:
     info = sandbox.describe()
     click.secho(_("envol sandbox (local servers, loopback only)"), bold=True)
     click.echo(f"  Bluesky PDS: {info['bluesky_pds'] or _('not running')}")
+    click.echo(f"  Bluesky AppView: {info['bluesky_appview'] or _('not running')}")
     click.echo(f"  Mastodon:    {info['mastodon']}")
     for account in sandbox.accounts:
         secret = account.password or account.token
@@ -56,7 +69,8 @@ def print_sandbox(sandbox: object) -> None:
 
 @command(
     help=gettext_noop(
-        "Start a local Bluesky PDS and a Mastodon test server with demo accounts (Ctrl-C stops)."
+        "Start a local Bluesky PDS and AppView and a Mastodon test server with demo accounts "
+        "(Ctrl-C stops)."
     )
 )
 @click.option(
@@ -68,10 +82,27 @@ def print_sandbox(sandbox: object) -> None:
 @click.option("--pds-port", default=2583, show_default=True, type=int)
 @click.option("--plc-port", default=2582, show_default=True, type=int)
 @click.option("--mastodon-port", default=3000, show_default=True, type=int)
+@click.option("--appview-port", default=2584, show_default=True, type=int)
+@click.option(
+    "--appview/--no-appview",
+    default=True,
+    show_default=True,
+    help=gettext_noop(
+        "Run the Bluesky AppView (profiles, counts, feeds) on a throwaway PostgreSQL."
+    ),
+)
 def sandbox(
-    connect_org: str | None, as_json: bool, pds_port: int, plc_port: int, mastodon_port: int
+    connect_org: str | None,
+    as_json: bool,
+    pds_port: int,
+    plc_port: int,
+    mastodon_port: int,
+    appview_port: int,
+    appview: bool,
 ) -> None:
-    running = start_sandbox(connect_org, (pds_port, plc_port, mastodon_port))
+    running = start_sandbox(
+        connect_org, (pds_port, plc_port, mastodon_port, appview_port), appview=appview
+    )
     if as_json:
         from envol.testing.sandbox import Sandbox
 

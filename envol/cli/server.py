@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -40,33 +39,43 @@ def _spawn_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "envol", "worker"],
         env=os.environ.copy(),
-        preexec_fn=die_with_parent,  # no threads yet at this point
+        preexec_fn=die_with_parent,  # forked from the supervisor's thread, which never ends early
     )
 
 
-def run_server(host: str, port: int, with_worker: bool) -> None:
+def run_server(host: str, port: int, with_worker: bool, workers: int = 1) -> None:
+    """uvicorn with `workers` web processes and, when asked, a supervised task worker."""
     import uvicorn
 
-    worker = _spawn_worker() if with_worker else None
-    if worker:
-        click.echo(_("Worker started (pid {pid}).").format(pid=worker.pid))
+    from envol.supervisor import WorkerSupervisor
+
+    supervisor = WorkerSupervisor(_spawn_worker).start() if with_worker else None
+    if supervisor:
+        click.echo(_("Worker started (pid {pid}).").format(pid=supervisor.pid))
     try:
         uvicorn.run(
-            "envol.asgi:application", host=host, port=port, log_level="info", lifespan="off"
+            "envol.asgi:application",
+            host=host,
+            port=port,
+            log_level="info",
+            lifespan="off",
+            workers=workers,
         )
     finally:
-        if worker and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if supervisor:
+            supervisor.stop()
 
 
 def _embedded() -> bool:
     from django.conf import settings
 
     return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+
+def default_web_workers(embedded: bool) -> int:
+    """One web process on the embedded SQLite (one writer at a time: more processes would only
+    queue on the database lock, and the task worker shares it); else one per core."""
+    return 1 if embedded else max(os.cpu_count() or 1, 1)
 
 
 @command(
@@ -79,16 +88,30 @@ def _embedded() -> bool:
     default=None,
     help=gettext_noop("Run a task worker beside the server (default: yes on the embedded SQLite)."),
 )
-def serve(host: str, port: int, worker: bool | None) -> None:
+@click.option(
+    "--workers",
+    "web_workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help=gettext_noop("Web processes (default: one per core; one on the embedded SQLite)."),
+)
+def serve(host: str, port: int, worker: bool | None, web_workers: int | None) -> None:
     prepare(verbosity=0)
-    run_server(host, port, _embedded() if worker is None else worker)
+    embedded = _embedded()
+    run_server(
+        host,
+        port,
+        embedded if worker is None else worker,
+        web_workers or default_web_workers(embedded),
+    )
 
 
 @command(
     name="worker",
     help=gettext_noop(
         "Run a task worker (as many as you like, on as many machines, in production). Beside "
-        "the queue, it resumes jobs whose worker died (at start, then every minute)."
+        "the queue of one-off tasks, it advances every long job (follow migrations, imports, "
+        "publishing, matching) that is due, including those whose worker died."
     ),
 )
 @click.option("--queue", default="default", show_default=True)
@@ -105,15 +128,17 @@ def worker_command(queue: str, interval: float) -> None:
     setup_django()
     from django.core.management import call_command
 
-    from envol.recovery import start_recovery_thread
+    from envol.jobs.runner import JOB_RUNNERS, start_runners
 
     stop = threading.Event()
-    start_recovery_thread(stop)
+    runners = start_runners(stop, count=JOB_RUNNERS, poll_s=interval)
     options: dict[str, Any] = {"queue_name": queue, "interval": interval}
     try:
         call_command("db_worker", **options)
     finally:
         stop.set()
+        for runner in runners:
+            runner.join(timeout=10)  # a step in flight may end; a long one is resumed later
 
 
 @command(
@@ -150,6 +175,17 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
         click.echo("  " + _("Demo X archive imported; matches ready to review and migrate."))
+        click.echo(
+            "  "
+            + _("Archive site of the demo posts: {url}").format(
+                url=f"http://{host}:{port}/{login.org_slug}/archive/"
+            )
+        )
+    from envol.demo import seed_demo_insights
+    from envol.orgs.models import Organisation as DemoOrganisation
+
+    seed_demo_insights(DemoOrganisation.objects.get(slug=login.org_slug))
+    click.echo("  " + _("Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports)."))
     click.secho(_("envol demo is ready."), fg="green", bold=True)
     click.echo("  " + _("Address: {url}").format(url=f"http://{host}:{port}/"))
     click.echo("  " + _("Login: {email}").format(email=login.email))

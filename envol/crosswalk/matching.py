@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
-from envol.crosswalk.models import Band, Decision, Match
+from envol.crosswalk import tallies
+from envol.crosswalk.models import Band, Decision
 from envol.crosswalk.services import thresholds
 from envol.portability.models import ArchiveImport, Relation
 
@@ -57,11 +57,11 @@ def _match_sql() -> str:
         "|| CAST(ROUND(c.confidence * 100) AS INTEGER) || '%%)'"
     )
     return f"""
-INSERT INTO {MATCHES} (archive_import_id, relation_id, network, kind, x_id, link_id, remote_id,
-    remote_handle, remote_url, confidence, band, source, reasons, candidates, candidate_count,
-    decision, decided_by_id, decided_at, computed_at)
+INSERT INTO {MATCHES} (archive_import_id, relation_id, network, kind, x_id, x_handle, link_id,
+    remote_id, remote_handle, remote_url, confidence, band, source, reasons, candidates,
+    candidate_count, decision, decided_by_id, decided_at, computed_at)
 WITH candidate AS (
-    SELECT r.id AS relation_id, r.kind, r.remote_id AS x_id, l.id AS link_id,
+    SELECT r.id AS relation_id, r.kind, r.remote_id AS x_id, l.x_id AS link_x_id, l.id AS link_id,
         l.remote_id, l.remote_handle, l.remote_url, l.confidence, l.source, l.evidence,
         ROW_NUMBER() OVER (PARTITION BY r.id
             ORDER BY l.confidence DESC, l.last_verified DESC, l.id) AS cand_rank,
@@ -74,7 +74,9 @@ others AS (
     FROM candidate c WHERE c.cand_rank > 1 AND c.cand_rank <= {OTHER_CANDIDATES_SHOWN + 1}
     GROUP BY c.relation_id
 )
-SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id, b.link_id, b.remote_id,
+SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id,
+    COALESCE((SELECT MAX(h.x_handle) FROM {LINKS} h WHERE h.x_id = b.link_x_id), ''),
+    b.link_id, b.remote_id,
     b.remote_handle, b.remote_url, b.confidence, {band}, b.source,
     b.source || CASE WHEN b.evidence <> '' THEN ': ' || b.evidence ELSE '' END,
     COALESCE(o.listed, ''), b.how_many,
@@ -83,7 +85,7 @@ SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id, b.link_id, b.remo
 FROM candidate b LEFT JOIN others o ON o.relation_id = b.relation_id
 WHERE b.cand_rank = 1
 ON CONFLICT (archive_import_id, relation_id, network) DO UPDATE SET
-    link_id = excluded.link_id, remote_id = excluded.remote_id,
+    x_handle = excluded.x_handle, link_id = excluded.link_id, remote_id = excluded.remote_id,
     remote_handle = excluded.remote_handle, remote_url = excluded.remote_url,
     confidence = excluded.confidence, band = excluded.band, source = excluded.source,
     reasons = excluded.reasons, candidates = excluded.candidates,
@@ -134,6 +136,7 @@ def compute_matches(
             "AND decided_by_id IS NULL AND computed_at <> %s",
             [archive.pk, network, kind, when],
         )
+        tallies.refresh(archive.pk, network, kind)
     return summarise(archive, network, kind)
 
 
@@ -141,12 +144,9 @@ def summarise(archive: ArchiveImport, network: str, kind: str) -> MatchSummary:
     relations = Relation.objects.filter(
         source_account_id=archive.source_account_id, kind=kind
     ).count()
-    matches = Match.objects.filter(archive_import=archive, network=network, kind=kind)
-    bands = dict(matches.values_list("band").annotate(n=Count("id")).values_list("band", "n"))
-    matched = matches.filter(band__in=[Band.AUTO, Band.REVIEW])
-    by_source = dict(
-        matched.values_list("source").annotate(n=Count("id")).values_list("source", "n")
-    )
+    scope = {"network": network, "kind": kind}
+    bands = tallies.counts(archive.pk, "band", **scope)
+    by_source = tallies.counts(archive.pk, "source", band__in=[Band.AUTO, Band.REVIEW], **scope)
     auto, review = bands.get(Band.AUTO, 0), bands.get(Band.REVIEW, 0)
     return MatchSummary(
         relations=relations,

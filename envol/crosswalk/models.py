@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from envol.jobs.machine import single_run
+from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
 
@@ -201,6 +203,8 @@ class Match(models.Model):
     link = models.ForeignKey(
         IdentityLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The X username, when a source of the crosswalk knows it (the archive lists ids only).
+    x_handle = models.CharField(max_length=50, blank=True, default="")
     remote_id = models.CharField(max_length=300)
     remote_handle = models.CharField(max_length=300, blank=True)
     remote_url = models.CharField(max_length=500, blank=True)
@@ -223,10 +227,49 @@ class Match(models.Model):
                 fields=["archive_import", "relation", "network"], name="one_match_per_relation"
             )
         ]
-        indexes = [models.Index(fields=["archive_import", "network", "band", "decision"])]
+        # The review page's order (confidence, best first, then id: its keyset) with no
+        # filter, with a band, with a decision (the exports read the accepted ones by it).
+        # A network or source filter walks the first: a page of 50 reads a few hundred rows.
+        indexes = [
+            models.Index(fields=["archive_import", "-confidence", "id"], name="match_page"),
+            models.Index(
+                fields=["archive_import", "band", "-confidence", "id"], name="match_page_band"
+            ),
+            models.Index(
+                fields=["archive_import", "decision", "-confidence", "id"],
+                name="match_page_decision",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.x_id} → {self.remote_id} ({self.band}, {self.decision})"
+
+
+class MatchTally(models.Model):
+    """How many matches of an import fall in each (network, kind, band, decision, source):
+    the review page's counts, band tags and source list, kept by whatever writes matches
+    (matching, decisions, takedowns) so that a page view never scans an import's matches."""
+
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    network = models.CharField(max_length=10, choices=LinkNetwork.choices)
+    kind = models.CharField(max_length=10)
+    band = models.CharField(max_length=10, choices=Band.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    source = models.CharField(max_length=100)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["archive_import", "network", "kind", "band", "decision", "source"],
+                name="one_tally_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.archive_import_id} {self.network} {self.band} {self.decision}: {self.count}"
 
 
 class DatasetImport(models.Model):
@@ -254,3 +297,39 @@ class DatasetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} ← {self.file_name} ({self.state}, line {self.lines_done})"
+
+
+class MatchingState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a worker")
+    RUNNING = "running", _("Finding the matches")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+MATCHING_MACHINE = single_run("matching", MatchingState)
+
+
+class MatchingJob(Job):
+    """The matching of one import's relations on one network ("find the accounts I follow
+    on …"), run by a worker (crosswalk/jobs.py) while the page follows its progress."""
+
+    State = MatchingState
+    machine = MATCHING_MACHINE
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="matching_jobs"
+    )
+    network = models.CharField(max_length=10, choices=LinkNetwork.choices)
+    kind = models.CharField(max_length=10, choices=Relation.Kind.choices)
+    state = MATCHING_MACHINE.field()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    summary = models.JSONField(default=dict, blank=True)  # MatchSummary.as_json()
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"matching {self.pk} ({self.network}, {self.state})"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from envol.crosswalk import store
+from envol.crosswalk import store, tallies
 from envol.crosswalk.chunks import staged_chunks
 from envol.crosswalk.dataset import ERRORS_KEPT, DatasetError
 from envol.crosswalk.import_session import ImportSession
@@ -95,6 +95,7 @@ def import_dataset(
     run.state = DatasetImport.State.DONE
     run.finished_at = timezone.now()
     run.save()
+    store.analyse()
     summary = ImportSummary(
         imported=run.imported,
         updated=run.updated,
@@ -173,6 +174,24 @@ def thresholds() -> Thresholds:
     )
 
 
+def pending_review_count(org: Organisation) -> int:
+    """Matches of the organisation's imports that wait for a person's decision (the dashboard):
+    the "to review" band, not yet accepted nor rejected."""
+    from envol.crosswalk.models import Band, Decision, Match
+
+    return Match.objects.filter(
+        archive_import__organisation=org, band=Band.REVIEW, decision=Decision.PENDING
+    ).count()
+
+
+def accepted_count(org: Organisation) -> int:
+    from envol.crosswalk.models import Decision, Match
+
+    return Match.objects.filter(
+        archive_import__organisation=org, decision=Decision.ACCEPTED
+    ).count()
+
+
 def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:
     """The accepted matches of one of `org`'s archive imports, one entry per X account, both
     networks side by side (used by the starter pack and the exports)."""
@@ -209,6 +228,31 @@ def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:
     return list(by_relation.values())
 
 
+@dataclass(frozen=True)
+class MatchOutcomes:
+    """What became of an import's relations on one network (one match per relation)."""
+
+    accepted: int
+    pending_review: int  # found, automatic or to review, nobody decided yet
+    rejected: int
+
+
+def match_outcomes(import_id: int, network: str, kind: str = "following") -> MatchOutcomes:
+    """From the tallies: matches the estimate must not call "not found"."""
+    from envol.crosswalk.models import Band, Decision
+
+    scope = {"network": network, "kind": kind}
+    decisions = tallies.counts(import_id, "decision", **scope)
+    pending = tallies.total(
+        import_id, decision=Decision.PENDING, band__in=[Band.AUTO, Band.REVIEW], **scope
+    )
+    return MatchOutcomes(
+        accepted=decisions.get(Decision.ACCEPTED, 0),
+        pending_review=pending,
+        rejected=decisions.get(Decision.REJECTED, 0),
+    )
+
+
 def decide(org: Organisation, match_ids: list[int], decision: str, actor: Any) -> int:
     """A person accepts or rejects matches of their own organisation's imports."""
     from django.utils import timezone
@@ -217,10 +261,14 @@ def decide(org: Organisation, match_ids: list[int], decision: str, actor: Any) -
 
     if decision not in (Decision.ACCEPTED, Decision.REJECTED, Decision.PENDING):
         raise ValueError(decision)
-    changed = Match.objects.filter(pk__in=match_ids, archive_import__organisation=org).update(
-        decision=decision,
-        decided_by=actor if decision != Decision.PENDING else None,
-        decided_at=timezone.now(),
-    )
+    chosen = Match.objects.filter(pk__in=match_ids, archive_import__organisation=org)
+    with transaction.atomic():
+        imports = set(chosen.values_list("archive_import_id", flat=True).distinct())
+        changed = chosen.update(
+            decision=decision,
+            decided_by=actor if decision != Decision.PENDING else None,
+            decided_at=timezone.now(),
+        )
+        tallies.refresh_imports(imports)
     audit("crosswalk.decide", organisation=org, actor=actor, decision=decision, count=changed)
     return changed

@@ -23,14 +23,16 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from envol.crosswalk import tallies
 from envol.crosswalk.staging import STAGING, StagedLink, create_temporary, stage
 
-__all__ = ["MergeResult", "StagedLink", "forget", "merge_links", "merge_staged"]
+__all__ = ["MergeResult", "StagedLink", "analyse", "forget", "merge_links", "merge_staged"]
 
 LINKS = "crosswalk_identitylink"
 OBSERVATIONS = "crosswalk_linkobservation"
 MATCHES = "crosswalk_match"
 FORGET = "crosswalk_forget"
+MERGE_WORK_MEM = "256MB"
 # (assertion column on the link, aside column on the link, column of an observation)
 ASSERTION = (
     ("source", "aside_source", "source"),
@@ -63,6 +65,23 @@ def _deduplicated(table: str) -> str:
     return f"{table} AS s"
 
 
+def _merge_order() -> str:
+    """Key order (the index is walked in order). On PostgreSQL the deduplicated rows come out
+    of DISTINCT ON already in it: naming row_no too would sort them a second time."""
+    if connection.vendor == "postgresql":
+        return "s.x_id, s.network, s.remote_id"
+    return "s.x_id, s.network, s.remote_id, s.row_no"
+
+
+def _prepare_merge(cursor: Any, table: str) -> None:
+    """PostgreSQL: statistics of the staged rows for the planner (a temporary table has none
+    until analysed), and memory for the merge's sort of a million rows (4 MB by default:
+    it would sort on disk), for this transaction only."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'")
+        cursor.execute(f"ANALYZE {table}")
+
+
 def _merge_sql(table: str) -> str:
     link, new = LINKS, "excluded"
     same = f"{new}.source = {link}.source"
@@ -89,7 +108,7 @@ def _merge_sql(table: str) -> str:
         "SELECT s.x_id, s.x_handle, s.network, s.remote_id, s.remote_handle, s.remote_url, "
         "%s, %s, s.evidence, s.confidence, %s, %s "
         f"FROM {_deduplicated(table)} WHERE true "
-        "ORDER BY s.x_id, s.network, s.remote_id, s.row_no "
+        f"ORDER BY {_merge_order()} "
         "ON CONFLICT (x_id, network, remote_id) DO UPDATE SET " + ", ".join(sets)
     )
 
@@ -136,6 +155,7 @@ def merge_staged(
     when = _db_now(now or timezone.now())
     cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {LINKS}")
     (last_before,) = cursor.fetchone()
+    _prepare_merge(cursor, table)
     cursor.execute(_merge_sql(table), [source, organisation_id, when, when])
     _move_aside(cursor, source)
     # New links have ids above the largest one before the merge (ids only grow).
@@ -221,10 +241,22 @@ def forget(
             f"source = (SELECT l.source FROM {LINKS} l WHERE l.id = {OBSERVATIONS}.link_id)"
         )
         orphans = f"{mine} AND source = %s"
+        orphaned = f"link_id IN (SELECT id FROM {LINKS} WHERE {orphans})"
         cursor.execute(
-            f"DELETE FROM {MATCHES} WHERE link_id IN (SELECT id FROM {LINKS} WHERE {orphans})",
-            [source],
+            f"SELECT DISTINCT archive_import_id FROM {MATCHES} WHERE {orphaned}", [source]
         )
+        touched = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DELETE FROM {MATCHES} WHERE {orphaned}", [source])
+        tallies.refresh_imports(touched)
         cursor.execute(f"DELETE FROM {LINKS} WHERE {orphans}", [source])
         cursor.execute(f"DROP TABLE {FORGET}")
     return int(removed)
+
+
+def analyse() -> None:
+    """After a bulk load on PostgreSQL, fresh statistics of the crosswalk: the planner of the
+    next matching otherwise knows the table as it was before millions of rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {LINKS}")
+            cursor.execute(f"ANALYZE {OBSERVATIONS}")

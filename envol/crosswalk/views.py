@@ -5,66 +5,181 @@ organisation (its imports' matches, its own accounts' links)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from envol.crosswalk import services, sources
+from envol.crosswalk import services, sources, tallies
 from envol.crosswalk.exports import ExportError, export
-from envol.crosswalk.matching import compute_matches
-from envol.crosswalk.models import Band, Decision, IdentityLink, LinkNetwork, Match
+from envol.crosswalk.jobs import latest_matching, start_matching
+from envol.crosswalk.models import Band, Decision, IdentityLink, LinkNetwork, Match, MatchTally
 from envol.orgs.models import ConnectedAccount, Role
 from envol.orgs.services import org_view
 from envol.portability.models import ArchiveImport
 
 PAGE_SIZE = 50
+REFRESH_SECONDS = 2  # while a matching runs, the list follows it (no JavaScript needed)
 FILTERS = ("network", "band", "source", "decision")
 
 
 def _imports(request: HttpRequest) -> QuerySet[ArchiveImport]:
-    return ArchiveImport.objects.filter(
-        organisation=request.organisation,  # type: ignore[attr-defined]
-        source_account__isnull=False,
-    ).order_by("-created_at")
+    return (
+        ArchiveImport.objects.filter(
+            organisation=request.organisation,  # type: ignore[attr-defined]
+            source_account__isnull=False,
+        )
+        .select_related("source_account")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def _selected_import(request: HttpRequest) -> ArchiveImport | None:
+    """The import asked for; else the newest that has matches (a newer upload of the same
+    account has none until they are computed, and must not hide the reviewed ones); else
+    the newest."""
     imports = _imports(request)
     wanted = request.GET.get("import") or request.POST.get("import")
     if wanted:
         if not wanted.isdigit():
             raise Http404
         return get_object_or_404(imports, pk=int(wanted))
+    with_matches = MatchTally.objects.filter(archive_import__in=imports.values("pk"))
+    newest = with_matches.order_by("-archive_import__created_at", "-archive_import_id").first()
+    if newest is not None:
+        return imports.get(pk=newest.archive_import_id)
     return imports.first()
+
+
+@dataclass
+class KeysetPage:
+    """One page of matches in the page's order (confidence, best first, then id), found from
+    the key of a neighbouring row — never by an offset, which reads every row before it."""
+
+    object_list: list[Match]
+    count: int  # matches for the filters, from the tallies
+    next_key: str = ""
+    previous_key: str = ""
+    first_shown: int = 0
+
+    def __iter__(self) -> Iterator[Match]:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+
+def _truncated(text: str, length: int = 120) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def table_rows(matches: list[Match]) -> list[dict[str, Any]]:
+    """What the table shows of each match, as plain strings: a page holds 50 rows, and the
+    template engine resolving labels, filters and lazy translations cell by cell cost more
+    than the rest of the page (the matches page must answer under load, bench/web_load.py)."""
+    networks, bands = dict(LinkNetwork.choices), dict(Band.choices)
+    labels = {b: str(label) for b, label in bands.items()}
+    decisions = {d: str(label) for d, label in Decision.choices}
+    return [
+        {
+            "pk": m.pk,
+            "x_id": m.x_id,
+            "x_handle": m.x_handle,
+            "network": networks.get(m.network, m.network),
+            "remote_url": m.remote_url,
+            "remote_label": m.remote_handle or m.remote_id,
+            "remote_id": m.remote_id,
+            "confidence": number_format(m.confidence, 2),
+            "band": m.band,
+            "band_label": labels.get(m.band, m.band),
+            "reasons": _truncated(m.reasons),
+            "candidates": _truncated(m.candidates) if m.candidates else "—",
+            "decision": decisions.get(m.decision, m.decision),
+        }
+        for m in matches
+    ]
+
+
+def _key(match: Match) -> str:
+    return f"{match.confidence!r}_{match.pk}"
+
+
+def _parse_key(text: str | None) -> tuple[float, int] | None:
+    if not text:
+        return None
+    confidence, _sep, pk = text.partition("_")
+    try:
+        return float(confidence), int(pk)
+    except ValueError:
+        raise Http404 from None
+
+
+def keyset_page(
+    matches: QuerySet[Match], count: int, after: str | None, before: str | None
+) -> KeysetPage:
+    """The page after (or before) the row whose key is given; the first without either.
+    `confidence <= c` bounds the index range; the OR only sorts out ties on c."""
+    if (edge := _parse_key(before)) is not None:
+        confidence, pk = edge
+        rows = list(
+            matches.filter(
+                Q(confidence__gte=confidence) & (Q(confidence__gt=confidence) | Q(pk__lt=pk))
+            ).order_by("confidence", "-id")[: PAGE_SIZE + 1]
+        )
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        page = KeysetPage(rows, count, next_key=_key(rows[-1]) if rows else "")
+        page.previous_key = _key(rows[0]) if more and rows else ""
+        return page
+    edge = _parse_key(after)
+    if edge is not None:
+        confidence, pk = edge
+        matches = matches.filter(
+            Q(confidence__lte=confidence) & (Q(confidence__lt=confidence) | Q(pk__gt=pk))
+        )
+    rows = list(matches.order_by("-confidence", "id")[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    page = KeysetPage(rows, count, next_key=_key(rows[-1]) if more else "")
+    page.previous_key = _key(rows[0]) if edge is not None and rows else ""
+    return page
 
 
 @org_view(min_role=Role.VIEWER)
 def match_list(request: HttpRequest) -> HttpResponse:
     archive = _selected_import(request)
     chosen = {f: request.GET.get(f, "") for f in FILTERS}
-    matches = Match.objects.none()
-    counts: dict[str, int] = {}
+    page = KeysetPage([], 0)
+    bands: dict[str, int] = {}
     sources_seen: list[str] = []
+    others_with_matches: list[ArchiveImport] = []
     if archive is not None:
-        scoped = Match.objects.filter(archive_import=archive)
-        if chosen["network"]:
-            scoped = scoped.filter(network=chosen["network"])
-        counts = dict(scoped.values_list("band").annotate(n=Count("id")).values_list("band", "n"))
-        sources_seen = sorted(set(scoped.values_list("source", flat=True).distinct()))
-        matches = scoped
-        for name in ("band", "source", "decision"):
-            if chosen[name]:
-                matches = matches.filter(**{name: chosen[name]})
-        matches = matches.order_by("-confidence", "x_id", "network")
-    page = Paginator(matches, PAGE_SIZE).get_page(request.GET.get("page"))
+        scope = {"network": chosen["network"]} if chosen["network"] else {}
+        bands = tallies.counts(archive.pk, "band", **scope)
+        sources_seen = sorted(tallies.counts(archive.pk, "source"))
+        filters = {name: value for name, value in chosen.items() if value}
+        matches = Match.objects.filter(archive_import=archive, **filters)
+        count = tallies.total(archive.pk, **filters)
+        page = keyset_page(matches, count, request.GET.get("after"), request.GET.get("before"))
+        if not tallies.total(archive.pk):
+            others_with_matches = [
+                other
+                for other in _imports(request).filter(
+                    source_account_id=archive.source_account_id,
+                    pk__in=MatchTally.objects.values("archive_import_id"),
+                )
+            ]
+    matching = latest_matching(archive) if archive is not None else None
     query = urlencode(
         {k: v for k, v in chosen.items() if v} | ({"import": archive.pk} if archive else {})
     )
@@ -75,22 +190,27 @@ def match_list(request: HttpRequest) -> HttpResponse:
             "org": request.organisation,  # type: ignore[attr-defined]
             "imports": _imports(request),
             "archive": archive,
+            "others_with_matches": others_with_matches,
             "chosen": chosen,
+            "position": {key: request.GET.get(key, "") for key in ("after", "before")},
             "page": page,
+            "rows": table_rows(page.object_list),
             "query": query,
-            "bands": [(b, label, counts.get(b, 0)) for b, label in Band.choices],
+            "bands": [(b, label, bands.get(b, 0)) for b, label in Band.choices],
             "networks": LinkNetwork.choices,
             "decisions": Decision.choices,
             "sources": sources_seen,
             "can_decide": request.membership.can(Role.REVIEWER),  # type: ignore[attr-defined]
             "can_compute": request.membership.can(Role.EDITOR),  # type: ignore[attr-defined]
+            "matching": matching,
+            "refresh": REFRESH_SECONDS if matching is not None and matching.is_runnable else None,
         },
     )
 
 
 def _back_to_list(request: HttpRequest, archive: ArchiveImport, **chosen: str) -> HttpResponse:
     """The list again, with the filters the form carried (never a URL taken from the form)."""
-    kept = {f: request.POST.get(f, "") for f in (*FILTERS, "page")} | chosen
+    kept = {f: request.POST.get(f, "") for f in (*FILTERS, "after", "before")} | chosen
     query = urlencode({"import": archive.pk} | {k: v for k, v in kept.items() if v})
     org = request.organisation  # type: ignore[attr-defined]
     return redirect(f"{reverse('crosswalk:matches', kwargs={'org': org.slug})}?{query}")
@@ -131,20 +251,7 @@ def compute(request: HttpRequest) -> HttpResponse:
         or kind not in ("following", "follower")
     ):
         raise Http404
-    summary = compute_matches(archive, network, kind)
-    messages.success(
-        request,
-        ngettext(
-            "%(matched)d of %(relations)d accounts matched on %(network)s.",
-            "%(matched)d of %(relations)d accounts matched on %(network)s.",
-            summary.matched,
-        )
-        % {
-            "matched": summary.matched,
-            "relations": summary.relations,
-            "network": LinkNetwork(network).label,  # "Bluesky", not "bluesky"
-        },
-    )
+    start_matching(archive, network, kind, request.user)  # a worker runs it; the list follows
     return _back_to_list(request, archive, network=network)
 
 

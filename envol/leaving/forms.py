@@ -29,7 +29,7 @@ class PublicPageForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class PublicLinkForm(forms.ModelForm):  # type: ignore[type-arg]
     url = forms.URLField(
-        label=_("address (URL)"), max_length=500, validators=[_WEB_ONLY], assume_scheme="https"
+        label=_("Address (URL)"), max_length=500, validators=[_WEB_ONLY], assume_scheme="https"
     )
 
     class Meta:
@@ -45,9 +45,9 @@ class AnnouncementForm(forms.Form):
 
 class StarterPackForm(forms.Form):
     account = forms.ChoiceField(label=_("Bluesky account"))
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=_("Name"), max_length=50)
     description = forms.CharField(
-        label=_("description"),
+        label=_("Description"),
         max_length=300,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

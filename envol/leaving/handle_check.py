@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from envol import outbound
 from envol.networks import ssrf
 
 TxtLookup = Callable[[str], list[str]]
@@ -78,7 +79,7 @@ def dns_txt_lookup(name: str) -> list[str]:
 
 def https_well_known(domain: str) -> str | None:
     """The DID served at /.well-known/atproto-did, through the SSRF guard; None when absent."""
-    policy = ssrf.FetchPolicy(timeout_s=4.0, max_bytes=WELL_KNOWN_MAX_BYTES, max_redirects=0)
+    policy = outbound.fetch_policy(timeout_s=4.0, max_bytes=WELL_KNOWN_MAX_BYTES, max_redirects=0)
     try:
         result = ssrf.fetch(f"https://{domain}/.well-known/atproto-did", policy=policy)
     except (ssrf.SsrfRefused, ssrf.FetchFailed):

@@ -251,7 +251,6 @@ def publish_announcement(org: Organisation, lang: str, kind: str, actor: Any) ->
     accounts of that network. Exactly once: the post is keyed by its origin, so publishing again
     returns the same post (and only retries what did not go out)."""
     from envol.publishing import services as publishing
-    from envol.publishing.tasks import publish_post
 
     if kind not in ("bluesky", "mastodon"):
         raise LeavingError(_("Only the Bluesky and Mastodon texts are published from envol."))
@@ -274,7 +273,7 @@ def publish_announcement(org: Organisation, lang: str, kind: str, actor: Any) ->
         )
     except publishing.PublishingError as exc:
         raise LeavingError(str(exc)) from None
-    publish_post.enqueue(post.pk)
+    publishing.queue(post, actor)
     audit(
         "leaving.announcement_publish",
         organisation=org,

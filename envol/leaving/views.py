@@ -46,6 +46,7 @@ def public_page(request: HttpRequest, public_slug: str) -> HttpResponse:
         "leaving/public_page.html",
         {
             "org": org,
+            "public_org": org,  # the page frame shows this organisation's name, logo, colour
             "page": page,
             "intro": page.intro(lang),
             "channels": channels,

@@ -7,7 +7,7 @@ from envol.migration.models import MigrationItem, MigrationJob
 class MigrationJobAdmin(admin.ModelAdmin[MigrationJob]):
     list_display = ("id", "organisation", "network", "account", "state", "total", "count_pending")
     list_filter = ("state", "network")
-    readonly_fields = ("rate_state", "lease_owner", "lease_until", "task_id")
+    readonly_fields = ("due_at", "lease_owner", "lease_until", "attempts", "last_error")
 
 
 @admin.register(MigrationItem)

@@ -1,23 +1,30 @@
 """What differs between networks in one step of a migration: reading the own follows,
-reconciling items left `sent` by a crash, sizing a batch from the rate budget, sending it.
+reconciling items left `sent` by a crash, sizing a batch from the account's rate budget, sending it.
+
+The budget is the account's (`jobs.budgets.AccountBudgets`), shared with its other jobs: a batch's
+points are reserved before the call and the reservation is settled once the call went out.
 
 Bluesky: the record key (a TID) is stored on the item and committed before `applyWrites`; after a
-crash the repo is read (listRecords) and a `sent` item is `done` when its record exists, else sent
-again with the same key — never a second record. Mastodon: following is idempotent and the adapter
-reads relationships before following, so a `sent` item is simply sent again; an account already
-followed at that point was followed by the earlier attempt (`done`), not before the job (`already`).
+crash only the items left `sent` are looked up, by their keys (`applyWrites` is one commit: the
+batch landed whole or not at all), a `sent` item is `done` when its record exists, else sent again
+with the same key — never a second record — and the reservation of a batch that never landed is
+given back. Mastodon: following is idempotent and the adapter reads relationships before following,
+so a `sent` item is simply sent again; an account already followed at that point was followed by
+the earlier attempt (`done`), not before the job (`already`).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from envol.jobs.budgets import AccountBudgets, reservation_key
 from envol.migration.models import ItemState, MigrationItem, MigrationJob
 from envol.migration.planning import batch_size
 from envol.networks.base import (
@@ -29,9 +36,15 @@ from envol.networks.base import (
     OwnFollow,
     RateLimited,
 )
-from envol.networks.bluesky import MAX_WRITES_PER_CALL, new_tid
+from envol.networks.bluesky import MAX_WRITES_PER_CALL, BlueskyNetwork, new_tid
 from envol.networks.mastodon import RELATIONSHIPS_PER_CALL
-from envol.networks.ratelimit import BLUESKY_WRITE_COSTS, RateBudget
+from envol.networks.ratelimit import (
+    BLUESKY_WRITE_COSTS,
+    BLUESKY_WRITE_POLICIES,
+    MASTODON_POLICIES,
+    RateBudget,
+    WindowPolicy,
+)
 
 ITEM_FIELDS = ["state", "subject", "record_key", "remote_uri", "attempts", "reason", "last_error"]
 RESOLVE_REQUESTS = 2  # Mastodon: an address is looked up, then searched when unknown
@@ -68,11 +81,22 @@ def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
 
 
 class Driver(abc.ABC):
-    rate_actions: tuple[str, ...]
+    policies: Mapping[str, Sequence[WindowPolicy]]  # action → the network's published limits
 
-    def __init__(self, job: MigrationJob, network: Network) -> None:
+    def __init__(self, job: MigrationJob, network: Network, budgets: AccountBudgets) -> None:
         self.job = job
         self.network = network
+        self.budgets = budgets
+        self.key = reservation_key(job)
+
+    @property
+    def rate_actions(self) -> tuple[str, ...]:
+        return tuple(self.policies)
+
+    def learn_limits(self) -> None:
+        """What the server's headers said this step, into the account's shared budget."""
+        for action in self.rate_actions:
+            self.budgets.learn(action, self.network.rate_budget(action))
 
     # -- the own follows --
 
@@ -108,17 +132,9 @@ class Driver(abc.ABC):
     def plan(self) -> Batch: ...
 
     @abc.abstractmethod
-    def send(self, size: int) -> None:
-        """Send up to `size` pending items; a 429 records what was done, then propagates."""
-
-    def reserve(self, action: str, points: int) -> None:
-        """Store the budget as if `points` were spent, before the call that spends them: a
-        process killed during the call leaves a budget that over-counts, never one that
-        under-counts (the next process would otherwise go past the network's limit)."""
-        projected = RateBudget.from_state(self.network.rate_budget(action).to_state())
-        projected.spend(points)
-        self.job.rate_state = {**(self.job.rate_state or {}), action: projected.to_state()}
-        MigrationJob.objects.filter(pk=self.job.pk).update(rate_state=self.job.rate_state)
+    def send(self, size: int) -> bool:
+        """Send up to `size` pending items, their points reserved first (False: another job
+        of the account took them; nothing sent). A 429 records what was done, then propagates."""
 
     def _apply(self, items: Sequence[MigrationItem], results: Sequence[FollowResult]) -> None:
         for item, result in zip(items, results, strict=False):
@@ -153,56 +169,71 @@ def apply_result(item: MigrationItem, result: FollowResult) -> None:
 
 
 class BlueskyDriver(Driver):
-    rate_actions = ("write",)
+    policies = {"write": BLUESKY_WRITE_POLICIES}
     cost = BLUESKY_WRITE_COSTS["create"]
 
     def follow_keys(self, follow: OwnFollow) -> tuple[str, ...]:
         return (follow.subject,)
 
     def reconcile_sent(self) -> None:
-        sent = list(self.job.items.filter(state=ItemState.SENT))
+        """Items a crash left `sent` are looked up by their keys, not by reading the whole
+        follow list again; the points of what never landed go back to the budget."""
+        sent = list(self.job.items.filter(state=ItemState.SENT).order_by("id"))
         if not sent:
+            self.budgets.release(self.key)  # reserved, then killed before any key was stored
             return
-        by_key: dict[str, OwnFollow] = {}
-        subjects: set[str] = set()
-        for follow in self.network.list_follows():
-            by_key[follow.key] = follow
-            subjects.add(follow.subject)
+        network = cast(BlueskyNetwork, self.network)
+        ends = {key: network.get_follow(key) for key in {sent[0].record_key, sent[-1].record_key}}
+        if all(found is None for found in ends.values()):
+            landed = dict.fromkeys((item.record_key for item in sent), None)
+        elif all(found is not None for found in ends.values()):
+            landed = {item.record_key: ends.get(item.record_key) for item in sent}
+        else:  # one commit per batch makes this unlikely: ask for every key
+            landed = {item.record_key: network.get_follow(item.record_key) for item in sent}
+        missing = 0
         for item in sent:
-            found = by_key.get(item.record_key)
-            if found is not None and found.subject == item.subject:
-                item.move_to(ItemState.DONE)
-                item.remote_uri = found.uri
-            elif item.subject in subjects:
-                item.move_to(ItemState.ALREADY)  # followed meanwhile through another record
-            else:
+            if item.record_key in landed and landed[item.record_key] is None:
                 item.move_to(ItemState.PENDING)  # never written: sent again with the same key
+                missing += 1
+            else:
+                found = landed.get(item.record_key)
+                item.move_to(ItemState.DONE)
+                item.remote_uri = found.uri if found is not None else _follow_uri(network, item)
         save_items(sent)
+        self.budgets.release(self.key, {"write": missing * self.cost})
 
     def plan(self) -> Batch:
         wanted = min(int(self.job.options.get("batch_size", MAX_WRITES_PER_CALL)), 200)
-        plan = self.network.rate_budget("write").plan(self.cost, max(wanted, 1))
+        plan = self.budgets.view("write").plan(self.cost, max(wanted, 1))
         return Batch(plan.items, plan.not_before)
 
-    def send(self, size: int) -> None:
+    def send(self, size: int) -> bool:
         items = list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
+        if not self.budgets.reserve(self.key, {"write": len(items) * self.cost}):
+            return False  # another job of the account took these points first
         for item in items:
             item.record_key = item.record_key or new_tid()
             item.move_to(ItemState.SENT)
             item.attempts += 1
         save_items(items)  # committed BEFORE the write: a crash from here on is reconciled
-        self.reserve("write", len(items) * self.cost)
         requests = [FollowRequest(item.subject, item.record_key) for item in items]
         try:
             results = self.network.follow_many(requests)
         except RateLimited as limited:
+            self.budgets.settle(self.key)  # a refused call still counts on the server
             self._apply(items, limited.completed)
             raise
+        self.budgets.settle(self.key)
         self._apply(items, results)
+        return True
+
+
+def _follow_uri(network: BlueskyNetwork, item: MigrationItem) -> str:
+    return f"at://{network.did}/app.bsky.graph.follow/{item.record_key}"
 
 
 class MastodonDriver(Driver):
-    rate_actions = ("request", "follow")
+    policies = MASTODON_POLICIES
 
     def follow_keys(self, follow: OwnFollow) -> tuple[str, ...]:
         return (follow.handle.lower(),) if follow.handle else ()
@@ -212,6 +243,9 @@ class MastodonDriver(Driver):
         for item in sent:
             item.move_to(ItemState.PENDING)  # relationships are read before any follow
         save_items(sent)
+        # Mastodon counts the follows it created, and whether they were is known only once the
+        # relationships are read again: the points stay spent (over-counting is the safe side).
+        self.budgets.settle(self.key)
 
     def _unresolved(self) -> bool:
         return self.job.items.filter(state=ItemState.PENDING, subject="").exists()
@@ -219,8 +253,8 @@ class MastodonDriver(Driver):
     def plan(self) -> Batch:
         """A step either resolves addresses (up to 2 requests each) or follows resolved
         accounts (1 request each, plus 1 for their relationships, and 1 follow point)."""
-        requests = self.network.rate_budget("request")
-        follows = self.network.rate_budget("follow")
+        requests = self.budgets.view("request")
+        follows = self.budgets.view("follow")
         wanted = max(min(int(self.job.options.get("batch_size", RELATIONSHIPS_PER_CALL)), 40), 1)
         if self._unresolved():
             size = min(wanted, requests.available() // RESOLVE_REQUESTS)
@@ -228,16 +262,18 @@ class MastodonDriver(Driver):
         size = batch_size([(requests.available(), 1, 1), (follows.available(), 1, 0)], wanted)
         return Batch(size, max(ready_at(requests, 2), ready_at(follows, 1)))
 
-    def send(self, size: int) -> None:
+    def send(self, size: int) -> bool:
         if self._unresolved():
-            self._resolve(size)
-        else:
-            self._follow(size)
+            return self._resolve(size)
+        return self._follow(size)
 
-    def _resolve(self, size: int) -> None:
+    def _resolve(self, size: int) -> bool:
         items = list(
             self.job.items.filter(state=ItemState.PENDING, subject="").order_by("id")[:size]
         )
+        if not self.budgets.reserve(self.key, {"request": len(items) * RESOLVE_REQUESTS}):
+            return False
+        self.budgets.settle(self.key)  # resolving is reading: nothing to reconcile
         try:
             for item in items:
                 try:
@@ -248,20 +284,25 @@ class MastodonDriver(Driver):
                     item.last_error = str(exc)[:2000]
         finally:
             save_items(items)  # what was resolved is kept, even when a 429 cuts the loop short
+        return True
 
-    def _follow(self, size: int) -> None:
+    def _follow(self, size: int) -> bool:
         items = list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
+        if not self.budgets.reserve(self.key, {"request": len(items) + 1, "follow": len(items)}):
+            return False
         for item in items:
             item.move_to(ItemState.SENT)
             item.attempts += 1
         save_items(items)
-        self.reserve("follow", len(items))
         try:
             results = self.network.follow_many([FollowRequest(item.subject) for item in items])
         except RateLimited as limited:
+            self.budgets.settle(self.key)
             self._apply(items, limited.completed)
             raise
+        self.budgets.settle(self.key)
         self._apply(items, results)
+        return True
 
 
 def ready_at(budget: RateBudget, points: int) -> datetime:
@@ -274,7 +315,9 @@ def ready_at(budget: RateBudget, points: int) -> datetime:
         return budget.ready_at(max(min(points, smallest), 1))
 
 
-def driver_for(job: MigrationJob, network: Network) -> Driver:
-    if job.network == "bluesky":
-        return BlueskyDriver(job, network)
-    return MastodonDriver(job, network)
+def driver_class(job: MigrationJob) -> type[Driver]:
+    return BlueskyDriver if job.network == "bluesky" else MastodonDriver
+
+
+def driver_for(job: MigrationJob, network: Network, budgets: AccountBudgets) -> Driver:
+    return driver_class(job)(job, network, budgets)

@@ -1,28 +1,23 @@
 """Follow-migration jobs and their items: all the state of a migration lives in these rows.
 
-A job is an explicit state machine; so is each item (one follow). The worker that advances a job
+A job is a job of the engine (`envol.jobs`) with its declared state machine; each item (one
+follow) has a machine of its own. The worker that advances a job
 holds nothing in memory that a crash could lose: the record key of a Bluesky follow is written to
 its item, and committed, before the write that uses it (see services.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from envol.jobs.machine import StateMachine
+from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
-
-
-class IllegalTransition(Exception):
-    """A state change the machine does not allow (e.g. resuming a finished job)."""
-
-    def __init__(self, kind: str, current: str, wanted: str) -> None:
-        super().__init__(f"A {kind} cannot go from {current!r} to {wanted!r}.")
-        self.current, self.wanted = current, wanted
 
 
 class JobState(models.TextChoices):
@@ -37,21 +32,27 @@ class JobState(models.TextChoices):
 
 ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING, JobState.WAITING)
 
-JOB_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    JobState.PENDING: frozenset(
-        {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED}
-    ),
-    JobState.RUNNING: frozenset(
-        {JobState.WAITING, JobState.PAUSED, JobState.DONE, JobState.FAILED, JobState.CANCELLED}
-    ),
-    JobState.WAITING: frozenset(
-        {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED}
-    ),
-    JobState.PAUSED: frozenset({JobState.PENDING, JobState.CANCELLED}),
-    JobState.FAILED: frozenset({JobState.PENDING, JobState.CANCELLED}),  # after a reconnection
-    JobState.DONE: frozenset(),
-    JobState.CANCELLED: frozenset(),
-}
+JOB_MACHINE = StateMachine(
+    "migration job",
+    JobState,
+    {
+        JobState.PENDING: {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED},
+        JobState.RUNNING: {
+            JobState.WAITING,
+            JobState.PAUSED,
+            JobState.DONE,
+            JobState.FAILED,
+            JobState.CANCELLED,
+        },
+        JobState.WAITING: {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED},
+        JobState.PAUSED: {JobState.PENDING, JobState.CANCELLED},
+        JobState.FAILED: {JobState.PENDING, JobState.CANCELLED},  # after a reconnection
+        JobState.DONE: set(),
+        JobState.CANCELLED: set(),
+    },
+    runnable=ACTIVE_STATES,
+    failed=JobState.FAILED,
+)
 
 
 class ItemState(models.TextChoices):
@@ -65,35 +66,34 @@ class ItemState(models.TextChoices):
 
 OPEN_ITEM_STATES = (ItemState.PENDING, ItemState.SENT)
 
-ITEM_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    ItemState.PENDING: frozenset(
-        {ItemState.SENT, ItemState.ALREADY, ItemState.SKIPPED, ItemState.FAILED}
-    ),
-    # A sent item is confirmed (done, or already there through another record), or found
-    # missing after a crash and sent again (pending, same key).
-    ItemState.SENT: frozenset(
-        {
+ITEM_MACHINE = StateMachine(
+    "migration item",
+    ItemState,
+    {
+        ItemState.PENDING: {ItemState.SENT, ItemState.ALREADY, ItemState.SKIPPED, ItemState.FAILED},
+        # A sent item is confirmed (done, or already there through another record), or found
+        # missing after a crash and sent again (pending, same key).
+        ItemState.SENT: {
             ItemState.DONE,
             ItemState.ALREADY,
             ItemState.SKIPPED,
             ItemState.FAILED,
             ItemState.PENDING,
-        }
-    ),
-    ItemState.DONE: frozenset(),
-    ItemState.ALREADY: frozenset(),
-    ItemState.SKIPPED: frozenset(),
-    ItemState.FAILED: frozenset({ItemState.PENDING}),  # retried on demand
-}
+        },
+        ItemState.DONE: set(),
+        ItemState.ALREADY: set(),
+        ItemState.SKIPPED: set(),
+        ItemState.FAILED: {ItemState.PENDING},  # retried on demand
+    },
+)
 
 
-def sources_of(transitions: Mapping[str, frozenset[str]], wanted: str) -> list[str]:
-    """The states from which `wanted` may be reached (to guard bulk updates in SQL)."""
-    return [state for state, targets in transitions.items() if wanted in targets]
+class MigrationJob(Job):
+    """Refollow the accepted matches of one archive import with one connected account, one
+    batch per step of the job engine (`migration/jobs.py`); the rate budget it draws on is the
+    account's, shared with the account's other jobs (`jobs.budgets`)."""
 
-
-class MigrationJob(models.Model):
-    """Refollow the accepted matches of one archive import with one connected account."""
+    machine = JOB_MACHINE
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="migration_jobs"
@@ -106,15 +106,10 @@ class MigrationJob(models.Model):
     )
     network = models.CharField(max_length=10)
     options = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.PENDING)
+    state = JOB_MACHINE.field()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    resume_at = models.DateTimeField(null=True, blank=True)  # not advanced before this moment
-    rate_state = models.JSONField(default=dict, blank=True)  # action → RateBudget.to_state()
     existing_listed = models.BooleanField(default=False)  # own follows read once at start
     total = models.PositiveIntegerField(default=0)
     count_done = models.PositiveIntegerField(default=0)
@@ -122,34 +117,23 @@ class MigrationJob(models.Model):
     count_skipped = models.PositiveIntegerField(default=0)
     count_failed = models.PositiveIntegerField(default=0)
     count_pending = models.PositiveIntegerField(default=0)  # pending + sent
-    calls = models.PositiveIntegerField(default=0)  # follow batches sent
-    consecutive_errors = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    # Who advances the job now ("host:pid:token") and until when: an atomic claim, so that two
-    # workers never advance the same job; a dead local owner is taken over at once.
-    lease_owner = models.CharField(max_length=200, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)  # the one live advance_job chain
+    calls = models.PositiveIntegerField(default=0)  # follow batches sent (counted before)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state"])]
+        indexes = [*Job.Meta.indexes, models.Index(fields=["state"])]
 
     def __str__(self) -> str:
         return f"migration {self.pk} ({self.network}, {self.state})"
 
-    def can_move_to(self, wanted: str) -> bool:
-        return wanted in JOB_TRANSITIONS[self.state]
-
-    def move_to(self, wanted: str) -> None:
-        """Change the state in memory (the caller saves), refusing what the machine forbids."""
-        if wanted != self.state and not self.can_move_to(wanted):
-            raise IllegalTransition("migration job", self.state, wanted)
-        self.state = wanted
-
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def resume_at(self) -> datetime | None:
+        """When a job waiting for the network's limit goes on by itself."""
+        return self.due_at if self.state == JobState.WAITING else None
 
     @property
     def is_finished(self) -> bool:
@@ -206,6 +190,5 @@ class MigrationItem(models.Model):
         return f"{self.target} ({self.state})"
 
     def move_to(self, wanted: str) -> None:
-        if wanted != self.state and wanted not in ITEM_TRANSITIONS[self.state]:
-            raise IllegalTransition("migration item", self.state, wanted)
+        ITEM_MACHINE.check(self.state, wanted)
         self.state = wanted

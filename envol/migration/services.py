@@ -1,32 +1,33 @@
-"""Follow migration: create a job from accepted matches, advance it one bounded step at a time,
-pause, resume, cancel, report. Called alike by the CLI, the web pages and the task.
+"""Follow migration: create a job from accepted matches, pause, resume, cancel, report; and
+`follow_step`, the handler the job engine (`envol.jobs`) runs for each bounded step.
 
-`advance(job_id)` is the heart: it claims the job (leases.py), then, for the job's network
-(drivers.py): reads the own follows once (`already`), settles items a crash left `sent`, sizes a
-batch from the stored rate budget, commits the record keys and sends. When the budget is spent the
-job parks in `waiting_rate_limit` until the window resets; a 429 parks it the same way and never
-fails an item. Nothing is waited for inside a step: the task re-enqueues itself for `resume_at`.
+A step, for the job's network (drivers.py): reads the own follows once (`already`), settles items a
+crash left `sent`, sizes a batch from the account's shared rate budget, commits the record keys,
+reserves the points and sends. When the budget is spent the job parks in `waiting_rate_limit`
+until the window resets; a 429 parks it the same way and never fails an item. Nothing is waited
+for inside a step: the engine runs the job again when it is due.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from envol.migration import leases
-from envol.migration.drivers import Driver, driver_for
+from envol.jobs.budgets import AccountBudgets
+from envol.jobs.kinds import Outcome, Step, again, retry, to
+from envol.jobs.transitions import move
+from envol.migration.drivers import Driver, driver_class, driver_for
 from envol.migration.models import (
-    ACTIVE_STATES,
+    OPEN_ITEM_STATES,
     ItemState,
     JobState,
     MigrationItem,
@@ -34,7 +35,6 @@ from envol.migration.models import (
 )
 from envol.migration.planning import BLUESKY_PACE, MASTODON_PACE, seconds_to_follow
 from envol.networks.base import AuthError, Network, NetworkError, RateLimited
-from envol.networks.ratelimit import RESET_MARGIN_S, RateObservation
 from envol.orgs.accounts import AccountError, explain, network_for
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.models import Network as NetworkName
@@ -42,9 +42,6 @@ from envol.orgs.services import OrgError, audit
 from envol.portability.models import ArchiveImport, Relation
 
 NETWORKS = ("bluesky", "mastodon")
-MAX_CONSECUTIVE_ERRORS = 8
-MAX_BACKOFF = timedelta(minutes=10)
-BUSY_RETRY = timedelta(seconds=5)
 
 
 class MigrationError(OrgError):
@@ -65,12 +62,14 @@ class Target:
 @dataclass(frozen=True)
 class Selection:
     targets: list[Target]
-    unresolved: int  # accounts followed on X with no accepted match on this network
+    unresolved: int  # accounts followed on X not found on this network (no match, too weak)
+    pending_review: int = 0  # found, waiting for a decision: not "not found"
+    rejected: int = 0  # found, and rejected by a person
 
 
 def selection(org: Organisation, import_id: int, network: str) -> Selection:
     """The accepted matches of one import on one network, one target per remote account."""
-    from envol.crosswalk.services import accepted_matches
+    from envol.crosswalk.services import accepted_matches, match_outcomes
 
     archive = _archive(org, import_id)
     field = "bluesky_did" if network == "bluesky" else "mastodon_address"
@@ -87,7 +86,14 @@ def selection(org: Organisation, import_id: int, network: str) -> Selection:
     following = Relation.objects.filter(
         source_account_id=archive.source_account_id, kind=Relation.Kind.FOLLOWING
     ).count()
-    return Selection(list(seen.values()), max(following - matched_relations, 0))
+    outcomes = match_outcomes(archive.pk, network)
+    others = outcomes.pending_review + outcomes.rejected
+    return Selection(
+        list(seen.values()),
+        max(following - matched_relations - others, 0),
+        outcomes.pending_review,
+        outcomes.rejected,
+    )
 
 
 def _archive(org: Organisation, import_id: int) -> ArchiveImport:
@@ -131,6 +137,21 @@ def find_account(org: Organisation, network: str, handle: str) -> ConnectedAccou
     return account
 
 
+def jobs_in_progress(org: Organisation) -> list[MigrationJob]:
+    """The organisation's follow migrations not finished yet (the dashboard)."""
+    from envol.migration.models import ACTIVE_STATES
+
+    return list(
+        MigrationJob.objects.filter(organisation=org, state__in=ACTIVE_STATES)
+        .select_related("account")
+        .order_by("created_at")
+    )
+
+
+def has_finished_job(org: Organisation) -> bool:
+    return MigrationJob.objects.filter(organisation=org, state=JobState.DONE).exists()
+
+
 # --- dry run ----------------------------------------------------------------------------------
 
 
@@ -141,6 +162,8 @@ class DryRun:
     already: int
     unresolved: int
     seconds: float  # at the network's published limits
+    pending_review: int = 0
+    rejected: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +171,8 @@ class DryRun:
             "to_follow": self.to_follow,
             "already": self.already,
             "unresolved": self.unresolved,
+            "pending_review": self.pending_review,
+            "rejected": self.rejected,
             "seconds": self.seconds,
         }
 
@@ -169,6 +194,8 @@ def dry_run(org: Organisation, import_id: int, account: ConnectedAccount, networ
         already,
         chosen.unresolved,
         seconds_to_follow(to_follow, pace),
+        chosen.pending_review,
+        chosen.rejected,
     )
 
 
@@ -185,7 +212,7 @@ def create_job(
     actor: Any = None,
     options: dict[str, Any] | None = None,
 ) -> MigrationJob:
-    """A pending job with one item per selected account (the task is enqueued by `start`)."""
+    """A pending job with one item per selected account, due at once: the workers take it."""
     _check_account(org, account, network)
     chosen = selection(org, import_id, network)
     if not chosen.targets:
@@ -230,95 +257,23 @@ def create_job(
 
 
 def start(job: MigrationJob) -> MigrationJob:
-    """Hand the job to the workers."""
-    enqueue(job.pk)
+    """Hand the job to the workers: a new job is due at once, so this only says so."""
     return job
 
 
-def enqueue(job_id: int, run_after: datetime | None = None) -> str:
-    """Start a new task chain for the job; older chains notice and stop (one live chain)."""
-    from envol.migration.tasks import advance_job
-
-    task = advance_job.using(run_after=run_after) if run_after else advance_job
-    result = task.enqueue(job_id)
-    MigrationJob.objects.filter(pk=job_id).update(task_id=str(result.id))
-    return str(result.id)
-
-
-def is_current_task(job_id: int, task_id: str) -> bool:
-    current = MigrationJob.objects.filter(pk=job_id).values_list("task_id", flat=True).first()
-    return current == task_id
-
-
-def recover_stalled(org: Organisation | None = None) -> int:
-    """Re-enqueue active jobs whose task chain died with its worker (SIGKILL, power loss): the
-    chain's task is not queued and no live process holds the job (a live chain holds it from
-    its claim to the enqueue of its next task). Called by the status page and `envol migrate`."""
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    jobs = MigrationJob.objects.filter(state__in=ACTIVE_STATES)
-    if org is not None:
-        jobs = jobs.filter(organisation=org)
-    restarted = 0
-    for job in jobs:
-        if not leases.is_free(job):
-            continue
-        status = (
-            DBTaskResult.objects.filter(id=job.task_id).values_list("status", flat=True).first()
-            if job.task_id
-            else None
-        )
-        if status == TaskResultStatus.READY:
-            continue  # a chain is queued (perhaps for the end of a rate-limit window)
-        enqueue(job.pk, job.resume_at if job.state == JobState.WAITING else None)
-        restarted += 1
-    return restarted
-
-
-def _set_state(job: MigrationJob, wanted: str, actor: Any = None, **detail: Any) -> bool:
-    """Move the job's state in the database, only from the state it is known to be in (a
-    pause pressed during a step wins over the step's own move)."""
-    loaded = job.state
-    job.move_to(wanted)
-    changed = MigrationJob.objects.filter(pk=job.pk, state=loaded).update(
-        state=wanted,
-        resume_at=job.resume_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
-    if not changed:
-        job.refresh_from_db()
-        return False
-    if loaded != wanted:
-        audit(
-            f"migration.{wanted}",
-            organisation=job.organisation,
-            actor=actor,
-            obj=job,
-            previous=loaded,
-            **detail,
-        )
-    return True
-
-
 def pause(job: MigrationJob, actor: Any = None) -> MigrationJob:
+    """Stop after the batch in flight (its answer is kept; nothing more is sent)."""
     _change(job, JobState.PAUSED, actor)
     return job
 
 
 def resume(job: MigrationJob, actor: Any = None) -> MigrationJob:
     """Paused (or failed, after reconnecting the account) → pending, and back to the workers."""
-    job.resume_at = None
-    job.consecutive_errors = 0
     _change(job, JobState.PENDING, actor)
-    MigrationJob.objects.filter(pk=job.pk).update(consecutive_errors=0)
-    enqueue(job.pk)
     return job
 
 
 def cancel(job: MigrationJob, actor: Any = None) -> MigrationJob:
-    job.finished_at = timezone.now()
     _change(job, JobState.CANCELLED, actor)
     return job
 
@@ -330,238 +285,106 @@ def _change(job: MigrationJob, wanted: str, actor: Any) -> None:
                 _("This migration is %(state)s: it cannot be changed that way.")
                 % {"state": job.get_state_display()}
             )
-        if _set_state(job, wanted, actor):
+        if move(job, wanted, actor=actor):
             return
     raise MigrationError(_("The migration is changing right now: try again."))
 
 
-# --- one step ---------------------------------------------------------------------------------
+def on_transition(job: MigrationJob, previous: str, actor: Any, detail: Mapping[str, Any]) -> None:
+    """Every move is audited; the leaving checklist's "follows migrated" step follows the job."""
+    audit(
+        f"migration.{job.state}",
+        organisation=job.organisation,
+        actor=actor,
+        obj=job,
+        previous=previous,
+        **detail,
+    )
+    if job.state == JobState.DONE:
+        from envol.leaving.services import tick
+
+        tick(job.organisation, "follows_migrated", True, job.created_by)
 
 
-@dataclass(frozen=True)
-class Step:
-    """What `advance` did; `resume_at` is when to call it again (None: at once, if active)."""
-
-    job_id: int
-    state: str
-    busy: bool = False  # another process holds the job
-    resume_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE_STATES
+# --- one step (the job engine calls it: migration/jobs.py) ------------------------------------
 
 
-def _connect(account: ConnectedAccount) -> Network:
+def _connect(account: ConnectedAccount, clock: Callable[[], datetime] = timezone.now) -> Network:
     try:
-        return network_for(account)
+        return network_for(account, clock=clock)
     except AccountError:
         raise
     except NetworkError as exc:
         raise AccountError(explain(exc)) from exc
 
 
-UNLIMITED = 1 << 40
+def budgets_for(job: MigrationJob, clock: Callable[[], datetime]) -> AccountBudgets:
+    """The account's shared budget, as this job sees it: with the option `published_limits:
+    false` (a self-hosted server with its limits off) only the limits the server announces in
+    its headers apply, never the network's published ones, also when replayed from storage."""
+    return AccountBudgets(
+        job.account_id,
+        driver_class(job).policies,
+        clock=clock,
+        published=job.options.get("published_limits") is not False,
+    )
 
 
-def restore_budgets(job: MigrationJob, network: Network, now: datetime) -> None:
-    """Give a fresh adapter the budget the job stored: each still-open window is replayed as
-    an observation (windows that reset before `now` are left out: they are spent no more).
-
-    With the option `published_limits: false` (a self-hosted server with its limits off) the
-    published windows are lifted, so that only the limits the server announces apply."""
-    margin = timedelta(seconds=RESET_MARGIN_S)
-    if job.options.get("published_limits") is False:
-        for action in driver_for(job, network).rate_actions:
-            budget = network.rate_budget(action)
-            for policy in budget.policies():
-                budget.observe(
-                    RateObservation(
-                        limit=UNLIMITED,
-                        remaining=UNLIMITED,
-                        reset_at=now + timedelta(seconds=policy.window_s),
-                        window_s=policy.window_s,
-                    )
-                )
-    for action, windows in (job.rate_state or {}).items():
-        budget = network.rate_budget(action)
-        for window in windows:
-            if not window.get("resets_at"):
-                continue
-            resets_at = datetime.fromisoformat(window["resets_at"])
-            if resets_at <= now:
-                continue
-            budget.observe(
-                RateObservation(
-                    limit=int(window["limit"]),
-                    remaining=max(int(window["limit"]) - int(window["used"]), 0),
-                    reset_at=resets_at - margin,
-                    window_s=int(window["window_s"]),
-                )
-            )
-
-
-def advance_chain(job_id: int, task_id: str) -> Step:
-    """One step for the task chain `task_id`, then the chain's next task — with the job held
-    from claim to enqueue, so a free job with a chain task not queued means a dead chain."""
-    if not is_current_task(job_id, task_id):
-        return Step(job_id, "superseded")
-    if not leases.claim(job_id):
-        enqueue(job_id, timezone.now() + BUSY_RETRY)
-        return Step(job_id, JobState.RUNNING, busy=True)
-    try:
-        job = MigrationJob.objects.select_related("organisation", "account").get(pk=job_id)
-        step = _advance_claimed(job, timezone.now(), None)
-        if step.active:
-            enqueue(job_id, step.resume_at)
-        return step
-    finally:
-        leases.release(job_id)
-
-
-def advance(job_id: int, *, now: datetime | None = None, network: Network | None = None) -> Step:
-    """One bounded step of the job (at most one batch). Safe to call from any number of
-    processes at once, and to kill at any instant. `now` overrides the clock for the resume
-    and budget decisions (tests, dry simulations); `network` reuses an adapter across steps."""
-    if not leases.claim(job_id):
-        state = MigrationJob.objects.filter(pk=job_id).values_list("state", flat=True).first()
-        return Step(job_id, state or JobState.FAILED, busy=True)
-    try:
-        job = MigrationJob.objects.select_related("organisation", "account").get(pk=job_id)
-        return _advance_claimed(job, now or timezone.now(), network)
-    finally:
-        leases.release(job_id)
-
-
-def _advance_claimed(job: MigrationJob, now: datetime, network: Network | None) -> Step:
-    if not job.is_active:
-        return Step(job.pk, job.state)
-    if job.resume_at and now < job.resume_at:
-        return Step(job.pk, job.state, resume_at=job.resume_at)
+def follow_step(job: MigrationJob, step: Step) -> Outcome:
+    """One bounded step: at most one batch. Pending and waiting jobs first move to running;
+    a spent budget or a 429 parks the job in `waiting_rate_limit` until the window resets
+    (never failing an item); network errors are retried with backoff, then fail the job."""
     if job.state != JobState.RUNNING:
-        job.started_at = job.started_at or timezone.now()
-        job.resume_at = None
-        if not _set_state(job, JobState.RUNNING):
-            return Step(job.pk, job.state)
-    fresh = network is None
+        return to(JobState.RUNNING)
     driver: Driver | None = None
     try:
-        adapter = network if network is not None else _connect(job.account)
-        if fresh:
-            restore_budgets(job, adapter, now)
-        driver = driver_for(job, adapter)
-        _work(job, driver)
-        job.consecutive_errors = 0
-        job.last_error = ""
+        adapter = step.context.get("network") or _connect(job.account, step.clock)
+        step.context["network"] = adapter
+        driver = driver_for(job, adapter, budgets_for(job, step.clock))
+        return _work(job, driver)
     except RateLimited as limited:
-        job.resume_at = max(limited.reset_at, now + timedelta(seconds=1))
-        _set_state(job, JobState.WAITING, reason="429")
+        resume_at = max(limited.reset_at, step.clock() + timedelta(seconds=1))
+        return to(JobState.WAITING, at=resume_at, reason="429")
     except (AccountError, AuthError) as exc:
-        job.last_error = str(exc) if isinstance(exc, AccountError) else explain(exc)
-        job.finished_at = timezone.now()
-        _set_state(job, JobState.FAILED, reason="account")
+        step.context.pop("network", None)
+        error = str(exc) if isinstance(exc, AccountError) else explain(exc)
+        return to(JobState.FAILED, fields={"last_error": error}, reason="account")
     except NetworkError as exc:
-        job.consecutive_errors += 1
-        job.last_error = str(exc)[:2000]
-        if job.consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
-            job.finished_at = timezone.now()
-            _set_state(job, JobState.FAILED, reason="errors")
-        else:
-            backoff = min(timedelta(seconds=5 * 2**job.consecutive_errors), MAX_BACKOFF)
-            job.resume_at = now + backoff
-            MigrationJob.objects.filter(pk=job.pk).update(resume_at=job.resume_at)
+        return retry(str(exc))
     finally:
         _save_progress(job, driver)
-    return Step(job.pk, job.state, resume_at=job.resume_at)
 
 
-def _work(job: MigrationJob, driver: Driver) -> None:
+def _work(job: MigrationJob, driver: Driver) -> Outcome:
     if not job.existing_listed:
         driver.mark_existing()
         job.existing_listed = True
         MigrationJob.objects.filter(pk=job.pk).update(existing_listed=True)
     driver.reconcile_sent()
-    if not job.items.filter(state__in=(ItemState.PENDING, ItemState.SENT)).exists():
-        job.finished_at = timezone.now()
-        if _set_state(job, JobState.DONE):
-            _tick_leaving_checklist(job)
-        return
+    if not job.items.filter(state__in=OPEN_ITEM_STATES).exists():
+        return to(JobState.DONE)
     if MigrationJob.objects.filter(pk=job.pk).values_list("state", flat=True)[0] != job.state:
-        job.refresh_from_db()  # paused or cancelled meanwhile: send nothing more
-        return
+        return again()  # paused or cancelled meanwhile: send nothing more (the pause wins)
     batch = driver.plan()
     if batch.size == 0:
-        job.resume_at = batch.not_before
-        _set_state(job, JobState.WAITING, reason="budget")
-        return
-    job.calls += 1
-    driver.send(batch.size)
+        return to(JobState.WAITING, at=batch.not_before, reason="budget")
+    MigrationJob.objects.filter(pk=job.pk).update(calls=F("calls") + 1)  # before the call
+    driver.send(batch.size)  # False: another job of the account took the points; replan
+    return again()
 
 
 def _save_progress(job: MigrationJob, driver: Driver | None) -> None:
-    """Counters, stored budgets and errors (never the state: `_set_state` owns it)."""
+    """Counters and what the server said of the budget (never the state: the engine owns it)."""
     counts = dict(job.items.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    job.count_done = counts.get(ItemState.DONE, 0)
-    job.count_already = counts.get(ItemState.ALREADY, 0)
-    job.count_skipped = counts.get(ItemState.SKIPPED, 0)
-    job.count_failed = counts.get(ItemState.FAILED, 0)
-    job.count_pending = counts.get(ItemState.PENDING, 0) + counts.get(ItemState.SENT, 0)
-    if driver is not None:
-        job.rate_state = {
-            action: driver.network.rate_budget(action).to_state() for action in driver.rate_actions
-        }
     MigrationJob.objects.filter(pk=job.pk).update(
-        count_done=job.count_done,
-        count_already=job.count_already,
-        count_skipped=job.count_skipped,
-        count_failed=job.count_failed,
-        count_pending=job.count_pending,
-        rate_state=job.rate_state,
-        calls=job.calls,
-        consecutive_errors=job.consecutive_errors,
-        last_error=job.last_error,
+        count_done=counts.get(ItemState.DONE, 0),
+        count_already=counts.get(ItemState.ALREADY, 0),
+        count_skipped=counts.get(ItemState.SKIPPED, 0),
+        count_failed=counts.get(ItemState.FAILED, 0),
+        count_pending=counts.get(ItemState.PENDING, 0) + counts.get(ItemState.SENT, 0),
     )
-
-
-def _tick_leaving_checklist(job: MigrationJob) -> None:
-    """The leaving checklist's "follows migrated" step follows the job."""
-    from envol.leaving.services import tick
-
-    tick(job.organisation, "follows_migrated", True, job.created_by)
-
-
-# --- running in-process (CLI --wait, benchmarks) ----------------------------------------------
-
-
-Progress = Callable[[MigrationJob, Step], None]
-
-
-def run_to_end(
-    job_id: int,
-    *,
-    on_progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    on_wait: Callable[[MigrationJob, datetime], None] | None = None,
-) -> MigrationJob:
-    """Advance the job in this process until it is finished or paused, sleeping through rate
-    limit windows (`on_wait` can show a countdown). One adapter serves every step."""
-    job = MigrationJob.objects.select_related("account").get(pk=job_id)
-    adapter = _connect(job.account)
-    restore_budgets(job, adapter, timezone.now())
-    while True:
-        step = advance(job_id, network=adapter)
-        job.refresh_from_db()
-        if on_progress is not None:
-            on_progress(job, step)
-        if not step.active:
-            return job
-        if step.busy:
-            sleep(1.0)
-        elif step.resume_at is not None:
-            if on_wait is not None:
-                on_wait(job, step.resume_at)
-            else:
-                sleep(max((step.resume_at - timezone.now()).total_seconds(), 0.0))
+    if driver is not None:
+        driver.learn_limits()
 
 
 # --- reading ----------------------------------------------------------------------------------

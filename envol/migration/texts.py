@@ -9,6 +9,8 @@ JOB_MISSING = _("Migration %(id)s does not exist.")
 TO_FOLLOW = _("To follow: %(n)s")
 ALREADY = _("Already followed: %(n)s")
 UNRESOLVED = _("Not found on this network: %(n)s")
+PENDING_REVIEW = _("Found, waiting for your review: %(n)s")
+REJECTED = _("Found, rejected: %(n)s")
 DURATION = _("Time at the network's limits: %(d)s")
 CREATED = ngettext_lazy(
     "Migration %(id)s created (%(n)s account); the workers run it.",

@@ -103,8 +103,6 @@ def _job(request: HttpRequest, job_id: int) -> MigrationJob:
 @org_view(min_role=Role.VIEWER)
 def detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
-    if job.is_active:
-        services.recover_stalled(request.organisation)  # type: ignore[attr-defined]
     return render(
         request,
         "migration/detail.html",

@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from envol.networks.metrics import MetricKinds
 from envol.networks.ratelimit import RateBudget
 
 # --- errors -----------------------------------------------------------------------------------
@@ -109,24 +110,6 @@ class TextUnit(StrEnum):
     CHARACTERS = "characters"
 
 
-class Reach(StrEnum):
-    """How well a network measures how many people saw a post."""
-
-    EXACT = "exact"  # the network reports impressions
-    PROXY = "proxy"  # only engagement counts stand in for reach
-    ABSENT = "absent"
-
-
-class Metric(StrEnum):
-    LIKES = "likes"
-    REPOSTS = "reposts"
-    REPLIES = "replies"
-    QUOTES = "quotes"
-    FOLLOWERS = "followers"
-    FOLLOWING = "following"
-    POSTS = "posts"
-
-
 class Visibility(StrEnum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
@@ -151,8 +134,7 @@ class Capabilities:
     link_cards: bool
     max_langs: int
     max_follow_batch: int  # follows one call can create
-    metrics: frozenset[Metric]
-    reach: Reach
+    metrics: MetricKinds  # which metrics exist and their kind: exact, proxy or absent
 
 
 @dataclass(frozen=True)

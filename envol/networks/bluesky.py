@@ -44,7 +44,6 @@ from envol.networks.base import (
     FollowStatus,
     Identity,
     InvalidContent,
-    Metric,
     Network,
     NetworkError,
     NetworkName,
@@ -54,13 +53,13 @@ from envol.networks.base import (
     PostMetrics,
     ProfileUpdate,
     Publication,
-    Reach,
     TextUnit,
     Transient,
     Unsupported,
     check_media,
 )
 from envol.networks.http import Retrier, error_for_status, http_transport, rate_limited
+from envol.networks.metrics import BLUESKY_METRICS
 from envol.networks.ratelimit import (
     BLUESKY_WRITE_COSTS,
     Clock,
@@ -95,18 +94,7 @@ CAPABILITIES = Capabilities(
     link_cards=True,
     max_langs=3,
     max_follow_batch=MAX_WRITES_PER_CALL,
-    metrics=frozenset(
-        {
-            Metric.LIKES,
-            Metric.REPOSTS,
-            Metric.REPLIES,
-            Metric.QUOTES,
-            Metric.FOLLOWERS,
-            Metric.FOLLOWING,
-            Metric.POSTS,
-        }
-    ),
-    reach=Reach.PROXY,
+    metrics=BLUESKY_METRICS,
 )
 
 WRITE_NSIDS = frozenset(

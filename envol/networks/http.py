@@ -12,12 +12,10 @@ Sleep, clock and randomness are injected so tests run instantly and deterministi
 from __future__ import annotations
 
 import random
-import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import httpx
@@ -31,6 +29,8 @@ from envol.networks.base import (
     Transient,
 )
 from envol.networks.ratelimit import Clock, RateObservation, parse_reset, utc_now
+from envol.networks.ssrf import GuardedTransport
+from envol.networks.ssrf import tls_context as tls_context  # re-exported: one per process
 
 T = TypeVar("T")
 
@@ -138,13 +138,7 @@ def transport_errors(call: Callable[[], T]) -> T:
         raise Transient(f"Could not reach the server: {exc}.") from exc
 
 
-@lru_cache(maxsize=1)
-def tls_context() -> ssl.SSLContext:
-    """One TLS context per process. Building one loads the whole CA bundle (about 20 ms of CPU,
-    under the GIL): per client, it serialised concurrent publishing to several networks."""
-    return httpx.create_ssl_context()
-
-
 def http_transport(given: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
-    """`given` (tests inject one), else a pooled transport on the shared TLS context."""
-    return given if given is not None else httpx.HTTPTransport(verify=tls_context())
+    """`given` (the Django layer passes a guarded transport configured from settings; tests
+    inject one), else the guarded transport with its strict default: public addresses only."""
+    return given if given is not None else GuardedTransport()

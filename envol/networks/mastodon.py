@@ -38,8 +38,8 @@ from envol.networks.base import (
     Identity,
     InvalidContent,
     Media,
-    Metric,
     Network,
+    NetworkError,
     NetworkName,
     NotFound,
     OwnFollow,
@@ -48,7 +48,6 @@ from envol.networks.base import (
     ProfileUpdate,
     Publication,
     RateLimited,
-    Reach,
     TextUnit,
     Transient,
     check_media,
@@ -62,6 +61,7 @@ from envol.networks.http import (
     rate_limited,
     transport_errors,
 )
+from envol.networks.metrics import MASTODON_METRICS
 from envol.networks.ratelimit import (
     Clock,
     RateBudget,
@@ -267,6 +267,13 @@ class MastodonNetwork(Network):
                 raise error_for_status(
                     response.status_code, error_message(response), reason="validation"
                 )
+            if response.is_redirect:
+                # The API never redirects; following would carry the token elsewhere.
+                raise NetworkError(
+                    f"{self.instance} answered {response.status_code} (redirect to "
+                    f"{response.headers.get('location', '?')!r}): give the server's own address.",
+                    code="redirect",
+                )
             return response
 
         return self._retry(attempt, retry_safe=retry_safe)
@@ -275,14 +282,19 @@ class MastodonNetwork(Network):
         return self._request(method, path, retry_safe=retry_safe, **kwargs).json()
 
     def _observe(self, action: str, headers: Mapping[str, str]) -> None:
-        """Headers describe whichever throttle applied: file them under the budget with that
-        limit (the action's own, else the general request budget)."""
+        """Headers describe whichever throttle is tighter, the general one or the action's
+        family (Mastodon's `override_rate_limit_headers`): file them under the general request
+        budget when their limit is its, else under the action's own — also when that limit is
+        not the published one (a server with a smaller family limit)."""
         observation = mastodon_observation(headers)
         if observation is None:
             return
-        budget = self._rates.budget(action)
-        if action != "request" and not any(p.limit == observation.limit for p in budget.policies()):
-            budget = self._rates.budget("request")
+        budget, general = self._rates.budget(action), self._rates.budget("request")
+        limits = {p.limit for p in budget.policies()}
+        if observation.limit not in limits and observation.limit in {
+            p.limit for p in general.policies()
+        }:
+            budget = general
         budget.observe(observation)
 
     def rate_budget(self, action: str) -> RateBudget:
@@ -320,17 +332,7 @@ class MastodonNetwork(Network):
             link_cards=False,  # the instance builds the card from the first link itself
             max_langs=1,
             max_follow_batch=RELATIONSHIPS_PER_CALL,
-            metrics=frozenset(
-                {
-                    Metric.LIKES,
-                    Metric.REPOSTS,
-                    Metric.REPLIES,
-                    Metric.FOLLOWERS,
-                    Metric.FOLLOWING,
-                    Metric.POSTS,
-                }
-            ),
-            reach=Reach.PROXY,
+            metrics=MASTODON_METRICS,
         )
 
     # -- identities --

@@ -140,6 +140,7 @@ class _Window:
     policy: WindowPolicy
     used: int = 0
     resets_at: datetime | None = None  # None: not open; the next spend opens it
+    observed: bool = False  # described by the server's headers (not only the published policy)
 
     def roll(self, now: datetime) -> None:
         if self.resets_at is not None and now >= self.resets_at:
@@ -215,6 +216,7 @@ class RateBudget:
         window.policy = WindowPolicy(observation.limit, window.policy.window_s)
         window.used = max(observation.limit - observation.remaining, 0)
         window.resets_at = observation.reset_at + self._margin
+        window.observed = True
 
     def _match(self, observation: RateObservation, now: datetime) -> _Window:
         for window in self._windows:
@@ -235,13 +237,15 @@ class RateBudget:
         return [w.policy for w in self._windows]
 
     def to_state(self) -> list[dict[str, Any]]:
-        """A JSON-ready snapshot, to park with a job and restore in another process."""
+        """A JSON-ready snapshot, to store and restore in another process. `observed` marks
+        the windows the server's headers described."""
         return [
             {
                 "limit": w.policy.limit,
                 "window_s": w.policy.window_s,
                 "used": w.used,
                 "resets_at": w.resets_at.isoformat() if w.resets_at else None,
+                **({"observed": True} if w.observed else {}),
             }
             for w in self._windows
         ]
@@ -258,6 +262,7 @@ class RateBudget:
                     WindowPolicy(int(item["limit"]), int(item["window_s"])),
                     used=int(item["used"]),
                     resets_at=datetime.fromisoformat(resets_at) if resets_at else None,
+                    observed=bool(item.get("observed", False)),
                 )
             )
         return budget

@@ -15,9 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envol import outbound
 from envol.networks import ssrf
 from envol.networks.base import AuthError, Network, NetworkError
 from envol.networks.bluesky import BlueskyConfig, BlueskyNetwork, BlueskySession
+from envol.networks.ratelimit import Clock, utc_now
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.models import Network as NetworkChoice
 from envol.orgs.services import OrgError, audit
@@ -75,7 +77,9 @@ def connect_bluesky(
     """Log in with an app password (never the main password) and store the session, encrypted."""
     service = check_server_url(service or settings.ENVOL_BLUESKY_SERVICE)
     try:
-        adapter = BlueskyNetwork.login(_bluesky_config(service), handle, app_password)
+        adapter = BlueskyNetwork.login(
+            _bluesky_config(service), handle, app_password, transport=outbound.transport()
+        )
         me = adapter.whoami()
     except NetworkError as exc:
         raise AccountError(explain(exc)) from None
@@ -112,17 +116,18 @@ def _mark_broken(account: ConnectedAccount, reason: str) -> None:
     account.save(update_fields=["status", "status_detail", "checked_at"])
 
 
-def network_for(account: ConnectedAccount) -> Network:
+def network_for(account: ConnectedAccount, *, clock: Clock = utc_now) -> Network:
     """The adapter acting as `account`. Raises AccountError (and marks the account broken) when
-    its credentials no longer work."""
+    its credentials no longer work. `clock`: the time its rate budgets and records go by (a
+    job passes the engine's, so that tests hold at any hour)."""
     credentials = account.get_credentials()
     try:
         if account.network == NetworkChoice.BLUESKY:
-            return _bluesky_for(account, credentials)
+            return _bluesky_for(account, credentials, clock)
         if account.network == NetworkChoice.MASTODON:
             from envol.orgs.mastodon_accounts import mastodon_for
 
-            adapter: Network = mastodon_for(account, credentials)
+            adapter: Network = mastodon_for(account, credentials, clock)
             return adapter
     except AuthError as exc:
         _mark_broken(account, str(exc))
@@ -132,7 +137,9 @@ def network_for(account: ConnectedAccount) -> Network:
     )
 
 
-def _bluesky_for(account: ConnectedAccount, credentials: dict[str, Any]) -> BlueskyNetwork:
+def _bluesky_for(
+    account: ConnectedAccount, credentials: dict[str, Any], clock: Clock
+) -> BlueskyNetwork:
     config = _bluesky_config(account.instance_url or settings.ENVOL_BLUESKY_SERVICE)
 
     def save_session(session: BlueskySession) -> None:
@@ -143,14 +150,23 @@ def _bluesky_for(account: ConnectedAccount, credentials: dict[str, Any]) -> Blue
 
     try:
         return BlueskyNetwork(
-            config, BlueskySession.load(credentials["session"]), on_session_change=save_session
+            config,
+            BlueskySession.load(credentials["session"]),
+            on_session_change=save_session,
+            transport=outbound.transport(),
+            clock=clock,
         )
     except (AuthError, KeyError):
         # The refresh token expired or was revoked: log in again with the stored app password.
         if not credentials.get("app_password"):
             raise
         adapter = BlueskyNetwork.login(
-            config, account.handle, credentials["app_password"], on_session_change=save_session
+            config,
+            account.handle,
+            credentials["app_password"],
+            on_session_change=save_session,
+            transport=outbound.transport(),
+            clock=clock,
         )
         save_session(BlueskySession.load(adapter.export_session()))
         return adapter

@@ -12,7 +12,7 @@ from envol.orgs.services import organisations_of
 def current_organisation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"current_org": None, "my_orgs": [], "menu": []}
     org = getattr(request, "organisation", None)
     return {
         "current_org": org,

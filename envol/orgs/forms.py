@@ -64,3 +64,38 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
                 "your Bluesky handle carries it."
             ),
         }
+
+
+class BrandForm(forms.Form):
+    """The organisation's colour and logo, checked here (contrast, image) before saving."""
+
+    colour = forms.CharField(
+        label=_("Colour"),
+        required=False,
+        max_length=7,
+        help_text=_(
+            "Of the header of your public page and of this back office, as # and six "
+            "hexadecimal digits (e.g. #1b4f72). White text must be readable on it: a light "
+            "colour is refused. Empty: envol's colour."
+        ),
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG or WebP, up to 1 MB, at least 16 pixels a side; no SVG."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean_colour(self) -> str:
+        from envol.orgs.brand import clean_colour
+
+        return clean_colour(self.cleaned_data.get("colour") or "")
+
+    def clean_logo(self) -> bytes | None:
+        from envol.orgs.brand import clean_logo
+
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        return clean_logo(upload, upload.size)

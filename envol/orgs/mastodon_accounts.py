@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from envol import outbound
 from envol.networks.base import NetworkError
 from envol.networks.mastodon import (
     OUT_OF_BAND,
@@ -27,6 +28,7 @@ from envol.networks.mastodon import (
     exchange_code,
     register_app,
 )
+from envol.networks.ratelimit import Clock, utc_now
 from envol.orgs import crypto
 from envol.orgs.accounts import AccountError, _mark_ok, check_server_url, explain
 from envol.orgs.models import ConnectedAccount, MastodonOAuthApp, Organisation
@@ -52,7 +54,9 @@ def app_for(instance: str, redirect_uri: str) -> MastodonApp:
             instance, stored.client_id, crypto.decrypt(stored.client_secret_encrypted), redirect_uri
         )
     try:
-        app = register_app(instance, redirect_uri, website=settings.PUBLIC_URL)
+        app = register_app(
+            instance, redirect_uri, website=settings.PUBLIC_URL, transport=outbound.transport()
+        )
     except NetworkError as exc:
         raise AccountError(
             _("The server %(instance)s refused to register envol: %(error)s")
@@ -116,7 +120,9 @@ def finish(
 ) -> ConnectedAccount:
     """Exchange the code for a token, then connect with it."""
     try:
-        token = exchange_code(pending.app, code.strip(), pkce=pending.pkce)
+        token = exchange_code(
+            pending.app, code.strip(), pkce=pending.pkce, transport=outbound.transport()
+        )
     except NetworkError as exc:
         raise AccountError(explain(exc)) from None
     return connect_with_token(org, pending.app.instance, token, actor=actor)
@@ -130,7 +136,7 @@ def connect_with_token(
     token themselves (Mastodon: Preferences → Development) and the sandbox."""
     instance = check_server_url(instance)
     try:
-        adapter = MastodonNetwork(instance, token)
+        adapter = MastodonNetwork(instance, token, transport=outbound.transport())
         try:
             me = adapter.whoami()
             domain = adapter.domain
@@ -158,7 +164,14 @@ def connect_with_token(
     return account
 
 
-def mastodon_for(account: ConnectedAccount, credentials: dict[str, Any]) -> MastodonNetwork:
+def mastodon_for(
+    account: ConnectedAccount, credentials: dict[str, Any], clock: Clock = utc_now
+) -> MastodonNetwork:
     if not credentials.get("access_token"):
         raise AccountError(_("This Mastodon account must be reconnected."))
-    return MastodonNetwork(account.instance_url, credentials["access_token"])
+    return MastodonNetwork(
+        account.instance_url,
+        credentials["access_token"],
+        transport=outbound.transport(),
+        clock=clock,
+    )

@@ -25,6 +25,10 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CITY)
     website = models.URLField(_("website"), blank=True)
+    # The look of its public page and of the back office header (see orgs/brand.py).
+    colour = models.CharField(_("colour"), max_length=7, blank=True, db_default="")
+    has_logo = models.BooleanField(default=False, db_default=False, editable=False)
+    brand_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -34,6 +38,24 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def brand_version(self) -> int:
+        """Changes whenever the colour or the logo does: the files' URLs carry it (caching)."""
+        return int(self.brand_updated_at.timestamp()) if self.brand_updated_at else 0
+
+
+class OrganisationLogo(models.Model):
+    """The logo as envol re-encoded it (a PNG); apart, so that loading an organisation never
+    loads the image."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="logo", primary_key=True
+    )
+    png = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"logo of {self.organisation}"
 
 
 class Role(models.TextChoices):

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,6 +26,8 @@ class OrgError(Exception):
 
 RESERVED_SLUGS = frozenset(
     {"admin", "accounts", "o", "i18n", "static", "media", "healthz", "api", "leaving"}
+    | {"about", "brand"}  # the instance's pages, the organisations' colours and logos
+    | {"l"}  # short links
 )
 """Top-level paths of envol: an organisation with one of these slugs could not have a public
 page at /<slug>/ (the route would be shadowed), so such slugs are refused."""
@@ -143,18 +146,25 @@ ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
 
 def org_view(min_role: str = Role.VIEWER) -> Callable[[ViewFunc], ViewFunc]:
-    """Decorator for views under /o/<org>/…: resolves the membership (404 if none), checks the
-    role (404 too: same answer for 'not yours' and 'not allowed'), sets request.organisation."""
+    """Decorator for views under /o/<org>/…: sends a signed-out visitor to the sign-in page
+    (then back), resolves the membership (404 if none), checks the role (404 too: same answer
+    for 'not yours' and 'not allowed'), sets request.organisation."""
 
     def decorate(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         def wrapper(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                # Said for every slug alike, existing or not: nothing leaks.
+                return redirect_to_login(request.get_full_path())
             membership = membership_for(request.user, org)
             if not membership.can(min_role):
                 raise Http404
             request.organisation = membership.organisation  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
-            request.session["current_org"] = org
+            if request.session.get("current_org") != org:
+                # Only a change is written: assigning marks the session modified, and every
+                # page view would otherwise rewrite its row (one UPDATE per GET per user).
+                request.session["current_org"] = org
             return view(request, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -172,5 +182,43 @@ def update_organisation(
     org.save(update_fields=["name", "kind", "website"])
     audit(
         "org.update", organisation=org, actor=actor, obj=org, name=name, kind=kind, website=website
+    )
+    return org
+
+
+@transaction.atomic
+def update_brand(
+    org: Organisation,
+    *,
+    colour: str,
+    logo_png: bytes | None = None,
+    remove_logo: bool = False,
+    actor: Any = None,
+) -> Organisation:
+    """Set the colour (already checked by `brand.clean_colour`) and replace or remove the logo
+    (already re-encoded by `brand.clean_logo`)."""
+    from django.utils import timezone
+
+    from envol.orgs.models import OrganisationLogo
+
+    changed = colour != org.colour or logo_png is not None or (remove_logo and org.has_logo)
+    if not changed:
+        return org
+    org.colour = colour
+    if logo_png is not None:
+        OrganisationLogo.objects.update_or_create(organisation=org, defaults={"png": logo_png})
+        org.has_logo = True
+    elif remove_logo:
+        OrganisationLogo.objects.filter(organisation=org).delete()
+        org.has_logo = False
+    org.brand_updated_at = timezone.now()
+    org.save(update_fields=["colour", "has_logo", "brand_updated_at"])
+    audit(
+        "org.brand",
+        organisation=org,
+        actor=actor,
+        obj=org,
+        colour=colour,
+        logo="new" if logo_png is not None else ("removed" if remove_logo else "kept"),
     )
     return org

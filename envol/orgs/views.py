@@ -11,9 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from envol.orgs import accounts
-from envol.orgs.forms import BlueskyConnectForm, MastodonConnectForm, OrganisationForm
+from envol.orgs.forms import (
+    BlueskyConnectForm,
+    BrandForm,
+    MastodonConnectForm,
+    OrganisationForm,
+)
 from envol.orgs.models import ConnectedAccount, Role
-from envol.orgs.services import membership_for, org_view, update_organisation
+from envol.orgs.services import membership_for, org_view, update_brand, update_organisation
 
 
 @org_view()
@@ -134,20 +139,25 @@ def mastodon_callback(request: HttpRequest) -> HttpResponse:
 def organisation_settings(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     form = OrganisationForm(request.POST or None, instance=org)
-    if request.method == "POST" and form.is_valid():
+    brand = BrandForm(
+        request.POST or None, request.FILES or None, initial={"colour": org.colour}, prefix="brand"
+    )
+    if request.method == "POST" and form.is_valid() and brand.is_valid():
         data = form.cleaned_data
         update_organisation(
             org, name=data["name"], kind=data["kind"], website=data["website"], actor=request.user
+        )
+        update_brand(
+            org,
+            colour=brand.cleaned_data["colour"],
+            logo_png=brand.cleaned_data["logo"],
+            remove_logo=brand.cleaned_data["remove_logo"],
+            actor=request.user,
         )
         messages.success(request, _("The organisation is updated."))
         return redirect("orgs:settings", org=org.slug)
     return render(
         request,
-        "web/form_page.html",
-        {
-            "form": form,
-            "title": _("Organisation"),
-            "submit_label": _("Save"),
-            "intro": _("Its public address stays /%(slug)s/.") % {"slug": org.slug},
-        },
+        "orgs/settings.html",
+        {"form": form, "brand": brand, "org": org},
     )

@@ -17,24 +17,13 @@ def upload_limit() -> int:
 
 class SizeLimitHandler(FileUploadHandler):
     """Stops reading an upload as soon as it passes the limit, so an oversized file is never
-    written to disk in full (the browser's own check is only a courtesy)."""
+    written to disk in full (the browser's own check is only a courtesy). A request that declares
+    a larger body never gets here: `envol.web.body_limit` answers it 413 first."""
 
     def __init__(self, request: Any = None, limit: int | None = None) -> None:
         super().__init__(request)
         self.limit = upload_limit() if limit is None else limit
         self.exceeded = False
-
-    def handle_raw_input(
-        self,
-        input_data: Any,
-        META: dict[str, Any],
-        content_length: int,
-        boundary: str,
-        encoding: str | None = None,
-    ) -> None:
-        if content_length > self.limit + 64 * 1024:  # the form fields around the file
-            self.exceeded = True
-            raise StopUpload(connection_reset=False)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if start + len(raw_data) > self.limit:

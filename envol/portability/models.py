@@ -6,14 +6,12 @@ newer archive of the same account only adds what is new.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envol.jobs.machine import single_run
+from envol.jobs.models import Job
 from envol.orgs.models import Organisation
 
 
@@ -45,14 +43,22 @@ class SourceAccount(models.Model):
         return f"@{self.username} ({self.network})"
 
 
-class ArchiveImport(models.Model):
-    """One uploaded archive and the task that reads it: pending → running → done | failed."""
+class ImportState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Importing")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+
+IMPORT_MACHINE = single_run("archive import", ImportState)
+
+
+class ArchiveImport(Job):
+    """One archive and the job that reads it: pending → running → done | failed. `running` is
+    one step of the job engine: every row and "done" commit together, or nothing does."""
+
+    State = ImportState
+    machine = IMPORT_MACHINE
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="archive_imports"
@@ -64,9 +70,12 @@ class ArchiveImport(models.Model):
     source_account = models.ForeignKey(
         SourceAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="imports"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    state = IMPORT_MACHINE.field()
     file_name = models.CharField(max_length=255, blank=True)
+    # An upload (relative to the data dir; deleted once read unless kept), then the kept copy.
     stored_path = models.CharField(max_length=500, blank=True)
+    # A file the user pointed at (`envol archive import PATH`): read, never deleted.
+    source_file = models.CharField(max_length=1000, blank=True)
     keep_archive = models.BooleanField(default=False)
     keep_media = models.BooleanField(default=False)
     phase = models.CharField(max_length=50, blank=True)
@@ -82,51 +91,12 @@ class ArchiveImport(models.Model):
     error_fr = models.TextField(blank=True)
     first_post_at = models.DateTimeField(null=True, blank=True)
     last_post_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
-
-    # --- state transitions: the only way `state` changes -----------------------------------
-
-    def start(self) -> None:
-        if self.state != self.State.PENDING:
-            raise ValueError(f"import {self.pk} is {self.state}, not pending")
-        self.state = self.State.RUNNING
-        self.started_at = timezone.now()
-        self.save(update_fields=["state", "started_at"])
-
-    def finish(
-        self,
-        *,
-        counts: dict[str, int],
-        added: dict[str, int],
-        warnings: list[dict[str, str]],
-        top_mentions: list[dict[str, Any]],
-        first_post_at: datetime | None,
-        last_post_at: datetime | None,
-    ) -> None:
-        if self.state != self.State.RUNNING:
-            raise ValueError(f"import {self.pk} is {self.state}, not running")
-        self.state = self.State.DONE
-        self.counts, self.added, self.warnings = counts, added, warnings
-        self.top_mentions = top_mentions
-        self.first_post_at, self.last_post_at = first_post_at, last_post_at
-        self.progress_done = self.progress_total
-        self.finished_at = timezone.now()
-        self.save()
-
-    def fail(self, message_en: str, message_fr: str) -> None:
-        """Any state → failed; the data written by the attempt was rolled back by the caller."""
-        self.state = self.State.FAILED
-        self.error, self.error_fr = message_en, message_fr
-        self.finished_at = timezone.now()
-        self.save(update_fields=["state", "error", "error_fr", "finished_at"])
 
     @property
     def is_finished(self) -> bool:

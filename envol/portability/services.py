@@ -1,11 +1,12 @@
 """Archive imports, callable alike from the CLI, the web upload and the worker.
 
-`inspect` only reads. `import_archive` (a path given on the command line) and `run_import` (an
-upload the web server stored) share one path: the import is marked running, everything is
-written in ONE transaction that also marks it done, so a failure anywhere — a damaged part in
-the middle of tweets.js, a database error — leaves no row behind and the import marked failed,
-with the reason in French and English. Raw uploads are deleted afterwards unless kept; media
-files are copied only when asked.
+`inspect` only reads. `import_archive` (a path given on the command line) and an upload the web
+server stored (`receive_upload`) are both jobs of the engine (`portability/jobs.py`): the import
+is marked running, then everything is written in ONE transaction that also marks it done, so a
+failure anywhere — a damaged part in the middle of tweets.js, a database error, a killed worker —
+leaves no row behind; the import is marked failed with the reason in French and English, or, when
+its worker died, taken over by another. Raw uploads are deleted afterwards unless kept; media files
+are copied only when asked.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
 from envol.archives.errors import ArchiveError, ArchiveWarning
 from envol.archives.source import ArchiveLimits
 from envol.archives.x import XArchive
+from envol.archives.x_records import Counts
+from envol.jobs.kinds import Outcome, Step, to
 from envol.orgs.models import Organisation
 from envol.orgs.services import audit
 from envol.portability import storage
@@ -83,7 +84,8 @@ def import_archive(
     keep_media: bool = False,
     progress: ProgressCallback | None = None,
 ) -> ArchiveImport:
-    """Import an archive the user points at (never deleted: it is theirs; copied if kept).
+    """Import an archive the user points at, here and now (never deleted: it is theirs; copied
+    if kept). The import is a job like an upload's: if this process dies, a worker resumes it.
 
     Raises `ArchiveError` after marking the import failed; the import is returned when done.
     """
@@ -92,6 +94,7 @@ def import_archive(
         organisation=organisation,
         uploaded_by=uploaded_by,
         file_name=source.name[:255],
+        source_file=str(source.resolve()),
         keep_archive=keep_archive,
         keep_media=keep_media,
     )
@@ -102,10 +105,12 @@ def import_archive(
         obj=archive_import,
         file=archive_import.file_name,
     )
-    _execute(archive_import, source, progress)
-    if keep_archive:
-        archive_import.stored_path = storage.keep_archive(source, archive_import.pk, move=False)
-        archive_import.save(update_fields=["stored_path"])
+    context: dict[str, Any] = {}
+    run_import(archive_import, progress, context)
+    if isinstance(context.get("error"), ArchiveError):
+        raise context["error"]
+    if archive_import.counts:  # in the documented order (PostgreSQL's jsonb keeps none)
+        archive_import.counts = Counts(**archive_import.counts).as_dict()
     return archive_import
 
 
@@ -117,7 +122,7 @@ def receive_upload(
     keep_archive: bool = False,
     keep_media: bool = False,
 ) -> ArchiveImport:
-    """Store an uploaded archive and create its pending import (the caller enqueues the task).
+    """Store an uploaded archive and create its pending import, due at once for the workers.
 
     The archive is opened once here, so that a file that is not an X archive is refused at once
     with the reason, instead of failing later in the worker.
@@ -149,35 +154,20 @@ def receive_upload(
     return archive_import
 
 
-def run_import(archive_import: ArchiveImport, progress: ProgressCallback | None = None) -> None:
-    """Run a pending uploaded import, then keep or delete the upload as the organisation chose.
+def run_import(
+    archive_import: ArchiveImport,
+    progress: ProgressCallback | None = None,
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Run a pending import in this process until it ends (the workers do the same). An
+    `ArchiveError` is recorded on the import (state failed), not raised; a finished import is
+    left alone."""
+    from envol.jobs.runner import run_to_end
 
-    An `ArchiveError` is recorded on the import (state failed), not raised: the worker's job
-    is done either way.
-    """
-    if archive_import.state != ArchiveImport.State.PENDING:
-        return  # a task delivered twice: the first delivery owns the upload
-    upload = storage.data_path(archive_import.stored_path)
-    live = storage.ProgressFile(archive_import.pk)
-
-    def report(phase: str, done: int, total: int) -> None:
-        live(phase, done, total)
-        if progress is not None:
-            progress(phase, done, total)
-
-    try:
-        _execute(archive_import, upload, report)
-    except ArchiveError:
-        pass
-    finally:
-        live.clear()
-        if archive_import.keep_archive and archive_import.state == ArchiveImport.State.DONE:
-            kept = storage.keep_archive(upload, archive_import.pk, move=True)
-        else:
-            storage.remove(upload)
-            kept = ""
-        archive_import.stored_path = kept
-        archive_import.save(update_fields=["stored_path"])
+    kept = {} if context is None else context
+    if progress is not None:
+        kept["progress"] = progress
+    run_to_end(archive_import, context=kept)
 
 
 def current_progress(archive_import: ArchiveImport) -> Progress:
@@ -191,11 +181,74 @@ def current_progress(archive_import: ArchiveImport) -> Progress:
     )
 
 
-# --- the import itself -------------------------------------------------------------------------
+def latest_import(organisation: Organisation) -> ArchiveImport | None:
+    """The organisation's most recent archive import, whatever its state (the dashboard)."""
+    return (
+        ArchiveImport.objects.filter(organisation=organisation)
+        .select_related("source_account")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
-def _execute(archive_import: ArchiveImport, path: Path, progress: ProgressCallback | None) -> None:
-    archive_import.start()
+# --- the import itself: the job's handlers (portability/jobs.py) --------------------------------
+
+
+def archive_path(archive_import: ArchiveImport) -> Path | None:
+    """The file to read: the stored upload, or the user's own file; None when it is gone."""
+    if archive_import.stored_path:
+        path = storage.data_path(archive_import.stored_path)
+    elif archive_import.source_file:
+        path = Path(archive_import.source_file)
+    else:
+        return None
+    return path if path.exists() else None
+
+
+GONE = (
+    "The import was interrupted (the worker stopped) and its file is gone: "
+    "upload the archive again.",
+    "L'import a été interrompu (le worker s'est arrêté) et son fichier n'existe "
+    "plus : déposez l'archive à nouveau.",
+)
+INTERNAL = (
+    "The import stopped on an internal error; nothing was imported. Report it to your envol "
+    "administrator.",
+    "L'import s'est arrêté sur une erreur interne ; rien n'a été importé. Signalez-le à "
+    "l'administrateur d'envol.",
+)
+
+
+def _failed(english: str, french: str) -> Outcome:
+    return to(
+        ArchiveImport.State.FAILED,
+        fields={"error": english, "error_fr": french, "source_account": None},
+    )
+
+
+def begin_import(archive_import: ArchiveImport, step: Step) -> Outcome:
+    """pending → running (the page says "Importing…" from here on)."""
+    if archive_path(archive_import) is None:
+        return _failed(*GONE)
+    return to(ArchiveImport.State.RUNNING)
+
+
+def import_step(archive_import: ArchiveImport, step: Step) -> Outcome:
+    """The whole import in ONE transaction that also marks it done (the engine runs this state
+    atomically): a failure anywhere — a damaged part in the middle of tweets.js, a database
+    error, a killed worker — leaves no row behind. A killed worker's import is taken over by
+    another from the start; its lease, renewed by a heartbeat, says whether it still runs."""
+    path = archive_path(archive_import)
+    if path is None:
+        return _failed(*GONE)
+    live = storage.ProgressFile(archive_import.pk)
+    caller = step.context.get("progress")
+
+    def report(phase: str, done: int, total: int) -> None:
+        live(phase, done, total)
+        if caller is not None:
+            caller(phase, done, total)
+
     media_store: MediaStore | None = None
     try:
         with _collector_paused(), XArchive.open(path, archive_limits()) as archive:
@@ -203,59 +256,80 @@ def _execute(archive_import: ArchiveImport, path: Path, progress: ProgressCallba
                 media_store = MediaStore(archive_import.organisation_id, archive.account.id)
             declared = archive.declared_counts()
             archive_import.progress_total = sum(declared.values())
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a refused row undoes only the import
                 source = upsert_source_account(archive_import.organisation_id, archive)
-                archive_import.source_account = source
                 result = ArchiveWriter(
-                    archive_import, source, archive, media_store=media_store, progress=progress
+                    archive_import, source, archive, media_store=media_store, progress=report
                 ).run()
-                archive_import.phase = "done"
-                archive_import.progress_total = max(
-                    archive_import.progress_total, sum(result.counts.values())
-                )
-                archive_import.finish(
-                    counts=result.counts,
-                    added=result.added,
-                    warnings=result.warnings,
-                    top_mentions=result.top_mentions,
-                    first_post_at=result.first_post_at,
-                    last_post_at=result.last_post_at,
-                )
     except ArchiveError as error:
-        _failed(archive_import, media_store, error.message("en"), error.message("fr"))
-        raise
+        if media_store is not None:
+            media_store.undo()
+        step.context["error"] = error
+        return _failed(error.message("en"), error.message("fr"))
     except DatabaseError as error:
         log.exception("archive import %s refused by the database", archive_import.pk)
+        if media_store is not None:
+            media_store.undo()
         detail = type(error).__name__
-        english, french = (text.format(detail=detail) for text in DATABASE_REFUSED)
-        _failed(archive_import, media_store, english, french)
-        raise
+        return _failed(*(text.format(detail=detail) for text in DATABASE_REFUSED))
     except BaseException:
-        _failed(archive_import, media_store, "Internal error.", "Erreur interne.")
+        if media_store is not None:
+            media_store.undo()
         raise
-    audit(
-        "portability.import_done",
-        organisation=archive_import.organisation,
-        actor=archive_import.uploaded_by,
-        obj=archive_import,
-        added=archive_import.added,
+    total = max(archive_import.progress_total, sum(result.counts.values()))
+    return to(
+        ArchiveImport.State.DONE,
+        fields={
+            "source_account": source,
+            "counts": result.counts,
+            "added": result.added,
+            "warnings": result.warnings,
+            "top_mentions": result.top_mentions,
+            "first_post_at": result.first_post_at,
+            "last_post_at": result.last_post_at,
+            "phase": "done",
+            "progress_total": total,
+            "progress_done": total,
+        },
     )
 
 
-def _failed(
-    archive_import: ArchiveImport, media_store: MediaStore | None, english: str, french: str
+def on_transition(
+    archive_import: ArchiveImport, previous: str, actor: Any, detail: Mapping[str, Any]
 ) -> None:
-    if media_store is not None:
-        media_store.undo()
-    archive_import.source_account = None
-    archive_import.fail(english, french)
+    """An import that ended: its live progress goes, its upload is kept or deleted as the
+    organisation chose (a user's own file is never deleted), the audit log says how it ended."""
+    state = archive_import.state
+    if state not in (ArchiveImport.State.DONE, ArchiveImport.State.FAILED):
+        return
+    storage.ProgressFile(archive_import.pk).clear()
+    if state == ArchiveImport.State.FAILED and not archive_import.error:
+        english, french = INTERNAL  # failed by the engine after repeated errors
+        archive_import.error, archive_import.error_fr = english, french
+    _keep_or_delete(archive_import)
+    archive_import.save(update_fields=["stored_path", "error", "error_fr"])
+    done = state == ArchiveImport.State.DONE
     audit(
-        "portability.import_failed",
+        "portability.import_done" if done else "portability.import_failed",
         organisation=archive_import.organisation,
         actor=archive_import.uploaded_by,
         obj=archive_import,
-        error=english,
+        **({"added": archive_import.added} if done else {"error": archive_import.error}),
     )
+
+
+def _keep_or_delete(archive_import: ArchiveImport) -> None:
+    kept = archive_import.keep_archive and archive_import.state == ArchiveImport.State.DONE
+    if archive_import.stored_path:
+        upload = storage.data_path(archive_import.stored_path)
+        if kept and upload.exists():
+            archive_import.stored_path = storage.keep_archive(upload, archive_import.pk, move=True)
+        else:
+            storage.remove(upload)
+            archive_import.stored_path = ""
+    elif kept and archive_import.source_file:
+        source = Path(archive_import.source_file)
+        archive_import.stored_path = storage.keep_archive(source, archive_import.pk, move=False)
 
 
 @contextmanager
@@ -269,45 +343,3 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-STALE_AFTER = timedelta(minutes=10)
-
-
-def recover_interrupted(now: datetime | None = None) -> int:
-    """Imports left `running` by a worker that died: their rows were rolled back with the
-    transaction, so the import starts again from its kept upload (or fails with what to do).
-    An import counts as interrupted when its live progress has not moved for STALE_AFTER."""
-    from envol.portability.tasks import run_import as run_import_task
-
-    now = now or timezone.now()
-    recovered = 0
-    for archive_import in ArchiveImport.objects.filter(state=ArchiveImport.State.RUNNING):
-        heartbeat = storage.progress_path(archive_import.pk)
-        last = (
-            datetime.fromtimestamp(heartbeat.stat().st_mtime, tz=UTC)
-            if heartbeat.exists()
-            else archive_import.started_at
-        )
-        if last is not None and now - last < STALE_AFTER:
-            continue
-        upload = (
-            storage.data_path(archive_import.stored_path) if archive_import.stored_path else None
-        )
-        claimed = ArchiveImport.objects.filter(
-            pk=archive_import.pk, state=ArchiveImport.State.RUNNING
-        )
-        if upload is not None and upload.is_file():
-            if claimed.update(state=ArchiveImport.State.PENDING, started_at=None):
-                heartbeat.unlink(missing_ok=True)
-                run_import_task.enqueue(archive_import.pk)
-                recovered += 1
-        elif claimed.exists():
-            archive_import.fail(
-                "The import was interrupted (the worker stopped) and its file is gone: "
-                "upload the archive again.",
-                "L'import a été interrompu (le worker s'est arrêté) et son fichier n'existe "
-                "plus : déposez l'archive à nouveau.",
-            )
-            recovered += 1
-    return recovered

@@ -1,7 +1,7 @@
 """Archive imports on the web: the list, the upload, and the live progress then summary page.
 
-The import itself runs in a worker (`tasks.run_import`); its page refreshes itself (a meta
-refresh, no JavaScript needed) until the import is done or failed.
+The import itself runs in a worker (a job of the engine, `portability/jobs.py`); its page
+refreshes itself (a meta refresh, no JavaScript needed) until the import is done or failed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from envol.archives.errors import ArchiveError
 from envol.orgs.models import Role
 from envol.orgs.services import org_view
-from envol.portability import services
+from envol.portability import services, summary
 from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
 from envol.portability.models import ArchiveImport
-from envol.portability.tasks import run_import
 
 REFRESH_SECONDS = 2
 COUNT_LABELS = {
@@ -80,14 +79,18 @@ def _upload(request: HttpRequest, limit: SizeLimitHandler) -> HttpResponse:
                 )
             except ArchiveError as error:
                 form.add_error("archive", error.message(get_language() or "fr"))
-            else:
-                run_import.enqueue(archive_import.pk)
+            else:  # due at once: a worker takes it
                 return redirect("portability:detail", org=org.slug, pk=archive_import.pk)
         if status == 200 and form.errors:
             status = 400
     else:
         form = UploadForm()
-    context = {"org": org, "form": form, "too_large": too_large_message()}
+    context = {
+        "org": org,
+        "form": form,
+        "too_large": too_large_message(),
+        "imported_accounts": summary.imported_accounts(org.pk),
+    }
     return render(request, "portability/upload.html", context, status=status)
 
 
@@ -108,7 +111,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": services.current_progress(archive_import),
             "refresh": None if archive_import.is_finished else REFRESH_SECONDS,
             "rows": rows,
-            "warnings": services.warning_messages(archive_import, language),
+            "warnings": summary.warning_messages(archive_import, language),
+            "another_account": summary.another_account_warning(archive_import),
             "error": archive_import.error_message(language),
         },
     )

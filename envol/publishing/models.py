@@ -12,16 +12,42 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from envol.jobs.machine import StateMachine
+from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 
 
-class Post(models.Model):
-    class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHING = "publishing", _("Publishing")
-        DONE = "done", _("Published")
-        PARTIAL = "partial", _("Partly published")
-        FAILED = "failed", _("Failed")
+class PostState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHING = "publishing", _("Publishing")
+    DONE = "done", _("Published")
+    PARTIAL = "partial", _("Partly published")
+    FAILED = "failed", _("Failed")
+
+
+# Adding a state (the desk's in_review, approved, scheduled…) is a choice above and a line here;
+# a runnable one also needs its handler in publishing/jobs.py.
+POST_MACHINE = StateMachine(
+    "post",
+    PostState,
+    {
+        PostState.DRAFT: {PostState.PUBLISHING},
+        PostState.PUBLISHING: {PostState.DONE, PostState.PARTIAL, PostState.FAILED},
+        PostState.DONE: set(),
+        PostState.PARTIAL: {PostState.PUBLISHING},  # retry what did not go out
+        PostState.FAILED: {PostState.PUBLISHING},
+    },
+    runnable=(PostState.PUBLISHING,),
+    failed=PostState.FAILED,
+    finished=(PostState.DONE, PostState.PARTIAL, PostState.FAILED),
+)
+
+
+class Post(Job):
+    """A post and the job that publishes it on every target account (`publishing/jobs.py`)."""
+
+    State = PostState
+    machine = POST_MACHINE
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(
@@ -31,13 +57,12 @@ class Post(models.Model):
     content_warning = models.CharField(_("content warning"), max_length=500, blank=True)
     lang = models.CharField(_("language"), max_length=10, default="fr")
     link_url = models.URLField(_("link"), max_length=1000, blank=True)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    state = POST_MACHINE.field()
     # Set by the app that asked for the post (e.g. "leaving:announcement:fr:bluesky"): creating a
     # post with the same origin again returns the first one, so a double click posts once.
     origin = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

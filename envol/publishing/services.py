@@ -2,18 +2,20 @@
 
 `plan` adapts the text to each target (its counting rules and limit, a thread when too long);
 `create_post` records the post and one `Publication` row per part and account, each with its
-idempotency key, in one transaction and *before* any remote call; `publish` then sends every
-account's parts concurrently (one thread per account: the whole takes about as long as the
-slowest network) and can be run again at any time: what is done is skipped, what was sent and
-not confirmed is sent again with the same key, which the network answers with the existing post
-(Bluesky: the record key; Mastodon: `Idempotency-Key`, remembered for one hour).
+idempotency key, in one transaction and *before* any remote call. Publishing is a job of the
+engine (`publishing/jobs.py`): `queue` hands the post to the workers, `publish` runs it here;
+`publish_step` sends every account's parts concurrently (one thread per account: the whole
+takes about as long as the slowest network) and can be run again at any time: what is done is
+skipped, what was sent and not confirmed is sent again with the same key, which the network
+answers with the existing post (Bluesky: the record key; Mastodon: `Idempotency-Key`,
+remembered for one hour).
 """
 
 from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +25,9 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envol.jobs.kinds import Outcome, Step, to
+from envol.jobs.runner import run_to_end
+from envol.jobs.transitions import move
 from envol.networks import text as text_rules
 from envol.networks.base import (
     Capabilities,
@@ -107,14 +112,17 @@ def plan(
     content_warning: str = "",
     numbering: bool = True,
     capabilities: dict[int, Capabilities] | None = None,
+    rewrite: Callable[[str, str], str] | None = None,
 ) -> list[Variant]:
-    """Each account's variant: the text, or a thread of parts that each fit."""
+    """Each account's variant: the text, or a thread of parts that each fit. `rewrite(network,
+    text)` adapts the text to a network first (e.g. its own short links)."""
     if not text.strip():
         raise PublishingError(_("The post is empty."))
     variants = []
     for account in accounts:
         rules = rules_for(account, (capabilities or {}).get(account.pk))
-        room, body = rules, network_text(text, content_warning, account)
+        own = rewrite(account.network, text) if rewrite else text
+        room, body = rules, network_text(own, content_warning, account)
         if content_warning and account.network == NetworkChoice.MASTODON:
             # Mastodon counts the content warning with every status of the thread.
             room = replace(rules, limit=rules.limit - text_rules.count(content_warning, rules))
@@ -183,6 +191,7 @@ def create_post(
     numbering: bool = True,
     parts: Sequence[str] | None = None,
     origin: str = "",
+    rewrite: Callable[[str, str], str] | None = None,
 ) -> Post:
     """Record the post, its images and every publication row (with its key).
 
@@ -219,6 +228,7 @@ def create_post(
             content_warning=content_warning,
             numbering=numbering,
             capabilities=known,
+            rewrite=rewrite,
         )
         if parts is None
         else fixed_parts(list(parts), accounts, content_warning, known)
@@ -267,32 +277,66 @@ class AccountOutcome:
     error: str = ""
 
 
+def queue(post: Post, actor: Any = None) -> Post:
+    """Hand the post to the workers (a draft, or what a partly published or failed post did not
+    get out); a post published or being published already is left as it is."""
+    if post.can_move_to(Post.State.PUBLISHING):
+        move(post, Post.State.PUBLISHING, actor=actor)
+    return post
+
+
 def publish(post: Post) -> list[AccountOutcome]:
-    """Send every pending part, all accounts at once; safe to call again after any failure."""
+    """Publish here and now (the CLI, benches) and say what each account got; safe to call
+    again after any failure: only what is not confirmed is sent, with its first key."""
+    queue(post)
+    run_to_end(post)
+    return outcomes(post)
+
+
+def publish_step(post: Post, step: Step) -> Outcome:
+    """The job's one step: send every pending part, all accounts at once (one thread per
+    account: the whole takes about as long as the slowest network). A worker killed meanwhile
+    leaves parts `sent`; the next step sends them again with the same keys, which the networks
+    answer with the existing post."""
     account_ids = sorted(set(post.publications.values_list("account_id", flat=True)))
     if not account_ids:
-        return []
-    Post.objects.filter(pk=post.pk).update(state=Post.State.PUBLISHING)
+        return to(Post.State.DONE, errors={})
     with ThreadPoolExecutor(max_workers=len(account_ids)) as pool:
-        outcomes = list(pool.map(lambda aid: _publish_account(post.pk, aid), account_ids))
-    finished = {o.account.pk for o in outcomes if not o.error}
+        sent = list(pool.map(lambda aid: _publish_account(post.pk, aid), account_ids))
+    finished = {o.account.pk for o in sent if not o.error}
     state = (
         Post.State.DONE
-        if len(finished) == len(outcomes)
+        if len(finished) == len(sent)
         else Post.State.PARTIAL
         if finished
         else Post.State.FAILED
     )
-    Post.objects.filter(pk=post.pk).update(state=state)
-    post.refresh_from_db()
-    audit(
-        "post.publish",
-        organisation=post.organisation,
-        obj=post,
-        state=state,
-        errors={o.account.handle: o.error for o in outcomes if o.error},
-    )
-    return outcomes
+    return to(state, errors={o.account.handle: o.error for o in sent if o.error})
+
+
+def on_transition(post: Post, previous: str, actor: Any, detail: Mapping[str, Any]) -> None:
+    if post.state in post.machine.finished:
+        audit(
+            "post.publish",
+            organisation=post.organisation,
+            actor=actor,
+            obj=post,
+            state=post.state,
+            errors=dict(detail.get("errors", {})),
+        )
+
+
+def outcomes(post: Post) -> list[AccountOutcome]:
+    """What each account of the post got, from its publication rows."""
+    rows = list(post.publications.select_related("account").order_by("account_id", "part_index"))
+    found: list[AccountOutcome] = []
+    for account_id in sorted({row.account_id for row in rows}):
+        mine = [row for row in rows if row.account_id == account_id]
+        missing = [row for row in mine if row.state != Publication.State.DONE]
+        error = (missing[0].last_error or _("Not published yet.")) if missing else ""
+        urls = [] if missing else [row.public_url for row in mine]
+        found.append(AccountOutcome(mine[0].account, urls, error))
+    return found
 
 
 def _drafts(post: Post, rows: Sequence[Publication]) -> list[PostDraft]:

@@ -4,6 +4,10 @@ The npm install lives in a per-machine cache (`make testservers`, see
 testservers/bluesky/install.sh); this module finds it, runs testservers/bluesky/server.mjs with its
 Node 22 and talks to it over plain XRPC. `restart()` keeps the data folder and the ports: accounts,
 records and sessions survive, the in-memory rate-limit counters start afresh.
+
+Given a PostgreSQL database (`appview_db`), the same process also runs the real Bluesky AppView
+(`@atproto/bsky`), which indexes the PDS's firehose and answers the app.bsky.* reads the PDS
+proxies to it; `envol/testing/appview.py` builds a whole network on that.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -105,8 +110,10 @@ def require_install() -> Path:
 
 
 def _child_environment(modules_dir: Path) -> dict[str, str]:
-    # The server sets every PDS_* variable itself; stray ones from the shell must not leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PDS_", "LOG_"))}
+    # The server sets every PDS_* variable itself and takes the AppView's database as a flag;
+    # stray ones from the shell must not leak in.
+    stray = ("PDS_", "LOG_", "ENVOL_APPVIEW_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(stray)}
     env["ENVOL_PDS_MODULES_DIR"] = str(modules_dir)
     return env
 
@@ -114,9 +121,17 @@ def _child_environment(modules_dir: Path) -> dict[str, str]:
 class PdsServer:
     """One PDS and its PLC directory in a node process; `PdsServer.start()` launches one."""
 
-    def __init__(self, data_dir: Path, *, rate_limits: bool, owns_data_dir: bool) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        rate_limits: bool,
+        owns_data_dir: bool,
+        appview_db: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.rate_limits = rate_limits
+        self.appview_db = appview_db
         self._owns_data_dir = owns_data_dir
         self._modules_dir = require_install()
         self._process: subprocess.Popen[bytes] | None = None
@@ -131,19 +146,25 @@ class PdsServer:
         data_dir: Path | None = None,
         pds_port: int = 0,
         plc_port: int = 0,
+        appview_db: str | None = None,
+        appview_port: int = 0,
         timeout: float = 60.0,
     ) -> PdsServer:
         """Launch a server (data in `data_dir`, else in a temporary folder removed on stop).
 
         Ports 0 pick free ones; a kept `data_dir` needs the same `pds_port` on every start,
         since the PDS's URL, port included, is written into its accounts' DID documents.
+        `appview_db` (a PostgreSQL URL) adds the AppView, which catches up with the PDS's
+        whole history at each start, so a fresh database is fine.
         """
         owns = data_dir is None
         folder = Path(tempfile.mkdtemp(prefix="envol-pds-")) if data_dir is None else data_dir
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            server = cls(folder, rate_limits=rate_limits, owns_data_dir=owns)
-            server._launch(pds_port=pds_port, plc_port=plc_port, timeout=timeout)
+            server = cls(folder, rate_limits=rate_limits, owns_data_dir=owns, appview_db=appview_db)
+            server._launch(
+                pds_port=pds_port, plc_port=plc_port, appview_port=appview_port, timeout=timeout
+            )
         except BaseException:
             if owns:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -163,10 +184,21 @@ class PdsServer:
         return str(self._ready["admin_password"])
 
     @property
+    def appview_url(self) -> str | None:
+        """The AppView's URL when this server runs one, else None (app.bsky.* reads give 502)."""
+        url = self._ready.get("appview_url")
+        return str(url) if url else None
+
+    @property
+    def appview_did(self) -> str | None:
+        did = self._ready.get("appview_did")
+        return str(did) if did else None
+
+    @property
     def log_path(self) -> Path:
         return self.data_dir / "server.log"
 
-    def _launch(self, *, pds_port: int, plc_port: int, timeout: float) -> None:
+    def _launch(self, *, pds_port: int, plc_port: int, appview_port: int, timeout: float) -> None:
         node = self._modules_dir / "node_modules" / ".bin" / "node"
         command = [
             str(node),
@@ -177,6 +209,11 @@ class PdsServer:
             "--plc-port",
             str(plc_port),
             "--rate-limits" if self.rate_limits else "--no-rate-limits",
+            *(
+                ["--appview-db", self.appview_db, "--appview-port", str(appview_port)]
+                if self.appview_db
+                else []
+            ),
             # The server stops when our end of its stdin closes, i.e. when this process dies.
             "--exit-on-stdin-close",
         ]
@@ -246,11 +283,23 @@ class PdsServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def restart(self, *, hard: bool = False, timeout: float = 60.0) -> None:
-        """Stop (SIGKILL if `hard`, else SIGTERM) and start again on the same data and ports."""
+    def restart(
+        self,
+        *,
+        hard: bool = False,
+        timeout: float = 60.0,
+        while_stopped: Callable[[], None] | None = None,
+    ) -> None:
+        """Stop (SIGKILL if `hard`, else SIGTERM) and start again on the same data and ports,
+        calling `while_stopped` in between."""
         pds_port, plc_port = int(self._ready["pds_port"]), int(self._ready["plc_port"])
+        appview_port = int(self._ready.get("appview_port") or 0)
         self._terminate(hard=hard)
-        self._launch(pds_port=pds_port, plc_port=plc_port, timeout=timeout)
+        if while_stopped is not None:
+            while_stopped()
+        self._launch(
+            pds_port=pds_port, plc_port=plc_port, appview_port=appview_port, timeout=timeout
+        )
 
     def stop(self) -> None:
         """Stop the server; a temporary data folder made by `start()` is removed."""

@@ -1,7 +1,11 @@
 """A throwaway PostgreSQL cluster from the machine's Debian binaries, on a free loopback port.
 
-Used by the test suite (`pytest --db=postgres`) and by `envol sandbox`. initdb refuses to run as
-root, so as root the cluster belongs to the `postgres` system user (created by Debian's package).
+Used by the test suite (`pytest --db=postgres`), by `envol sandbox` and, durable, by the benches.
+initdb refuses to run as root, so as root the cluster belongs to the `postgres` system user
+(created by Debian's package). pg_ctl starts the server in the background, where it would outlive
+a process killed before its `stop()` (uvicorn re-raises SIGTERM after its shutdown, a test run may
+be killed): a watchdog child stops and removes the cluster as soon as this process ends, however
+it ends.
 """
 
 from __future__ import annotations
@@ -9,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -50,19 +55,39 @@ class PostgresCluster:
     port: int
     bindir: Path
     run_as: str | None
+    _watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"postgresql://envol@127.0.0.1:{self.port}/envol"
 
+    def _as_owner(self, *args: str) -> list[str]:
+        return ["runuser", "-u", self.run_as, "--", *args] if self.run_as else list(args)
+
     def _run(self, *args: str) -> None:
-        cmd = list(args)
-        if self.run_as:
-            cmd = ["runuser", "-u", self.run_as, "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True)
+        subprocess.run(self._as_owner(*args), check=True, capture_output=True)
+
+    def _watch(self) -> None:
+        """A child that waits for its stdin to close (our end closes when this process ends),
+        then stops the server and removes its folder; in a session of its own, so that a Ctrl-C
+        meant for us does not end it first."""
+        pg_ctl, datadir, root = (
+            shlex.quote(str(p)) for p in (self.bindir / "pg_ctl", self.datadir, self.datadir.parent)
+        )
+        script = f"cat >/dev/null; {pg_ctl} -D {datadir} -m immediate stop; rm -rf {root}"
+        self._watchdog = subprocess.Popen(
+            self._as_owner("sh", "-c", script),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     @classmethod
-    def start(cls) -> PostgresCluster:
+    def start(cls, *, durable: bool = False) -> PostgresCluster:
+        """A new cluster. Tests run it with durability off (fsync, synchronous commit and
+        full-page writes: they lose nothing a test needs); `durable=True` keeps PostgreSQL's
+        defaults, as production runs it, for the benchmarks."""
         bindir = find_bindir()
         run_as = "postgres" if os.geteuid() == 0 else None
         root = Path(tempfile.mkdtemp(prefix="envol-pg-"))
@@ -83,11 +108,14 @@ class PostgresCluster:
             "--no-sync",
             "--locale=C",
         )
+        durability = (
+            "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        )
         opts = (
-            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c fsync=off "
-            f"-c synchronous_commit=off -c full_page_writes=off "
+            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} {durability}"
             f"-c unix_socket_directories={root} -c max_connections=200"
         )
+        cluster._watch()
         cluster._run(
             str(bindir / "pg_ctl"),
             "-D",
@@ -99,25 +127,29 @@ class PostgresCluster:
             str(root / "log"),
             "start",
         )
-        cluster._run(
-            str(bindir / "createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(cluster.port),
-            "-U",
-            "envol",
-            "envol",
-        )
+        cluster._run(str(bindir / "createdb"), *cluster._client_options(), "envol")
         return cluster
 
+    def _client_options(self) -> list[str]:
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "envol"]
+
+    def recreate_database(self) -> None:
+        """Drop the `envol` database, closing its connections, and create it empty."""
+        self._run(str(self.bindir / "dropdb"), *self._client_options(), "--force", "envol")
+        self._run(str(self.bindir / "createdb"), *self._client_options(), "envol")
+
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self._run(
-                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
-            )
-        for _ in range(20):
-            if not (self.datadir / "postmaster.pid").exists():
-                break
-            time.sleep(0.1)
+        if self._watchdog is not None and self._watchdog.stdin is not None:
+            self._watchdog.stdin.close()  # it stops the server and removes the folder
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(timeout=30)
+        if self.datadir.exists():  # the watchdog could not do it
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+                )
+            for _ in range(20):
+                if not (self.datadir / "postmaster.pid").exists():
+                    break
+                time.sleep(0.1)
         shutil.rmtree(self.datadir.parent, ignore_errors=True)

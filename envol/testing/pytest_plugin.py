@@ -22,6 +22,7 @@ reexec_under_faketime([*os.environ.get("PYTEST_ADDOPTS", "").split(), *sys.argv[
 pytest_plugins = [
     "envol.testing.fixtures.postgres",
     "envol.testing.fixtures.pds",
+    "envol.testing.fixtures.appview",
     "envol.testing.fixtures.mastodon",
     "envol.testing.fixtures.browser",
     "envol.testing.fixtures.clock",
@@ -51,6 +52,9 @@ def pytest_load_initial_conftests(
     _remove_stale_sqlite_journals(Path(os.environ["ENVOL_DATA_DIR"]) / "test.sqlite3")
     os.environ.setdefault("ENVOL_SECRET_KEY", "test-secret-key-not-for-production")
     os.environ.setdefault("ENVOL_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
+    # The test servers listen on 127.0.0.1, as the sandbox does: the guarded transport lets the
+    # Django side (and worker subprocesses) reach them. Refusal tests set it back to false.
+    os.environ.setdefault("ENVOL_ALLOW_PRIVATE_NETWORKS", "true")
     db = os.environ.get("ENVOL_TEST_DB", "sqlite")
     for i, arg in enumerate(args):
         if arg.startswith("--db="):

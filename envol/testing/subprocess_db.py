@@ -7,8 +7,12 @@ SQLite test databases are files (settings: TEST NAME) for exactly this reason.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from django.db import connection
+
+from envol.testing.faketime import skip_threaded_child_under_fake_clock
 
 
 def test_database_url() -> str:
@@ -23,3 +27,15 @@ def test_database_url() -> str:
 def env_for_child() -> dict[str, str]:
     """os.environ plus ENVOL_DATABASE_URL pointing at the current test database."""
     return {**os.environ, "ENVOL_DATABASE_URL": test_database_url()}
+
+
+def start_worker(**env: str) -> subprocess.Popen[bytes]:
+    """The real `envol worker` on the current test database, polling every 50 ms (the SIGKILL
+    tests kill it); `env` adds to its environment. Skipped under a fake clock (see faketime)."""
+    skip_threaded_child_under_fake_clock()
+    return subprocess.Popen(
+        [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
+        env={**env_for_child(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from envol.insights.texts import MENU_LABEL as INSIGHTS
+
 
 @dataclass(frozen=True)
 class MenuEntry:
@@ -22,4 +24,6 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Imports"), "portability:imports", "imports/"),
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
+    MenuEntry(_("Post history"), "history:site", "history/"),
+    MenuEntry(INSIGHTS, "insights:index", "insights/"),
 ]

@@ -28,14 +28,14 @@ def test_review_flow_compute_filter_accept_export(page: Any, tmp_path: Path) -> 
     org = create_organisation("ville-a", "Ville A")
     add_member(org, "relecture@a.test", Role.EDITOR, password=PASSWORD)
     archive_with_following(org, ["1", "2", "3", "4", "5"])
-    with running_envol(["serve", "--no-worker"], tmp_path, env=env_for_child()) as base:
+    with running_envol(["serve", "--worker"], tmp_path, env=env_for_child()) as base:
         page.goto(base + "/accounts/login/")
         page.get_by_label("Adresse électronique").fill("relecture@a.test")
         page.get_by_label("Mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
         page.goto(base + "/o/ville-a/matches/")
         page.get_by_role("button", name="Retrouver mes abonnements sur Bluesky").click()
-        page.wait_for_load_state()
+        page.wait_for_selector("#matching-done", timeout=60_000)  # the worker's job; it refreshes
         assert "Automatique : 1" in page.locator("#count-auto").inner_text()
         assert "À vérifier : 2" in page.locator("#count-review").inner_text()
         page.get_by_label("Confiance", exact=True).select_option("review")
@@ -47,7 +47,7 @@ def test_review_flow_compute_filter_accept_export(page: Any, tmp_path: Path) -> 
             box.check()
         page.get_by_role("button", name="Accepter la sélection").click()
         page.wait_for_load_state()
-        assert "2 correspondances mises à jour" in page.locator(".fr-alert").inner_text()
+        assert "2 correspondances mises à jour" in page.get_by_role("status").inner_text()
         assert page.locator("td.decision").all_inner_texts() == ["Acceptée", "Acceptée"]
         with page.expect_download() as download:
             page.get_by_role("link", name="Identifiants Bluesky (CSV)").click()

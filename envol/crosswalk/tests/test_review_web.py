@@ -14,9 +14,10 @@ from django.test import Client
 from envol.cli import main
 from envol.crosswalk.exports import MASTODON_HEADER
 from envol.crosswalk.matching import compute_matches
-from envol.crosswalk.models import Decision, IdentityLink, Match
+from envol.crosswalk.models import Decision, IdentityLink, Match, MatchingJob
 from envol.crosswalk.services import import_dataset
 from envol.crosswalk.tests.conftest import HEADER, archive_with_following, did_for, write_csv
+from envol.jobs.runner import run_to_end
 from envol.orgs.models import ConnectedAccount, Role
 from envol.orgs.services import add_member, create_organisation
 from envol.portability.models import ArchiveImport, SourceAccount
@@ -165,6 +166,29 @@ def test_own_links_page_consent_and_no_crosswalk_listing(
     assert not IdentityLink.objects.filter(source="self").exists()
 
 
+def test_matching_runs_as_a_job_the_list_follows(tmp_path: Path) -> None:
+    rows = [["1", "un", "un.bsky.social", did_for(1), "", "", "0.95"]]
+    import_dataset(write_csv(tmp_path / "d.csv", rows, header=[*HEADER, "confidence"]), "d")
+    org = create_organisation("ville-a", "Ville A")
+    add_member(org, "ed@a.test", Role.EDITOR, password=PASSWORD)
+    archive = archive_with_following(org, ["1", "2"])
+    client = Client()
+    assert client.login(username="ed@a.test", password=PASSWORD)
+    for _click in range(2):  # a double click asks once
+        response = client.post(
+            "/o/ville-a/matches/compute/", {"import": archive.pk, "network": "bluesky"}
+        )
+        assert response.status_code == 302
+    job = MatchingJob.objects.get()
+    assert not Match.objects.exists()  # nothing computed inside the request
+    waiting = client.get(f"/o/ville-a/matches/?import={archive.pk}").content.decode()
+    assert 'id="matching-progress"' in waiting and 'http-equiv="refresh"' in waiting
+    assert run_to_end(job).state == MatchingJob.State.DONE  # what a worker does
+    done = client.get(f"/o/ville-a/matches/?import={archive.pk}").content.decode()
+    assert 'id="matching-done"' in done and 'http-equiv="refresh"' not in done
+    assert job.summary["matched"] == 1 and Match.objects.count() == 1
+
+
 def flash(response: object) -> list[str]:
     return [str(message) for message in response.context["messages"]]  # type: ignore[attr-defined]
 
@@ -184,9 +208,10 @@ def test_messages_agree_with_their_count_and_name_the_network(
     add_member(mine.organisation, "eve@a.test", Role.EDITOR, password=PASSWORD)
     editor = Client()
     assert editor.login(username="eve@a.test", password=PASSWORD)
-    computed = editor.post(
+    editor.post(
         "/o/ville-a/matches/compute/",
         {"import": mine.pk, "network": "bluesky", "kind": "following"},
-        follow=True,
     )
-    assert "3 comptes sur 4 retrouvés sur Bluesky." in flash(computed)
+    run_to_end(MatchingJob.objects.get())  # what a worker does
+    page = editor.get(f"/o/ville-a/matches/?import={mine.pk}&network=bluesky").content.decode()
+    assert "3 comptes sur 4 retrouvés sur Bluesky." in page

@@ -13,6 +13,7 @@ from envol.crosswalk.models import IdentityLink
 from envol.crosswalk.tests.conftest import did_for
 from envol.networks.bluesky import BlueskyConfig, BlueskyNetwork, HandleLookups
 from envol.networks.mastodon import MastodonNetwork
+from envol.testing.outbound import loopback
 
 pytestmark = pytest.mark.django_db
 NO_LOOKUPS = HandleLookups(txt=lambda name: [], well_known=lambda url: None)
@@ -20,7 +21,11 @@ NO_LOOKUPS = HandleLookups(txt=lambda name: [], well_known=lambda url: None)
 
 def bluesky_lookup(pds: Any, account: Any) -> sources.Lookup:
     network = BlueskyNetwork.login(
-        BlueskyConfig(service=pds.url), account.handle, account.password, lookups=NO_LOOKUPS
+        BlueskyConfig(service=pds.url),
+        account.handle,
+        account.password,
+        lookups=NO_LOOKUPS,
+        transport=loopback(),
     )
     return lookup_from(network)
 
@@ -48,7 +53,7 @@ def test_bridge_confirmed_on_mastodon(mastodon_account: Any) -> None:
         last_verified="2026-01-01T00:00:00Z",
     )
     own = mastodon_account("mairie")
-    mastodon = MastodonNetwork(own.api_base_url, own.token)
+    mastodon = MastodonNetwork(own.api_base_url, own.token, transport=loopback())
     confirm = lookup_from(mastodon)
     # the test server's domain stands for bsky.brid.gy: rewrite the address to ask it
     sources.record_bridges(

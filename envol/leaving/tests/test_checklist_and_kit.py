@@ -36,7 +36,7 @@ def test_ticking_records_date_person_and_audit(org: Organisation, editor: object
 def test_dashboard_shows_the_checklist_summary(org: Organisation, editor: object) -> None:
     services.tick(org, "stop_posting", True, editor)
     html = logged_in().get(f"/o/{org.slug}/").content.decode()
-    assert "Bien quitter X" in html and "1 étapes faites sur 7" in html
+    assert "Bien quitter X" in html and "1 étape faite sur 7" in html
 
 
 @pytest.mark.django_db

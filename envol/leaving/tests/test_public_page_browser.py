@@ -52,7 +52,7 @@ def _visit_public_page(browser: Any, org: Organisation, tmp_path: Path) -> None:
             assert page.get_by_role("img", name="QR code vers Bluesky").count() == 1
             link = page.get_by_role("link", name="@ville-exemple.fr")
             assert link.get_attribute("href") == "https://bsky.app/profile/ville-exemple.fr"
-            assert "Retrouvez-nous ici." in page.locator(".fr-text--lead").inner_text()
+            assert "Retrouvez-nous ici." in page.locator("#page-intro").inner_text()
             headings = [
                 int(tag[1])
                 for tag in page.locator("h1, h2, h3").evaluate_all("els => els.map(e => e.tagName)")

@@ -7,12 +7,16 @@ import json
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
+from django.utils import timezone
 
 from envol.cli import main
+from envol.jobs.budgets import reservation_key
+from envol.jobs.runner import run_to_end
 from envol.migration import services
-from envol.migration.models import ItemState, JobState, MigrationItem
+from envol.migration.models import ItemState, JobState, MigrationItem, MigrationJob
 from envol.networks.base import FollowRequest
 from envol.networks.bluesky import new_tid
 from envol.orgs.accounts import network_for
@@ -45,7 +49,7 @@ def test_follows_each_selected_account_once_and_leaves_existing_ones(
     assert estimate.unresolved == 7 and estimate.seconds > 0
 
     job = services.create_job(org, archive.pk, bluesky, "bluesky")
-    finished = services.run_to_end(job.pk)
+    finished = run_to_end(job)
 
     assert services.status(finished) == {
         "state": "done",
@@ -61,7 +65,7 @@ def test_follows_each_selected_account_once_and_leaves_existing_ones(
     assert finished.calls == 3  # 420 follows in batches of 200
     item = finished.items.filter(state=ItemState.DONE).first()
     assert item is not None and item.remote_uri.endswith(item.record_key)
-    assert services.run_to_end(job.pk).state == JobState.DONE  # nothing more to do
+    assert run_to_end(job).state == JobState.DONE  # nothing more to do
 
 
 def test_sent_items_are_reconciled_before_anything_is_sent_again(
@@ -77,7 +81,7 @@ def test_sent_items_are_reconciled_before_anything_is_sent_again(
     adapter = network_for(bluesky)
     adapter.follow_many([FollowRequest(i.subject, i.record_key) for i in items[:30]])
 
-    finished = services.run_to_end(job.pk)
+    finished = run_to_end(job)
 
     assert finished.state == JobState.DONE and finished.count_done == 60
     subjects = repo_subjects(bluesky)
@@ -90,7 +94,7 @@ def test_malformed_targets_are_skipped_with_the_reason(
     org: Organisation, bluesky: ConnectedAccount
 ) -> None:
     archive = accepted_import(org, "bluesky", [random_did(), "did:nope", random_did()])
-    job = services.run_to_end(services.create_job(org, archive.pk, bluesky, "bluesky").pk)
+    job = run_to_end(services.create_job(org, archive.pk, bluesky, "bluesky"))
     assert (job.state, job.count_done, job.count_skipped) == (JobState.DONE, 2, 1)
     skipped = job.items.get(state=ItemState.SKIPPED)
     assert (skipped.target, skipped.reason) == ("did:nope", "invalid")
@@ -145,3 +149,47 @@ def test_cli_wait_and_status_json(org: Organisation, bluesky: ConnectedAccount) 
         "pending": 0,
     }
     assert org.checklist_ticks.get(step="follows_migrated").done
+
+
+@pytest.fixture
+def listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every `listRecords` call this process sends (counted on the way out, sent unchanged)."""
+    seen: list[str] = []
+    send = httpx.Client.send
+
+    def counting(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
+        if request.url.path.endswith("com.atproto.repo.listRecords"):
+            seen.append(str(request.url))
+        return send(client, request, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", counting)
+    return seen
+
+
+def test_a_batch_that_never_landed_gives_its_points_back(
+    org: Organisation, bluesky: ConnectedAccount, listings: list[str]
+) -> None:
+    """Issue 13: a worker killed after committing a batch's keys and reserving its points, but
+    before the call, used to leave the points charged and the job parked for up to an hour.
+    The resumed job looks up only the keys left `sent` (not the whole follow list), finds none,
+    gives the points back and goes on at once."""
+    dids = [random_did() for _ in range(60)]
+    job = services.create_job(org, accepted_import(org, "bluesky", dids).pk, bluesky, "bluesky")
+    budgets = services.budgets_for(job, timezone.now)
+    assert budgets.reserve("earlier batches", {"write": 4800})
+    budgets.settle("earlier batches")
+    assert budgets.reserve(reservation_key(job), {"write": 60 * 3})  # the batch in flight…
+    items = list(job.items.order_by("id"))
+    for item in items:  # …its keys committed, then SIGKILL before applyWrites
+        item.state, item.record_key, item.attempts = ItemState.SENT, new_tid(), 1
+    MigrationItem.objects.bulk_update(items, ["state", "record_key", "attempts"])
+    MigrationJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, existing_listed=True)
+
+    finished = run_to_end(job)
+
+    assert finished.state == JobState.DONE and finished.count_done == 60
+    assert not org.audit_events.filter(action="migration.waiting_rate_limit").exists()
+    assert listings == []  # two keys looked up, not the repo listed
+    assert budgets.reserved(reservation_key(job)) == {}
+    assert budgets.view("write").available() == 5000 - 4800 - 60 * 3  # charged once, when sent
+    assert {f.key for f in network_for(bluesky).list_follows()} == {i.record_key for i in items}

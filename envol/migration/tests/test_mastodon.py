@@ -1,14 +1,19 @@
 """Follow migration on the Mastodon test server: within the account's budget (parks, never
 fails, never a 429 it could foresee), relationships read first so that nothing is followed
-twice, addresses that resolve to nobody skipped."""
+twice, addresses that resolve to nobody skipped.
+
+The server's clock starts at a fixed noon and envol runs on that same clock (the job engine's
+injected clock, passed on to the network adapter), so the daily windows fall at the same place
+whatever the hour the tests run at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from envol.jobs.runner import run_to_end, step
 from envol.migration import services
 from envol.migration.models import ItemState, JobState, MigrationItem, MigrationJob
 from envol.orgs.models import Organisation
@@ -17,13 +22,18 @@ from envol.testing.mastodon import MastodonTestServer
 from .conftest import accepted_import, mastodon_account_connected
 
 pytestmark = pytest.mark.django_db
+NOON = datetime(2031, 12, 31, 12, 0, tzinfo=UTC)  # Mastodon's daily windows end at midnight
 
 
 @pytest.fixture
 def server() -> Iterator[MastodonTestServer]:
     """A server of our own: these tests shrink budgets and move its clock."""
-    with MastodonTestServer.start() as own:
+    with MastodonTestServer.start(clock_start=NOON.timestamp()) as own:
         yield own
+
+
+def clock_of(server: MastodonTestServer) -> Callable[[], datetime]:
+    return server.backend.clock.utcnow
 
 
 def accounts(server: MastodonTestServer, count: int, prefix: str = "partner") -> list[str]:
@@ -43,10 +53,10 @@ class Me:
         self.address = f"mairie@{server.domain}"
 
 
-def run_until_parked_or_done(job: MigrationJob, **options: object) -> MigrationJob:
+def run_until_parked_or_done(job: MigrationJob, server: MastodonTestServer) -> MigrationJob:
     for _step in range(100):
-        step = services.advance(job.pk, **options)  # type: ignore[arg-type]
-        if not step.active or step.state == JobState.WAITING:
+        stepped = step(job, clock=clock_of(server))
+        if stepped.state not in (JobState.PENDING, JobState.RUNNING):
             break
     job.refresh_from_db()
     return job
@@ -64,7 +74,9 @@ def test_existing_follows_unknown_addresses_and_exactly_once(
     estimate = services.dry_run(org, archive.pk, connected, "mastodon")
     assert (estimate.to_follow, estimate.already, estimate.unresolved) == (6, 1, 2)
 
-    job = services.run_to_end(services.create_job(org, archive.pk, connected, "mastodon").pk)
+    job = run_to_end(
+        services.create_job(org, archive.pk, connected, "mastodon"), clock=clock_of(server)
+    )
     assert services.status(job) == {
         "state": "done",
         "done": 5,
@@ -88,13 +100,13 @@ def test_a_resumed_job_reads_relationships_and_never_follows_twice(
     job = services.create_job(
         org, accepted_import(org, "mastodon", targets).pk, connected, "mastodon"
     )
-    services.advance(job.pk)  # resolves the addresses
-    services.advance(job.pk)  # follows them
+    for _step in range(3):  # starts, resolves the addresses, follows them
+        step(job, clock=clock_of(server))
     assert job.items.filter(state=ItemState.DONE).count() == 4
     # A crash after the follows went out but before the answers were recorded:
     MigrationItem.objects.filter(job=job).update(state=ItemState.SENT, attempts=1)
     MigrationJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING)
-    job = services.run_to_end(job.pk)
+    job = run_to_end(job, clock=clock_of(server))
     assert (job.state, job.count_done, job.count_already) == (JobState.DONE, 4, 0)
     assert server.counters["follows_created"] == 4
     assert server.counters.get("follows_repeated", 0) == 0  # relationships said "following"
@@ -110,11 +122,12 @@ def test_the_daily_follow_budget_parks_the_job_without_failing_anything(
     job = services.create_job(
         org, accepted_import(org, "mastodon", targets).pk, connected, "mastodon"
     )
-    job = run_until_parked_or_done(job)
+    job = run_until_parked_or_done(job, server)
     assert job.state == JobState.WAITING
     assert job.count_failed == 0 and job.count_done == 3
-    assert job.resume_at is not None
+    assert job.resume_at is not None and job.started_at is not None
     assert job.resume_at - job.started_at > timedelta(hours=1)  # the day's window, not minutes
+    assert job.resume_at >= NOON.replace(hour=23, minute=59, second=59)  # at midnight
     assert server.counters.get("throttled", 0) == 0
     parked = org.audit_events.filter(action="migration.waiting_rate_limit").values_list(
         "detail", flat=True
@@ -123,13 +136,12 @@ def test_the_daily_follow_budget_parks_the_job_without_failing_anything(
     # the first answers; a 429 then parks the job like a spent budget does.
     assert {d["reason"] for d in parked} <= {"budget", "429"}
 
-    # The next day (server clock moved; the job told the time through `now`).
-    later = job.resume_at + timedelta(seconds=1)
-    server.advance_clock((later - job.started_at).total_seconds())
-    job = run_until_parked_or_done(job, now=later)
+    # Before the reset, a step does nothing; the next day (the one clock moved) it goes on.
+    assert not step(job, clock=clock_of(server)).ran
+    server.advance_clock((job.resume_at - clock_of(server)()).total_seconds() + 1)
+    job = run_until_parked_or_done(job, server)
     assert job.state == JobState.WAITING and job.count_done == 6 and job.count_failed == 0
-    later = job.resume_at + timedelta(seconds=1)
     server.advance_clock(86400)
-    job = run_until_parked_or_done(job, now=later)
+    job = run_until_parked_or_done(job, server)
     assert (job.state, job.count_done, job.count_failed) == (JobState.DONE, 7, 0)
     assert server.counters["follows_created"] == 7

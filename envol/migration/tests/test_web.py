@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from envol.jobs.runner import run_to_end
 from envol.migration.models import JobState, MigrationJob
 from envol.orgs.models import Organisation, Role
 from envol.orgs.services import add_member, create_organisation
@@ -66,9 +67,7 @@ def test_estimate_start_follow_pause_resume_cancel_report(org: Organisation) -> 
         editor.post(f"{base}{job.pk}/resume/")
         job.refresh_from_db()
         assert job.state == JobState.PENDING
-        from envol.migration import services
-
-        job = services.run_to_end(job.pk)
+        job = run_to_end(job)
         assert job.state == JobState.DONE
         final = editor.get(f"{base}{job.pk}/").content.decode()
         assert '<meta http-equiv="refresh"' not in final

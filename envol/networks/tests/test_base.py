@@ -14,11 +14,9 @@ from envol.networks.base import (
     Capabilities,
     InvalidContent,
     Media,
-    Metric,
     NetworkError,
     NetworkName,
     NotFound,
-    Reach,
     TextUnit,
     Transient,
 )
@@ -32,6 +30,7 @@ from envol.networks.http import (
     rate_limited,
     transport_errors,
 )
+from envol.networks.metrics import BLUESKY_METRICS
 from envol.networks.ratelimit import bluesky_observation, mastodon_observation
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -51,8 +50,7 @@ CAPS = Capabilities(
     link_cards=True,
     max_langs=3,
     max_follow_batch=200,
-    metrics=frozenset({Metric.LIKES}),
-    reach=Reach.PROXY,
+    metrics=BLUESKY_METRICS,
 )
 
 

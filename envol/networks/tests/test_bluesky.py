@@ -37,15 +37,17 @@ from envol.networks.bluesky import (
     resolve_handle_locally,
 )
 from envol.networks.http import Retrier, RetryPolicy
+from envol.networks.ssrf import GuardedTransport
+from envol.testing.outbound import loopback
 
 NO_LOOKUPS = HandleLookups(txt=lambda name: [], well_known=lambda url: None)
 
 
-class CountingTransport(httpx.HTTPTransport):
-    """A real transport that remembers which XRPC methods were called."""
+class CountingTransport(GuardedTransport):
+    """The real (guarded) transport, remembering which XRPC methods were called."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(allow_private=True)
         self.calls: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -141,17 +143,22 @@ def test_conflicting_or_malformed_answers_resolve_to_nothing() -> None:
 @pytest.mark.pds
 def test_login_export_and_resume_session(pds: Any, pds_account: Any) -> None:
     config = BlueskyConfig(service=pds.url)
-    network = BlueskyNetwork.login(config, "@" + pds_account.handle, pds_account.password)
+    network = BlueskyNetwork.login(
+        config, "@" + pds_account.handle, pds_account.password, transport=loopback()
+    )
     me = network.whoami()
     assert (me.remote_id, me.handle) == (pds_account.did, pds_account.handle)
     exported = network.export_session()
     assert pds_account.password not in exported
-    resumed = BlueskyNetwork(config, BlueskySession.load(exported))
+    resumed = BlueskyNetwork(config, BlueskySession.load(exported), transport=loopback())
     assert resumed.whoami().remote_id == pds_account.did
 
     saved: list[BlueskySession] = []
     refreshing = BlueskyNetwork(
-        config, BlueskySession.load(exported), on_session_change=saved.append
+        config,
+        BlueskySession.load(exported),
+        on_session_change=saved.append,
+        transport=loopback(),
     )
     refreshing.refresh_session()
     assert len(saved) == 1 and saved[0].refresh_jwt != BlueskySession.load(exported).refresh_jwt
@@ -161,13 +168,20 @@ def test_login_export_and_resume_session(pds: Any, pds_account: Any) -> None:
 @pytest.mark.pds
 def test_wrong_password_is_an_auth_error(pds: Any, pds_account: Any) -> None:
     with pytest.raises(AuthError):
-        BlueskyNetwork.login(BlueskyConfig(service=pds.url), pds_account.handle, "wrong-password")
+        BlueskyNetwork.login(
+            BlueskyConfig(service=pds.url),
+            pds_account.handle,
+            "wrong-password",
+            transport=loopback(),
+        )
 
 
 @pytest.mark.pds
 def test_unreadable_stored_session_asks_to_reconnect(pds: Any) -> None:
     with pytest.raises(AuthError):
-        BlueskyNetwork(BlueskyConfig(service=pds.url), BlueskySession.load("{not json"))
+        BlueskyNetwork(
+            BlueskyConfig(service=pds.url), BlueskySession.load("{not json"), transport=loopback()
+        )
 
 
 # --- identities -------------------------------------------------------------------------------
@@ -359,6 +373,7 @@ def test_unreachable_server_is_transient_after_retries(pds_account: Any) -> None
             BlueskyConfig(service="http://127.0.0.1:9", timeout_s=1),
             pds_account.handle,
             pds_account.password,
+            transport=loopback(),
         )
 
 
@@ -370,7 +385,10 @@ def test_unreachable_server_is_transient_after_retries(pds_account: Any) -> None
 def test_429_raises_rate_limited_with_the_reset_time(pds_rate_limited: Any) -> None:
     account = pds_rate_limited.create_account()
     bluesky = BlueskyNetwork.login(
-        BlueskyConfig(service=pds_rate_limited.url), account.handle, account.password
+        BlueskyConfig(service=pds_rate_limited.url),
+        account.handle,
+        account.password,
+        transport=loopback(),
     )
     budget = bluesky.rate_budget("write")
     batches = 0

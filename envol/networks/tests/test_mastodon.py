@@ -40,6 +40,7 @@ from envol.networks.mastodon import (
     register_app,
 )
 from envol.testing.mastodon_server import MastodonTestServer
+from envol.testing.outbound import loopback
 
 # --- pure rules -------------------------------------------------------------------------------
 
@@ -132,6 +133,7 @@ def png(width: int, height: int) -> bytes:
 
 def connect(account: Any, **options: Any) -> MastodonNetwork:
     options.setdefault("retrier", Retrier(RetryPolicy(attempts=2, base_delay_s=0.01)))
+    options.setdefault("transport", loopback())
     return MastodonNetwork(account.api_base_url, account.token, **options)
 
 
@@ -153,26 +155,29 @@ def test_oauth_registration_authorization_and_code_exchange(own_server: Mastodon
     own_server.create_account("mairie")
     own_server.auto_approve("mairie")
     redirect = "http://127.0.0.1:1/callback"
-    app = register_app(own_server.url, redirect, website="https://envol.test")
+    app = register_app(own_server.url, redirect, website="https://envol.test", transport=loopback())
     pkce = Pkce.new()
     reply = httpx.get(authorize_url(app, state="xyz", pkce=pkce), follow_redirects=False)
     location = urlsplit(reply.headers["location"])
     query = parse_qs(location.query)
     assert (location.path, query["state"]) == ("/callback", ["xyz"])
-    token = exchange_code(app, query["code"][0], pkce=pkce)
-    assert MastodonNetwork(own_server.url, token).whoami().handle == "mairie@mastodon.test"
+    token = exchange_code(app, query["code"][0], pkce=pkce, transport=loopback())
+    assert (
+        MastodonNetwork(own_server.url, token, transport=loopback()).whoami().handle
+        == "mairie@mastodon.test"
+    )
     with pytest.raises(AuthError):
-        exchange_code(app, query["code"][0], pkce=pkce)  # a code works once
+        exchange_code(app, query["code"][0], pkce=pkce, transport=loopback())  # once only
 
 
 def test_code_exchange_without_the_verifier_is_refused(own_server: MastodonTestServer) -> None:
     own_server.create_account("mairie")
     own_server.auto_approve("mairie")
-    app = register_app(own_server.url, "http://127.0.0.1:1/callback")
+    app = register_app(own_server.url, "http://127.0.0.1:1/callback", transport=loopback())
     reply = httpx.get(authorize_url(app, state="s", pkce=Pkce.new()), follow_redirects=False)
     code = parse_qs(urlsplit(reply.headers["location"]).query)["code"][0]
     with pytest.raises(AuthError):
-        exchange_code(app, code, pkce=Pkce.new())
+        exchange_code(app, code, pkce=Pkce.new(), transport=loopback())
 
 
 def test_capabilities_come_from_the_instance(mastodon: MastodonNetwork) -> None:
@@ -190,7 +195,7 @@ def test_whoami_and_a_bad_token(mastodon_account: Any) -> None:
     me = connect(account).whoami()
     assert (me.remote_id, me.handle) == (account.id, account.address)
     with pytest.raises(AuthError):
-        MastodonNetwork(account.api_base_url, "not-a-token").whoami()
+        MastodonNetwork(account.api_base_url, "not-a-token", transport=loopback()).whoami()
 
 
 def test_lookup_local_remote_and_unknown(
@@ -295,7 +300,7 @@ def test_a_video_is_attached_once_processed(own_server: MastodonTestServer) -> N
         waits.append(seconds)
         own_server.advance_clock(seconds)
 
-    mastodon = MastodonNetwork(own_server.url, token, sleep=sleep)
+    mastodon = MastodonNetwork(own_server.url, token, sleep=sleep, transport=loopback())
     video = Media(mime="video/mp4", alt="Discours du maire", data=b"\x00\x00\x00\x18ftypmp42")
     mastodon.publish(PostDraft("Vidéo", media=(video,)), secrets.token_hex(8))
     (status,) = own_server.statuses("mairie")
@@ -315,7 +320,7 @@ def test_refused_content_is_caught_before_sending(mastodon: MastodonNetwork) -> 
 def test_the_server_validation_error_is_invalid_content(own_server: MastodonTestServer) -> None:
     """If the instance lowered its limit after we read it, its 422 still comes back clearly."""
     _account, token = own_server.create_account("mairie")
-    mastodon = MastodonNetwork(own_server.url, token)
+    mastodon = MastodonNetwork(own_server.url, token, transport=loopback())
     mastodon.capabilities()
     own_server.set_max_characters(10)
     with pytest.raises(InvalidContent):
@@ -349,7 +354,7 @@ def test_rate_headers_feed_the_budget_and_429_is_rate_limited(
     _account, token = own_server.create_account("mairie")
     own_server.set_budget("api", 5, 300)
     own_server.start_window(300)  # the count must not straddle two windows
-    mastodon = MastodonNetwork(own_server.url, token, clock=own_server.now)
+    mastodon = MastodonNetwork(own_server.url, token, clock=own_server.now, transport=loopback())
     mastodon.whoami()
     budget = mastodon.rate_budget("request")
     assert budget.available() < 5
@@ -368,7 +373,7 @@ def test_follows_cut_short_by_a_429_report_what_was_done(
     _account, token = own_server.create_account("mairie")
     ids = [own_server.create_account(f"cible{n}")[0]["id"] for n in range(6)]
     own_server.start_window(300)  # the count must not straddle two windows
-    mastodon = MastodonNetwork(own_server.url, token, clock=own_server.now)
+    mastodon = MastodonNetwork(own_server.url, token, clock=own_server.now, transport=loopback())
     mastodon.capabilities()
     own_server.set_budget("api", 5, 300)  # instance, relationships, 3 follows, then 429
     with pytest.raises(RateLimited) as caught:

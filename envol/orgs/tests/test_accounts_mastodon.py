@@ -85,6 +85,7 @@ def test_callback_state_is_single_use_and_tied_to_the_session(
     assert parse_qs(query)["state"]
 
 
+@override_settings(ENVOL_ALLOW_PRIVATE_NETWORKS=False)
 def test_private_instance_refused_by_default() -> None:
     create_organisation("ville-a", "Ville A")
     with pytest.raises(accounts.AccountError):

@@ -188,10 +188,14 @@ def test_the_ids_are_real_a_s_admin_reaches_a_s_own_objects() -> None:
 
 
 @pytest.mark.django_db
-def test_anonymous_gets_404_on_org_urls_and_login_on_home() -> None:
+def test_anonymous_is_sent_to_sign_in_on_org_urls_and_home() -> None:
     create_organisation("ville-a", "Ville A")
     client = Client()
-    assert client.get("/o/ville-a/").status_code == 404
+    # The same answer for an organisation that exists and one that does not: nothing leaks.
+    for slug in ("ville-a", "no-such-town"):
+        response = client.get(f"/o/{slug}/imports/")
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next=/o/{slug}/imports/"
     response = client.get("/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 

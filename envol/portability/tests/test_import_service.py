@@ -9,6 +9,7 @@ import pytest
 
 from envol.archives.errors import ArchiveError
 from envol.archives.x_records import RelationKind
+from envol.jobs.machine import IllegalTransition
 from envol.orgs.models import AuditEvent, Organisation
 from envol.orgs.services import create_organisation
 from envol.portability import services, storage
@@ -271,6 +272,7 @@ def test_an_upload_that_is_no_x_archive_is_refused_at_once(org: Organisation) ->
 
 def test_state_moves_only_forward(org: Organisation) -> None:
     archive_import = ArchiveImport.objects.create(organisation=org)
-    archive_import.start()
-    with pytest.raises(ValueError):
-        archive_import.start()
+    archive_import.move_to(ArchiveImport.State.RUNNING)
+    archive_import.move_to(ArchiveImport.State.DONE)
+    with pytest.raises(IllegalTransition):
+        archive_import.move_to(ArchiveImport.State.RUNNING)

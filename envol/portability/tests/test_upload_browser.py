@@ -45,7 +45,7 @@ def test_upload_progress_and_summary(page: Any, tmp_path: Path) -> None:
         page.goto(base + "/o/ville-a/imports/")
         page.get_by_role("link", name="Importer une archive X").click()
         page.get_by_label("Votre archive X (.zip)").set_input_files(str(archive))
-        page.locator("label[for=id_keep_media]").click()  # DSFR draws the box on the label
+        page.locator("label[for=id_keep_media]").click()  # the label ticks the box, in any theme
         assert page.get_by_label("Conserver les photos et vidéos").is_checked()
         screenshot(page, "portability-upload-fr")
         page.get_by_role("button", name="Envoyer et importer").click()

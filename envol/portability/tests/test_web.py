@@ -13,7 +13,7 @@ from envol.orgs.models import Organisation, Role
 from envol.orgs.services import add_member, create_organisation
 from envol.portability import storage
 from envol.portability.models import ArchiveImport
-from envol.portability.tasks import run_import
+from envol.portability.services import run_import
 from envol.portability.tests.conftest import write_archive
 from envol.testing.x_archive_factory import ArchiveSpec
 
@@ -39,7 +39,7 @@ def post_archive(client: Client, path: Path, **extra: Any) -> Any:
         return client.post("/o/ville-a/imports/upload/", {"archive": archive, **extra})
 
 
-def test_upload_runs_as_a_task_then_shows_the_summary(editor: Client, tmp_path: Path) -> None:
+def test_upload_runs_as_a_job_then_shows_the_summary(editor: Client, tmp_path: Path) -> None:
     page = editor.get("/o/ville-a/imports/upload/")
     assert page.status_code == 200 and 'type="file"' in page.content.decode()
     response = post_archive(editor, write_archive(tmp_path, SPEC), keep_media="on")
@@ -49,7 +49,9 @@ def test_upload_runs_as_a_task_then_shows_the_summary(editor: Client, tmp_path: 
     waiting = editor.get(response["Location"]).content.decode()
     assert pending.state == "pending" and 'http-equiv="refresh"' in waiting
     assert pending.keep_media and not pending.keep_archive
-    assert run_import.call(pending.pk) == "done"
+    run_import(pending)  # what a worker does with the due import
+    pending.refresh_from_db()
+    assert pending.state == "done"
     summary = editor.get(response["Location"]).content.decode()
     assert 'http-equiv="refresh"' not in summary and 'id="import-counts"' in summary
     assert 'id="date-range"' in summary and 'id="top-mentions"' in summary
@@ -89,8 +91,12 @@ def test_a_file_that_is_not_an_archive_is_explained(editor: Client) -> None:
 
 
 def test_a_failed_import_shows_why(editor: Client, org: Organisation) -> None:
-    failed = ArchiveImport.objects.create(organisation=org)
-    failed.fail("data/tweets.js, line 3: broken.", "data/tweets.js, ligne 3 : cassé.")
+    failed = ArchiveImport.objects.create(
+        organisation=org,
+        state=ArchiveImport.State.FAILED,
+        error="data/tweets.js, line 3: broken.",
+        error_fr="data/tweets.js, ligne 3 : cassé.",
+    )
     page = editor.get(f"/o/ville-a/imports/{failed.pk}/").content.decode()
     assert "data/tweets.js, ligne 3 : cassé." in page and 'id="import-error"' in page
 

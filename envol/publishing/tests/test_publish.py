@@ -12,6 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from django.test import override_settings
+from django.utils import timezone
 
 from envol.cli import main
 from envol.orgs import accounts
@@ -156,6 +157,7 @@ def test_crash_after_send_never_publishes_twice(
     Publication.objects.filter(post=post).update(
         state=Publication.State.SENT, remote_uri="", remote_id="", public_url=""
     )
+    Post.objects.filter(pk=post.pk).update(state=Post.State.PUBLISHING, due_at=timezone.now())
     outcomes = services.publish(post)
     assert all(not o.error for o in outcomes), [o.error for o in outcomes]
     assert len(bluesky_posts(pds, bluesky.remote_id)) == 1

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from envol.testing.mastodon import accounts, control, media, oauth, statuses
+from envol.testing.mastodon import accounts, control, interactions, media, oauth, statuses
 from envol.testing.mastodon.backend import Backend
 from envol.testing.mastodon.http import NOT_FOUND, Auth, Call, Handler, Reply, endpoint
 
@@ -16,6 +16,7 @@ READ_FOLLOWS = ("read", "read:follows", "follow")
 WRITE_FOLLOWS = ("follow", "write", "write:follows")
 READ_STATUSES = ("read", "read:statuses")
 WRITE_STATUSES = ("write", "write:statuses")
+WRITE_FAVOURITES = ("write", "write:favourites")
 WRITE_MEDIA = ("write", "write:media")
 
 
@@ -113,6 +114,36 @@ def build_app(backend: Backend) -> Starlette:
             family="statuses",
         ),
         route("GET", "/api/v1/statuses/{id}", statuses.show, scopes=READ_STATUSES),
+        # Favourites and boosts (docs: methods/statuses#favourite … #reblogged_by)
+        *(
+            route(
+                "POST",
+                f"/api/v1/statuses/{{id}}/{action}",
+                handler,
+                required,
+                scopes,
+                user=True,
+                family=family,
+            )
+            for action, handler, scopes, family in (
+                ("favourite", interactions.favourite, WRITE_FAVOURITES, None),
+                ("unfavourite", interactions.unfavourite, WRITE_FAVOURITES, None),
+                ("reblog", interactions.reblog, WRITE_STATUSES, "statuses"),
+                ("unreblog", interactions.unreblog, WRITE_STATUSES, None),
+            )
+        ),
+        route(
+            "GET",
+            "/api/v1/statuses/{id}/favourited_by",
+            interactions.favourited_by,
+            scopes=READ_ACCOUNTS,
+        ),
+        route(
+            "GET",
+            "/api/v1/statuses/{id}/reblogged_by",
+            interactions.reblogged_by,
+            scopes=READ_ACCOUNTS,
+        ),
         route(
             "DELETE", "/api/v1/statuses/{id}", statuses.delete, required, WRITE_STATUSES, user=True
         ),

@@ -30,12 +30,14 @@ class Settings:
     auto_approve_username: str | None = None
     follow_limit: int = 7500  # FollowLimitValidator::LIMIT
     budgets: dict[str, Budget] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
+    # Epoch seconds the server's clock starts at (None: the wall clock): tests pin the hour.
+    clock_start: float | None = None
 
 
 class Backend:
     def __init__(self, settings: Settings, state_path: Path | None = None) -> None:
         self.settings = settings
-        self.clock = Clock()
+        self.clock = Clock(settings.clock_start)
         self.store = Store(self.clock, state_path)
         self.limiter = RateLimiter(self.clock, settings.budgets)
         self.presenter = Presenter(self.store, settings.domain, settings.max_characters)

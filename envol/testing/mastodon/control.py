@@ -10,8 +10,16 @@ from typing import Any
 
 from envol.testing.mastodon.backend import Backend
 from envol.testing.mastodon.http import ApiError, Call, Reply
-from envol.testing.mastodon.records import Account, App, Follow, ProfileField, Status, Token
-from envol.testing.mastodon.statuses import publish
+from envol.testing.mastodon.records import (
+    Account,
+    App,
+    Favourite,
+    Follow,
+    ProfileField,
+    Status,
+    Token,
+)
+from envol.testing.mastodon.statuses import publish, replied_account_id
 
 _TEST_APP_NAME = "envol test fixtures"
 
@@ -92,9 +100,11 @@ def add_remote_account(
 
 
 def seed_status(backend: Backend, account: Account, text: str, **fields: Any) -> Status:
-    """A status as if posted long ago: no rate limit, no idempotency, any ``created_at``."""
+    """A status as if posted long ago: no rate limit, no idempotency, any ``created_at``;
+    ``in_reply_to_id`` makes it a reply, ``reblog_of_id`` a boost (with no text)."""
     store = backend.store
     with store.lock:
+        parent = store.statuses.get(fields.get("in_reply_to_id") or "")
         status = Status(
             id=store.next_id(),
             account_id=account.id,
@@ -103,16 +113,32 @@ def seed_status(backend: Backend, account: Account, text: str, **fields: Any) ->
             visibility=fields.get("visibility", "public"),
             sensitive=fields.get("sensitive", False),
             language=fields.get("language"),
-            in_reply_to_id=None,
-            in_reply_to_account_id=None,
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=replied_account_id(parent, account.id),
             media_ids=[],
             created_at=fields.get("created_at", backend.clock.now()),
             application=None,
+            reblog_of_id=fields.get("reblog_of_id"),
         )
         publish(store, status, [])
         store.counters["statuses_created"] -= 1  # seeded, not posted through the API
         store.save()
     return status
+
+
+def seed_favourite(backend: Backend, account: Account, status_id: str) -> Favourite:
+    """``account`` favourites the status (once), not counted against any budget."""
+    store = backend.store
+    with store.lock:
+        existing = store.favourite_between(account.id, status_id)
+        if existing is not None:
+            return existing
+        if status_id not in store.statuses:
+            raise KeyError(f"no status {status_id} on the test server")
+        now = backend.clock.now()
+        favourite = store.add_favourite(Favourite(store.next_id(), account.id, status_id, now))
+        store.save()
+    return favourite
 
 
 def seed_follow(backend: Backend, follower: Account, target: Account) -> Follow:

@@ -58,10 +58,10 @@ class Presenter:
         )
 
     def account(self, account: Account) -> dict[str, Any]:
-        """docs: entities/Account."""
+        """docs: entities/Account; source: app/serializers/rest/account_serializer.rb
+        (``last_status_at`` as a date only, ``created_at`` at midnight)."""
         host = account.domain or self.domain
-        statuses = [s for s in self.store.statuses.values() if s.account_id == account.id]
-        last_status = max((s.created_at for s in statuses), default=None)
+        last_status = account.last_status_at
         avatar = f"{self.origin}/avatars/original/missing.png"
         header = f"{self.origin}/headers/original/missing.png"
         return {
@@ -84,9 +84,9 @@ class Presenter:
             "header_static": header,
             "followers_count": len(self.store.followers_of(account.id)),
             "following_count": len(self.store.follows_of(account.id)),
-            "statuses_count": len(statuses),
+            "statuses_count": self.store.statuses_count(account.id),
             "last_status_at": dt.datetime.fromtimestamp(last_status, tz=dt.UTC).date().isoformat()
-            if last_status
+            if last_status is not None
             else None,
             "hide_collections": account.hide_collections,
             "noindex": False,
@@ -192,13 +192,27 @@ class Presenter:
             "blurhash": None,
         }
 
-    def status(self, status: Status, *, with_source: bool = False) -> dict[str, Any]:
-        """docs: entities/Status; ``with_source`` adds ``text`` as DELETE returns it."""
+    def status(
+        self, status: Status, *, viewer: Account | None = None, with_source: bool = False
+    ) -> dict[str, Any]:
+        """docs: entities/Status; source: app/serializers/rest/status_serializer.rb.
+
+        A boost is an empty status whose ``reblog`` holds the original. ``favourited``,
+        ``reblogged``, ``muted``, ``bookmarked`` and ``filtered`` appear only for a signed-in
+        ``viewer`` and, like Account#favourited?/reblogged?, look at the original of a boost;
+        ``pinned`` only for the author's own pinnable statuses. ``with_source`` adds ``text``
+        as DELETE returns it.
+        """
         account = self.store.accounts[status.account_id]
+        original = self.store.statuses.get(status.reblog_of_id) if status.reblog_of_id else None
+        path = f"{self.origin}/users/{account.username}/statuses/{status.id}"
         rendered: dict[str, Any] = {
             "id": status.id,
-            "uri": f"{self.origin}/users/{account.username}/statuses/{status.id}",
-            "url": f"{self.origin}/@{account.username}/{status.id}",
+            # source: ActivityPub::TagManager#uri_for / #url_for (a boost is an Announce activity)
+            "uri": f"{path}/activity" if original else path,
+            "url": f"{path}/activity"
+            if original
+            else f"{self.origin}/@{account.username}/{status.id}",
             "created_at": timestamp(status.created_at),
             "account": self.account(account),
             "content": _paragraphs(status.text),
@@ -214,26 +228,28 @@ class Presenter:
             "mentions": [],
             "tags": [],
             "emojis": [],
-            "reblogs_count": 0,
-            "favourites_count": 0,
-            "replies_count": sum(
-                1 for s in self.store.statuses.values() if s.in_reply_to_id == status.id
-            ),
+            "reblogs_count": self.store.reblogs_count(status.id),
+            "favourites_count": self.store.favourites_count(status.id),
+            "replies_count": self.store.replies_count(status.id),
             "quotes_count": 0,
             "in_reply_to_id": status.in_reply_to_id,
             "in_reply_to_account_id": status.in_reply_to_account_id,
-            "reblog": None,
+            "reblog": self.status(original, viewer=viewer) if original else None,
             "poll": None,
             "card": None,
             "language": status.language,
             "edited_at": None,
-            "favourited": False,
-            "reblogged": False,
-            "muted": False,
-            "bookmarked": False,
-            "pinned": False,
-            "filtered": [],
         }
+        if viewer is not None:
+            proper = original or status
+            rendered["favourited"] = self.store.favourite_between(viewer.id, proper.id) is not None
+            rendered["reblogged"] = self.store.reblog_between(viewer.id, proper.id) is not None
+            rendered["muted"] = False
+            rendered["bookmarked"] = False
+            rendered["filtered"] = []
+            pinnable = viewer.id == status.account_id and original is None
+            if pinnable and status.visibility in ("public", "unlisted", "private"):
+                rendered["pinned"] = False
         if with_source:
             rendered["text"] = status.text
         return rendered

@@ -35,10 +35,12 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
 
 
 class Clock:
-    """Wall-clock time plus an offset that tests advance instead of sleeping."""
+    """Wall-clock time plus an offset that tests advance instead of sleeping. With `start`
+    (epoch seconds) the clock begins at that moment instead and runs from there, so that a test
+    gets the same windows whatever the hour it runs at (windows align on the epoch)."""
 
-    def __init__(self) -> None:
-        self._offset = 0.0
+    def __init__(self, start: float | None = None) -> None:
+        self._offset = 0.0 if start is None else start - time.time()
 
     def now(self) -> float:
         return time.time() + self._offset

@@ -69,6 +69,9 @@ class Account:
     suspended: bool = False
     # A remote account exists in the server's database only once it is "known" (resolved).
     known: bool = True
+    # account_stats.last_status_at: the newest non-direct status's created_at (clamped to the
+    # moment it was counted); kept when that status is deleted, as Mastodon keeps it.
+    last_status_at: float | None = None
 
 
 @dataclass
@@ -113,6 +116,17 @@ class Status:
     media_ids: list[str]
     created_at: float
     application: str | None
+    reblog_of_id: str | None = None  # a boost: an empty status pointing at the original
+
+
+@dataclass
+class Favourite:
+    """A favourite: one per account and status (Favourite's uniqueness validation)."""
+
+    id: str
+    account_id: str
+    status_id: str
+    created_at: float
 
 
 @dataclass

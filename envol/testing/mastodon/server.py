@@ -90,6 +90,18 @@ class MastodonTestServer:
         with self.backend.store.lock:
             return self.backend.presenter.status(status)
 
+    def seed_favourite(self, acct: str, status_id: str) -> None:
+        control.seed_favourite(self.backend, self._account(acct), status_id)
+
+    def seed_reblog(self, acct: str, status_id: str) -> dict[str, Any]:
+        """``acct`` boosts the status (once), as if long ago (no rate limit)."""
+        store = self.backend.store
+        with store.lock:
+            existing = store.reblog_between(self._account(acct).id, status_id)
+            if existing is not None:
+                return self.backend.presenter.status(existing)
+        return self.seed_status(acct, "", reblog_of_id=status_id)
+
     def seed_follow(self, follower: str, target: str) -> None:
         control.seed_follow(self.backend, self._account(follower), self._account(target))
 
@@ -108,7 +120,7 @@ class MastodonTestServer:
         with store.lock:
             publish_due(self.backend)  # as the scheduler would have by now
             account = self._account(acct)
-            own = [s for s in store.statuses.values() if s.account_id == account.id]
+            own = store.statuses_of(account.id)
             return [self.backend.presenter.status(s) for s in sorted(own, key=lambda s: int(s.id))]
 
     @property

@@ -1,9 +1,11 @@
 """Statuses: post (with Idempotency-Key and scheduling), view, delete, list an account's.
 
-docs: methods/statuses, methods/scheduled_statuses, entities/Status, entities/ScheduledStatus.
-Source for the rules: app/services/post_status_service.rb (idempotency kept 1 hour, media checks,
-scheduled_at at least 5 minutes ahead), app/validators/status_length_validator.rb, and the
-English locale for the exact messages.
+docs: methods/statuses, methods/scheduled_statuses, methods/accounts#statuses, entities/Status,
+entities/ScheduledStatus. Source for the rules: app/services/post_status_service.rb (idempotency
+kept 1 hour, media checks, scheduled_at at least 5 minutes ahead),
+app/validators/status_length_validator.rb, app/policies/status_policy.rb (who sees what),
+app/models/account_statuses_filter.rb and app/controllers/api/v1/accounts/statuses_controller.rb
+(an account's statuses), and the English locale for the exact messages.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def create(call: Call) -> Reply:
     reply_to = None
     if call.param("in_reply_to_id"):
         reply_to = store.statuses.get(str(call.param("in_reply_to_id")))
-        if reply_to is None:
+        if reply_to is None or reply_to.reblog_of_id or not may_see(store, me, reply_to):
             raise ApiError(404, IN_REPLY_NOT_FOUND)
     media = _media(call, me, [str(m) for m in as_list(call.param("media_ids"))])
     scheduled_at = _scheduled_at(call.param("scheduled_at"))
@@ -93,18 +95,28 @@ def create(call: Call) -> Reply:
         sensitive=truthy(call.param("sensitive")) or bool(spoiler),
         language=call.param("language") or None,
         in_reply_to_id=reply_to.id if reply_to else None,
-        in_reply_to_account_id=reply_to.account_id if reply_to else None,
+        in_reply_to_account_id=replied_account_id(reply_to, me.id),
         media_ids=[m.id for m in media],
         created_at=now,
         application=_application_name(call),
     )
     publish(call.backend.store, status, media)
     _remember(call, me, key, "status", status.id, now)
-    return Reply(backend.presenter.status(status))
+    return Reply(backend.presenter.status(status, viewer=me))
+
+
+def replied_account_id(parent: Status | None, author_id: str) -> str | None:
+    """source: Status#carried_over_reply_to_account_id — a thread that continues one's own reply
+    to someone else still answers that someone (so ``exclude_replies`` leaves it out)."""
+    if parent is None:
+        return None
+    if parent.account_id == author_id and parent.in_reply_to_id is not None:
+        return parent.in_reply_to_account_id
+    return parent.account_id
 
 
 def publish(store: Any, status: Status, media: list[Media]) -> None:
-    store.statuses[status.id] = status
+    store.add_status(status)
     for item in media:
         item.status_id = status.id
         item.scheduled_status_id = None
@@ -113,17 +125,22 @@ def publish(store: Any, status: Status, media: list[Media]) -> None:
 
 def show(call: Call) -> Reply:
     """docs: methods/statuses#get — 404 for a status the viewer may not see."""
-    return Reply(call.backend.presenter.status(_visible(call, call.path("id"))))
+    status = visible_status(call, call.path("id"))
+    return Reply(call.backend.presenter.status(status, viewer=call.account))
 
 
 def delete(call: Call) -> Reply:
-    """docs: methods/statuses#delete — own statuses only; returns the source ``text``."""
+    """docs: methods/statuses#delete — own statuses only; returns the source ``text``.
+
+    Deleting a status deletes its boosts and favourites too (RemoveStatusService); a boost is
+    undone with ``unreblog``, not here (its id is not found among one's own statuses' ids in
+    Mastodon's API either way, but is accepted, as RemoveStatusService accepts it)."""
     me = call.user
     status = call.backend.store.statuses.get(call.path("id"))
     if status is None or status.account_id != me.id:
         raise not_found()
-    rendered = call.backend.presenter.status(status, with_source=True)
-    del call.backend.store.statuses[status.id]
+    rendered = call.backend.presenter.status(status, viewer=me, with_source=True)
+    call.backend.store.remove_status(status)
     for media_id in status.media_ids:
         media = call.backend.store.media.get(media_id)
         if media is not None and truthy(call.param("delete_media")):
@@ -134,37 +151,84 @@ def delete(call: Call) -> Reply:
     return Reply(rendered)
 
 
+FILTER_KEYS = ("pinned", "tagged", "only_media", "exclude_replies", "exclude_reblogs")
+
+
 def account_statuses(call: Call) -> Reply:
-    """docs: methods/accounts#statuses — newest first, Link with max_id / min_id."""
+    """docs: methods/accounts#statuses — newest first, at most 40, Link with max_id / min_id.
+
+    source: Api::V1::Accounts::StatusesController and AccountStatusesFilter: what the viewer may
+    see of the account (anonymous: public and unlisted; the author: everything; blocked by the
+    account: nothing; others: public, unlisted, and private when following), boosts of blocked
+    accounts left out; ``exclude_replies`` keeps self-replies that answer no one else.
+    Simplified: statuses cannot be pinned here, so ``pinned`` finds nothing; hashtags are not
+    extracted (``tags`` is always empty), so ``tagged`` finds nothing, as Mastodon does for a tag
+    it does not know.
+    """
     store = call.backend.store
     account = store.accounts.get(call.path("id"))
     if account is None or not account.known:
         raise not_found()
-    if truthy(call.param("pinned")):
-        return Reply([])
-    statuses = [s for s in store.statuses.values() if s.account_id == account.id]
-    statuses = [s for s in statuses if _may_see(call, s)]
-    if truthy(call.param("exclude_replies")):
-        statuses = [s for s in statuses if s.in_reply_to_id is None]
+    statuses = [] if account.suspended else _listable(store, account, call.account)
+    if truthy(call.param("pinned")) or call.param("tagged"):
+        statuses = []  # nothing is ever pinned here, and hashtags are not extracted
     if truthy(call.param("only_media")):
         statuses = [s for s in statuses if s.media_ids]
+    if truthy(call.param("exclude_replies")):
+        statuses = [s for s in statuses if not _answers_someone_else(s)]
+    if truthy(call.param("exclude_reblogs")):
+        statuses = [s for s in statuses if s.reblog_of_id is None]
     limit = limit_param(call.param("limit"), DEFAULT_STATUSES_LIMIT)
     page = paginate(statuses, lambda s: s.id, call.params, limit)
     headers = {}
     if page.items:
         keep = {
-            k: v
-            for k, v in call.params.items()
-            if k in ("limit", "exclude_replies", "only_media") and isinstance(v, str)
+            k: v for k, v in call.params.items() if k in ("limit", *FILTER_KEYS) and v is not None
         }
         headers["Link"] = link_header(
             call.base_url,
             call.request.url.path,
             keep,
-            page.items[-1].id,
+            page.items[-1].id if page.full else None,
             ("min_id", page.items[0].id),
         )
-    return Reply([call.backend.presenter.status(s) for s in page.items], headers=headers)
+    presenter = call.backend.presenter
+    return Reply([presenter.status(s, viewer=call.account) for s in page.items], headers=headers)
+
+
+def _listable(store: Any, account: Account, viewer: Account | None) -> list[Status]:
+    """source: AccountStatusesFilter#initial_scope (mentions are not tracked here)."""
+    statuses: list[Status] = store.statuses_of(account.id)
+    if viewer is None:
+        return [s for s in statuses if s.visibility in ("public", "unlisted")]
+    if viewer.id == account.id:
+        return statuses
+    if (account.id, viewer.id) in store.blocks:
+        return []
+    follow = store.follow_between(viewer.id, account.id)
+    shown = (
+        ("public", "unlisted", "private")
+        if follow and not follow.pending
+        else ("public", "unlisted")
+    )
+    return [
+        s
+        for s in statuses
+        if s.visibility in shown and not (s.reblog_of_id and _excluded(store, viewer, s))
+    ]
+
+
+def _excluded(store: Any, viewer: Account, boost: Status) -> bool:
+    """A boost of an account the viewer blocks or is blocked by (excluded_from_timeline)."""
+    original = store.statuses.get(boost.reblog_of_id)
+    author = original.account_id if original else ""
+    return (viewer.id, author) in store.blocks or (author, viewer.id) in store.blocks
+
+
+def _answers_someone_else(status: Status) -> bool:
+    """source: Status.without_replies — reply = FALSE OR in_reply_to_account_id = account_id."""
+    replying = status.in_reply_to_id is not None
+    return replying and status.in_reply_to_account_id != status.account_id
 
 
 def scheduled_list(call: Call) -> Reply:
@@ -208,7 +272,7 @@ def publish_due(backend: Any) -> None:
             sensitive=bool(params.get("sensitive")),
             language=params.get("language"),
             in_reply_to_id=reply_to.id if reply_to else None,
-            in_reply_to_account_id=reply_to.account_id if reply_to else None,
+            in_reply_to_account_id=replied_account_id(reply_to, scheduled.account_id),
             media_ids=[m.id for m in media],
             created_at=scheduled.scheduled_at,
             application=_app_name(store, params.get("application_id")),
@@ -224,7 +288,7 @@ def _idempotent_replay(call: Call, me: Account, key: str, now: float) -> Reply |
     store, presenter = call.backend.store, call.backend.presenter
     call.backend.store.counters["idempotent_replays"] += 1
     if kind == "status" and record_id in store.statuses:
-        return Reply(presenter.status(store.statuses[record_id]))
+        return Reply(presenter.status(store.statuses[record_id], viewer=me))
     if kind == "scheduled" and record_id in store.scheduled:
         return Reply(presenter.scheduled_status(store.scheduled[record_id]))
     return None  # the first one is gone: Mastodon would 404 on find; posting again is kinder
@@ -301,23 +365,26 @@ def _app_name(store: Any, app_id: Any) -> str | None:
     return app.name if app else None
 
 
-def _may_see(call: Call, status: Status) -> bool:
-    if status.visibility in ("public", "unlisted"):
-        return True
-    viewer = call.account
-    if viewer is None:
+def may_see(store: Any, viewer: Account | None, status: Status) -> bool:
+    """source: StatusPolicy#show? (mentions are not tracked: a direct status is its author's)."""
+    author = store.accounts[status.account_id]
+    if author.suspended:
         return False
-    if viewer.id == status.account_id:
+    if viewer is not None and viewer.id == status.account_id:
         return True
-    if status.visibility == "private":
-        follow = call.backend.store.follow_between(viewer.id, status.account_id)
+    if status.visibility in ("public", "unlisted"):
+        return viewer is None or (author.id, viewer.id) not in store.blocks
+    if status.visibility == "private" and viewer is not None:
+        follow = store.follow_between(viewer.id, status.account_id)
         return follow is not None and not follow.pending
     return False
 
 
-def _visible(call: Call, status_id: str) -> Status:
+def visible_status(call: Call, status_id: str) -> Status:
+    """The status, or 404 when missing or hidden from the caller (Api::V1::Statuses::
+    BaseController#set_status turns NotPermittedError into not_found)."""
     status = call.backend.store.statuses.get(status_id)
-    if status is None or not _may_see(call, status):
+    if status is None or not may_see(call.backend.store, call.account, status):
         raise not_found()
     return status
 

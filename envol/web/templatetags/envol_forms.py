@@ -1,30 +1,36 @@
-"""Accessible form widgets for the State design system: classes, and errors linked to fields."""
+"""Accessible form widgets in the current theme: its classes, and errors linked to fields."""
 
 from __future__ import annotations
 
 from django import forms, template
+from django.conf import settings
 from django.utils.safestring import SafeString
+
+from envol.web import themes
 
 register = template.Library()
 
-_CLASS_BY_WIDGET: list[tuple[type[forms.Widget], str]] = [
-    (forms.Select, "fr-select"),
+_COMPONENT_BY_WIDGET: list[tuple[type[forms.Widget], str]] = [
     (forms.CheckboxInput, ""),
-    (forms.ClearableFileInput, "fr-upload"),
-    (forms.FileInput, "fr-upload"),
-    (forms.Widget, "fr-input"),
+    (forms.CheckboxSelectMultiple, ""),
+    (forms.Select, "select"),
+    (forms.ClearableFileInput, "upload"),
+    (forms.FileInput, "upload"),
+    (forms.Widget, "input"),
 ]
 
 
 @register.filter
-def dsfr_widget(field: forms.BoundField) -> SafeString:
-    """Render the widget with the design system's class; when the field has errors, mark it
-    invalid and point `aria-describedby` at the error text (`<id>-errors`)."""
+def ui_widget(field: forms.BoundField) -> SafeString:
+    """Render the widget with the theme's class; when the field has errors, mark it invalid
+    and point `aria-describedby` at the error text (`<id>-errors`), and at the hint
+    (`<id>-hint`) when there is one."""
     widget = field.field.widget
-    css = next(c for cls, c in _CLASS_BY_WIDGET if isinstance(widget, cls))
+    component = next(c for cls, c in _COMPONENT_BY_WIDGET if isinstance(widget, cls))
     attrs: dict[str, str | bool] = {}
-    existing = widget.attrs.get("class", "")
-    if css:
+    if component:
+        existing = widget.attrs.get("class", "")
+        css = themes.classes(settings.ENVOL_THEME, component)
         attrs["class"] = f"{existing} {css}".strip()
     described = []
     if field.help_text:
@@ -35,3 +41,13 @@ def dsfr_widget(field: forms.BoundField) -> SafeString:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(field: forms.BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def is_multiple_choice(field: forms.BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxSelectMultiple | forms.RadioSelect)

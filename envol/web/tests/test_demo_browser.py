@@ -20,6 +20,7 @@ def sandbox_ports() -> dict[str, str]:
         "ENVOL_SANDBOX_PDS_PORT": str(free_port()),
         "ENVOL_SANDBOX_PLC_PORT": str(free_port()),
         "ENVOL_SANDBOX_MASTODON_PORT": str(free_port()),
+        "ENVOL_SANDBOX_APPVIEW_PORT": str(free_port()),
     }
 
 
@@ -38,7 +39,7 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
         page.wait_for_url("**/o/ville-demo/")
         assert page.locator("h1").inner_text() == "Ville de Démo-sur-Mer"
         assert page.get_by_role("navigation", name="Menu principal").is_visible()
-        accounts = page.locator("#accounts-title + ul").inner_text()
+        accounts = page.locator("#connected-accounts").inner_text()
         assert (
             "Bluesky — ville-demo" in accounts and "Mastodon — villedemo@mastodon.test" in accounts
         )
@@ -46,6 +47,8 @@ def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
         page.goto(base + "/o/ville-demo/matches/?network=bluesky")
         assert "prefecture-" in page.content()  # the demo archive's matches, on the sandbox
         screenshot(page, "demo-matches-fr")
+        page.goto(base + "/ville-demo/archive/")  # the demo archive's site, built and published
+        assert page.locator("h1").inner_text().startswith("Archive de ")
         page.goto(base + "/o/ville-demo/")
         page.get_by_role("button", name="English").click()
         page.wait_for_load_state()

@@ -1,0 +1,64 @@
+# ruff: noqa: S608 - SQL is built from constant table names; values always go as parameters
+"""The counts of an import's matches per (network, kind, band, decision, source), kept up to date.
+
+Why: the review page shows the counts per band, the sources seen and the number of matches for
+its filters on every view; counting them from the matches scanned the whole import each time
+(~95 ms of SQL for 80k matches). Whatever writes matches — the matching, decisions, takedowns —
+refreshes the tallies of what it touched, in its own transaction, with one grouped statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.db.models import Sum
+
+from envol.crosswalk.models import MatchTally
+
+TALLIES = "crosswalk_matchtally"
+MATCHES = "crosswalk_match"
+GROUP = "network, kind, band, decision, source"
+
+
+def refresh(archive_import_id: int, network: str | None = None, kind: str | None = None) -> None:
+    """Recount the matches of one import (optionally: of one network and kind only)."""
+    where: list[str] = ["archive_import_id = %s"]
+    params: list[Any] = [archive_import_id]
+    for column, value in (("network", network), ("kind", kind)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    condition = " AND ".join(where)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TALLIES} WHERE {condition}", params)
+        cursor.execute(
+            f"INSERT INTO {TALLIES} (archive_import_id, {GROUP}, count) "
+            f"SELECT archive_import_id, {GROUP}, COUNT(*) FROM {MATCHES} "
+            f"WHERE {condition} GROUP BY archive_import_id, {GROUP}",
+            params,
+        )
+
+
+def refresh_imports(archive_import_ids: Iterable[int]) -> None:
+    for archive_import_id in sorted(set(archive_import_ids)):
+        refresh(archive_import_id)
+
+
+def counts(archive_import_id: int, by: str, **filters: Any) -> dict[str, int]:
+    """Matches of the import per value of `by` (band, source, decision…), for `filters`."""
+    rows = (
+        MatchTally.objects.filter(archive_import_id=archive_import_id, **filters)
+        .values_list(by)
+        .annotate(n=Sum("count"))
+        .values_list(by, "n")
+    )
+    return {value: int(n) for value, n in rows if n}
+
+
+def total(archive_import_id: int, **filters: Any) -> int:
+    found = MatchTally.objects.filter(archive_import_id=archive_import_id, **filters).aggregate(
+        n=Sum("count")
+    )["n"]
+    return int(found or 0)

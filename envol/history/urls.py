@@ -1,0 +1,9 @@
+"""Organisation tools under /o/<org>/history/ (every view goes through `org_view`)."""
+
+from django.urls import path
+
+from envol.history import views
+
+app_name = "history"
+
+urlpatterns = [path("site/", views.site_page, name="site")]

@@ -1,0 +1,20 @@
+"""Messages of `envol insights` and `envol links` (the CLI lives outside the app; its strings
+are kept here so that the app's catalogue translates them)."""
+
+from django.utils.translation import gettext_lazy as _
+
+IMPORTED = _(
+    "Import %(id)s — %(platform)s, %(label)s: %(rows)s rows, %(new)s new, %(updated)s updated"
+)
+PERIOD = _("Period: %(start)s → %(end)s")
+CAMPAIGN = _("Campaign “%(name)s”")
+CAMPAIGN_PERIOD = _("Period: %(start)s → %(end)s")
+CAMPAIGN_TAGS = _("Hashtags: %(tags)s")
+ANY = _("any")
+NO_POSTS = _("No post matches this campaign yet: import the platforms' exports of its period.")
+TOTAL_VIEWS = _("Total views: %(total)s (%(basis)s)")
+VIEWS_AS = _("%(network)s: %(metric)s")
+PROXY = _("proxy")
+LINK_CREATED = _("Short link: %(url)s → %(target)s")
+UNKNOWN_CAMPAIGN = _("No campaign “%(name)s” in %(org)s: create it with `envol insights campaign`.")
+MENU_LABEL = _("Measure")

@@ -1,0 +1,196 @@
+"""The pages of envol, for the browser walk (envol/web/tests/test_walk_browser.py): an
+organisation with demo-like data made through the apps' services, and every page's address.
+
+A new page gets into the walk by one line in `PAGES` (its address, with `{org}`, `{import_id}`…
+taken from `Seeded`); `test_every_page_is_walked` fails for a GET route that is neither there nor
+in `NOT_PAGES` (downloads, POST-only actions).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+ORG = "ville-walk"
+OTHER_ORG = "agglo-walk"
+EMAIL = "admin@walk.test"
+LONELY_EMAIL = "alone@walk.test"  # a member of no organisation
+PASSWORD = "pw-walk-123456"
+
+
+@dataclass(frozen=True)
+class WalkPage:
+    name: str
+    path: str  # formatted with Seeded's fields
+    signed_in: bool = True
+    status: int = 200
+    user: str = EMAIL
+
+
+@dataclass(frozen=True)
+class Seeded:
+    org: str
+    import_id: int
+    job_id: int
+    link_id: int
+
+
+PAGES: list[WalkPage] = [
+    # signed out
+    WalkPage("login", "/accounts/login/", signed_in=False),
+    WalkPage("password-reset", "/accounts/password_reset/", signed_in=False),
+    WalkPage("password-reset-done", "/accounts/password_reset/done/", signed_in=False),
+    WalkPage("password-reset-bad-link", "/accounts/reset/MQ/bad-token/", signed_in=False),
+    WalkPage("password-reset-complete", "/accounts/reset/done/", signed_in=False),
+    WalkPage("public-page", "/{org}/", signed_in=False),
+    WalkPage("accessibility", "/about/accessibility/", signed_in=False),
+    WalkPage("legal", "/about/legal/", signed_in=False),
+    WalkPage("not-found", "/no-such-page/", signed_in=False, status=404),
+    # signed in
+    WalkPage("no-organisation", "/", user=LONELY_EMAIL),
+    WalkPage("dashboard", "/o/{org}/"),
+    WalkPage("password-change", "/accounts/password_change/"),
+    WalkPage("password-change-done", "/accounts/password_change/done/"),
+    WalkPage("accounts", "/o/{org}/accounts/"),
+    WalkPage("organisation", "/o/{org}/accounts/organisation/"),
+    WalkPage("connect-bluesky", "/o/{org}/accounts/bluesky/"),
+    WalkPage("connect-mastodon", "/o/{org}/accounts/mastodon/"),
+    WalkPage("leaving", "/o/{org}/leaving/"),
+    WalkPage("checklist", "/o/{org}/leaving/checklist/"),
+    WalkPage("public-page-edit", "/o/{org}/leaving/page/"),
+    WalkPage("link-add", "/o/{org}/leaving/page/links/new/"),
+    WalkPage("link-edit", "/o/{org}/leaving/page/links/{link_id}/"),
+    WalkPage("announce", "/o/{org}/leaving/announce/"),
+    WalkPage("starter-pack", "/o/{org}/leaving/starter-pack/?import={import_id}"),
+    WalkPage("handle", "/o/{org}/leaving/handle/"),
+    WalkPage("imports", "/o/{org}/imports/"),
+    WalkPage("upload", "/o/{org}/imports/upload/"),
+    WalkPage("import", "/o/{org}/imports/{import_id}/"),
+    WalkPage("matches", "/o/{org}/matches/"),
+    WalkPage("own-links", "/o/{org}/matches/own/"),
+    WalkPage("migrations", "/o/{org}/migration/"),
+    WalkPage("migration", "/o/{org}/migration/{job_id}/"),
+    WalkPage("history-site", "/o/{org}/history/site/"),
+    WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("insights-import", "/o/{org}/insights/import/"),
+    WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
+]
+
+NOT_PAGES: dict[str, str] = {
+    # Route (as Django writes it) → why the walk does not open it.
+    "healthz": "JSON for monitoring",
+    "brand/<slug:org>/style.css": "a stylesheet, loaded by every branded page",
+    "brand/<slug:org>/logo.png": "an image, loaded by every branded page",
+    "o/switch/": "POST only (the organisation switcher)",
+    "connect/mastodon/callback/": "the Mastodon server's redirect after authorisation",
+    "accounts/logout/": "POST only",
+    "accounts/reset/<uidb64>/<token>/": "opened with a bad token (password-reset-bad-link)",
+    "about/<slug:kind>/": "opened as accessibility and legal",
+    "<slug:public_slug>/": "opened as public-page",
+    "<slug:public_slug>/archive/": "the published static archive site (tested in envol/history)",
+    "<slug:public_slug>/archive/<path:relative>": "files of the published archive site",
+    "o/<slug:org>/accounts/<int:account_id>/recheck/": "POST only",
+    "o/<slug:org>/accounts/<int:account_id>/disconnect/": "POST only",
+    "o/<slug:org>/leaving/page/links/<int:link_id>/delete/": "POST only",
+    "o/<slug:org>/leaving/announce/publish/": "POST only",
+    "o/<slug:org>/leaving/starter-pack/mastodon.csv": "a CSV download",
+    "o/<slug:org>/matches/decide/": "POST only",
+    "o/<slug:org>/matches/compute/": "POST only",
+    "o/<slug:org>/matches/export/": "a file download",
+    "o/<slug:org>/matches/own/consent/": "POST only",
+    "o/<slug:org>/migration/start/": "POST only",
+    "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
+    "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
+    "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
+}
+
+
+def logo_png() -> bytes:
+    out = io.BytesIO()
+    image = Image.new("RGB", (160, 64), "#1d6f42")
+    image.paste(Image.new("RGB", (48, 48), "#ffffff"), (8, 8))
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def seed(data_dir: Path) -> Seeded:
+    """One organisation in the middle of its journey: accounts connected, an archive imported,
+    matches (some to review), a paused follow migration, a published public page."""
+    from envol.archives.x_records import RelationKind
+    from envol.crosswalk.dataset import COLUMNS
+    from envol.crosswalk.matching import compute_matches
+    from envol.crosswalk.services import import_dataset
+    from envol.leaving import services as leaving
+    from envol.leaving.models import PublicLink
+    from envol.migration import services as migration
+    from envol.orgs.brand import clean_logo
+    from envol.orgs.models import ConnectedAccount, Role
+    from envol.orgs.services import add_member, create_organisation, update_brand
+    from envol.portability.services import import_archive
+    from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
+
+    org = create_organisation(ORG, "Ville de Walk-sur-Mer", website="https://www.walk.test")
+    other = create_organisation(OTHER_ORG, "Agglomération de Walk")
+    add_member(org, EMAIL, Role.ADMIN, password=PASSWORD)
+    add_member(other, EMAIL, Role.VIEWER)
+    add_member(create_organisation("solo-walk", "Solo"), "x@walk.test", Role.ADMIN)
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user(LONELY_EMAIL, LONELY_EMAIL, PASSWORD)
+    update_brand(org, colour="#1d6f42", logo_png=clean_logo(io.BytesIO(logo_png()), 1000))
+    bluesky = ConnectedAccount.objects.create(
+        organisation=org,
+        network="bluesky",
+        handle="ville-walk.bsky.social",
+        remote_id="did:plc:" + "a" * 24,
+    )
+    ConnectedAccount.objects.create(
+        organisation=org,
+        network="mastodon",
+        handle="ville@social.walk.test",
+        instance_url="https://social.walk.test",
+        status=ConnectedAccount.Status.BROKEN,
+        status_detail="The token was revoked.",
+    )
+    factory = XArchiveFactory(ArchiveSpec(seed=7, tweets=60, following=30, followers=10))
+    archive_path = data_dir / "walk-archive.zip"
+    factory.write_zip(archive_path)
+    archive = import_archive(org, archive_path)
+    dataset = data_dir / "walk-crosswalk.csv"
+    with dataset.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for index, x_id in enumerate(factory.relation_ids(RelationKind.FOLLOWING)[:12]):
+            did = "did:plc:" + f"{index:024d}".translate(str.maketrans("0123456789", "abcdefghij"))
+            writer.writerow(
+                [
+                    x_id,
+                    "",
+                    f"partner{index}.bsky.social",
+                    did,
+                    "",
+                    "walk",
+                    0.95 if index < 8 else 0.7,
+                ]
+            )
+    import_dataset(dataset, "walk")
+    compute_matches(archive, "bluesky")
+    job = migration.create_job(org, archive.pk, bluesky, "bluesky")
+    migration.pause(job)
+    page = leaving.page_of(org)
+    page.published = True
+    page.intro_fr = "Nous avons quitté X.\nRetrouvez-nous sur nos nouveaux réseaux."
+    page.intro_en = "We have left X.\nFind us on our new networks."
+    page.save()
+    link = PublicLink.objects.create(
+        organisation=org,
+        network="newsletter",
+        handle="La lettre de Walk",
+        url="https://www.walk.test/lettre",
+    )
+    leaving.tick(org, "stop_posting", True, None)
+    return Seeded(org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk)

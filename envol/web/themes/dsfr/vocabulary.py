@@ -1,0 +1,97 @@
+"""The French State design system (DSFR 1.x classes, from django-dsfr's static files), plus a few
+`envol-*` classes of envol/web/static/envol/dsfr-extra.css for what the DSFR does not name."""
+
+from envol.web.themes import Component as C
+
+CLASSES: dict[str, C] = {
+    "button": C(
+        "fr-btn",
+        {
+            "secondary": "fr-btn--secondary",
+            "tertiary": "fr-btn--tertiary",
+            "sm": "fr-btn--sm",
+            "icon-upload": "fr-icon-upload-line fr-btn--icon-left",
+            "icon-download": "fr-icon-download-line fr-btn--icon-left",
+        },
+    ),
+    "buttons": C("fr-btns-group", {"inline": "fr-btns-group--inline-md"}),
+    "link": C(
+        "fr-link",
+        {
+            "download": "fr-icon-download-line fr-link--icon-left",
+            "back": "fr-icon-arrow-left-line fr-link--icon-left",
+        },
+    ),
+    "badge": C(
+        "fr-badge",
+        {
+            "success": "fr-badge--success",
+            "info": "fr-badge--info",
+            "warning": "fr-badge--warning",
+            "error": "fr-badge--error",
+            "sm": "fr-badge--sm",
+        },
+    ),
+    "tag": C("fr-tag"),
+    "alert": C(
+        "fr-alert",
+        {
+            "success": "fr-alert--success",
+            "info": "fr-alert--info",
+            "warning": "fr-alert--warning",
+            "error": "fr-alert--error",
+            "sm": "fr-alert--sm",
+        },
+    ),
+    "alert-title": C("fr-alert__title"),
+    "callout": C("fr-callout"),
+    "callout-title": C("fr-callout__title"),
+    "callout-text": C("fr-callout__text"),
+    "table": C("fr-table"),
+    "sr-only": C("fr-sr-only"),
+    "lead": C("fr-text--lead"),
+    "small-text": C("fr-text--xs"),
+    "panel": C("fr-p-3w fr-background-alt--grey"),
+    "grid": C("fr-grid-row fr-grid-row--gutters"),
+    "cell": C(
+        "fr-col-12",
+        {
+            "half": "fr-col-md-6",
+            "third": "fr-col-md-4",
+            "sixth": "fr-col-md-2",
+            "end": "envol-align-end",
+        },
+    ),
+    "field": C("fr-input-group", {"error": "fr-input-group--error"}),
+    "label": C("fr-label"),
+    "hint": C("fr-hint-text"),
+    "error-text": C("fr-error-text"),
+    "input": C("fr-input"),
+    "select": C("fr-select"),
+    "upload": C("fr-upload"),
+    "checkbox": C("fr-checkbox-group"),
+    "fieldset": C("fr-fieldset"),
+    "legend": C("fr-fieldset__legend"),
+    "fieldset-item": C("fr-fieldset__element"),
+    "cards": C("fr-grid-row fr-grid-row--gutters envol-plain-list"),
+    "cards-item": C("fr-col-12 fr-col-md-6 fr-col-lg-4"),
+    "card": C("fr-card fr-card--no-arrow"),
+    "card-body": C("fr-card__body"),
+    "card-content": C("fr-card__content"),
+    "card-title": C("fr-card__title"),
+    "card-text": C("fr-card__desc"),
+    "card-footer": C("fr-card__footer"),
+    "pagination": C("fr-pagination"),
+    "pagination-list": C("fr-pagination__list"),
+    "pagination-link": C(
+        "fr-pagination__link",
+        {"prev": "fr-pagination__link--prev", "next": "fr-pagination__link--next"},
+    ),
+    "text-box": C("envol-text-box fr-p-2w fr-background-alt--grey"),
+    "section": C("envol-section"),
+    "progress": C("envol-progress"),
+    "drop-zone": C("envol-drop-zone"),
+    "prose": C("envol-prose"),
+    "narrow": C("envol-narrow"),
+    "tags": C("fr-tags-group"),
+}
