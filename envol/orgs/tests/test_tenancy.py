@@ -18,13 +18,15 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from envol.crosswalk.models import Band, Match, MatchingJob
 from envol.leaving.models import PublicLink
 from envol.migration.models import MigrationJob
 from envol.migration.views import ACTIONS
 from envol.orgs.models import ConnectedAccount, Organisation, Role
 from envol.orgs.services import add_member, create_organisation
-from envol.portability.models import ArchiveImport
+from envol.portability.models import ArchiveImport, Relation, SourceAccount
 
 PASSWORD = "pw-tenancy-123456"
 _numbers = itertools.count(1)
@@ -208,3 +210,76 @@ def test_switcher_refuses_foreign_organisation() -> None:
     client = client_for("alice@a.test")
     assert client.post("/o/switch/", {"org": "ville-b"}).status_code == 404
     assert client.post("/o/switch/", {"org": "ville-a"}).status_code == 302
+
+
+def _matched_import(org: Organisation) -> tuple[ArchiveImport, Match]:
+    """An archive import of `org` with one relation matched on Bluesky, pending review."""
+    account = SourceAccount.objects.create(
+        organisation=org, network="x", remote_id=f"9{org.pk}", username=org.slug
+    )
+    archive = ArchiveImport.objects.create(
+        organisation=org, source_account=account, state=ArchiveImport.State.DONE
+    )
+    relation = Relation.objects.create(
+        source_account=account, kind="following", remote_id="123", first_import=archive
+    )
+    match = Match.objects.create(
+        archive_import=archive,
+        relation=relation,
+        network="bluesky",
+        kind="following",
+        x_id="123",
+        remote_id=f"did:plc:{org.slug}",
+        confidence=0.8,
+        band=Band.REVIEW,
+        source="test",
+        computed_at=timezone.now(),
+    )
+    return archive, match
+
+
+def _requests_naming(
+    archive: ArchiveImport, match: Match, account: ConnectedAccount
+) -> list[tuple[str, str, dict[str, object]]]:
+    """The views that take an organisation's ids in the query string or the form, not the path."""
+    return [
+        ("get", "matches/", {"import": archive.pk}),
+        ("get", "matches/export/", {"import": archive.pk, "network": "bluesky", "format": "csv"}),
+        (
+            "post",
+            "matches/decide/",
+            {"import": archive.pk, "action": "accept", "match": [match.pk]},
+        ),
+        ("post", "matches/compute/", {"import": archive.pk, "network": "bluesky"}),
+        ("post", "matches/own/consent/", {"account": account.pk, "shared": "on"}),
+        ("get", "migration/", {"import": archive.pk, "account": account.pk}),
+        ("post", "migration/start/", {"import": archive.pk, "account": account.pk}),
+    ]
+
+
+@pytest.mark.django_db
+def test_b_s_ids_in_queries_and_forms_are_refused_and_change_nothing() -> None:
+    """The routes walked above carry ids in their path; these views take them in the query
+    string or the form, where a lookup by id alone would go unseen by the walk."""
+    a = create_organisation("ville-a", "Ville A")
+    b = create_organisation("ville-b", "Ville B")
+    add_member(a, "alice@a.test", Role.ADMIN, password=PASSWORD)
+    alice = client_for("alice@a.test")
+    own = _requests_naming(*_matched_import(a), _account(a))
+    foreign = _requests_naming(*_matched_import(b), _account(b))
+    before = b_objects(b) | {"matches": list(Match.objects.values_list("pk", "decision"))}
+    for method, path, data in foreign:
+        response = getattr(alice, method)(f"/o/ville-a/{path}", data)
+        assert response.status_code == 404, (method, path, data, response.status_code)
+    site = alice.post(
+        "/o/ville-a/history/site/",
+        {"action": "build", "archive_import": foreign[0][2]["import"], "lang": "fr", "colour": ""},
+    )
+    assert site.status_code == 200 and site.context["form"].errors  # not a choice of A's
+    after = b_objects(b) | {"matches": list(Match.objects.values_list("pk", "decision"))}
+    assert after == before
+    assert not MatchingJob.objects.exists()
+    # The control: A's own ids are taken (no 404), so the 404s above are refusals.
+    for method, path, data in own:
+        response = getattr(alice, method)(f"/o/ville-a/{path}", data)
+        assert response.status_code != 404, (method, path, data, response.status_code)
