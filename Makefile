@@ -16,7 +16,7 @@ demo: venv messages testservers postgres-server
 ## when an earlier one failed; the command fails at the end, naming the phases that failed.
 CLOCK ?= yes
 CLOCK_SCENARIOS := new-year dst-spring dst-autumn
-# also available: last-hour (23:00 UTC: a daily window resets within the hour) — `make test-clock-last-hour`
+# also available: last-hour (23:00 UTC: a daily window resets within the hour), `make test-clock-last-hour`
 test: venv messages system-deps testservers
 	@failed=""; \
 	for phase in lint pytest pytest-postgres $(if $(filter yes,$(CLOCK)),$(addprefix test-clock-,$(CLOCK_SCENARIOS))); do \
