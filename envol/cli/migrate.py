@@ -95,7 +95,9 @@ def follows(
                 click.echo(texts.PENDING_REVIEW % {"n": estimate.pending_review})
             if estimate.rejected:
                 click.echo(texts.REJECTED % {"n": estimate.rejected})
-            click.echo(texts.DURATION % {"d": _duration(estimate.seconds)})
+            from envol.web.templatetags.envol_format import duration
+
+            click.echo(texts.DURATION % {"d": duration(estimate.seconds)})
             return
         options = {"batch_size": batch_size} if batch_size else {}
         job = services.create_job(org, import_id, account, network, options=options)
