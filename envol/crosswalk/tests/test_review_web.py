@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,15 @@ def test_messages_agree_with_their_count_and_name_the_network(
     run_to_end(MatchingJob.objects.get())  # what a worker does
     page = editor.get(f"/o/ville-a/matches/?import={mine.pk}&network=bluesky").content.decode()
     assert "3 comptes sur 4 retrouvés sur Bluesky." in page
+
+
+def test_band_counts_in_each_language_s_format(
+    setup: tuple[Client, ArchiveImport, ArchiveImport],
+) -> None:
+    client, mine, _ = setup
+    french = client.get(f"/o/ville-a/matches/?import={mine.pk}").content.decode()
+    english = client.get(
+        f"/o/ville-a/matches/?import={mine.pk}", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert re.search(r'id="count-auto">Automatique : \d+<', french)
+    assert re.search(r'id="count-auto">Automatic: \d+<', english)
