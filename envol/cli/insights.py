@@ -69,6 +69,7 @@ def import_command(path: Path, org_slug: str, platform: str, as_json: bool) -> N
     setup_django()
     from envol.insights import services, texts
     from envol.insights.exports.columns import BY_NAME
+    from envol.insights.models import MetricChoice
 
     org = _organisation(org_slug)
     if not path.is_file():
@@ -88,15 +89,14 @@ def import_command(path: Path, org_slug: str, platform: str, as_json: bool) -> N
             "id": done.pk,
             "platform": done.get_platform_display(),
             "label": BY_NAME[done.file_kind].label,
-            "rows": done.rows,
-            "new": done.new,
-            "updated": done.updated,
+            "counts": texts.row_counts(done.rows, done.new, done.updated),
         }
     )
     start, end = summary["period"]
     click.echo(texts.PERIOD % {"start": start or "—", "end": end or "—"})
+    labels = dict(MetricChoice.choices)  # "Impressions", not the code "impressions"
     for metric, value in summary["totals"].items():
-        click.echo(f"  {metric:<18} {_figure(value):>14}")
+        click.echo(f"  {labels.get(metric, metric):<20} {_figure(value):>14}")
     for warning in summary["warnings"]:
         click.secho(f"  ! {warning}", fg="yellow")
 

@@ -2,10 +2,10 @@
 are kept here so that the app's catalogue translates them)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-IMPORTED = _(
-    "Import %(id)s — %(platform)s, %(label)s: %(rows)s rows, %(new)s new, %(updated)s updated"
-)
+IMPORTED = _("Import %(id)s — %(platform)s, %(label)s: %(counts)s")
+FILE_IMPORTED = _("%(file)s imported: %(counts)s.")
 PERIOD = _("Period: %(start)s → %(end)s")
 CAMPAIGN = _("Campaign “%(name)s”")
 CAMPAIGN_PERIOD = _("Period: %(start)s → %(end)s")
@@ -18,3 +18,14 @@ PROXY = _("proxy")
 LINK_CREATED = _("Short link: %(url)s → %(target)s")
 UNKNOWN_CAMPAIGN = _("No campaign “%(name)s” in %(org)s: create it with `envol insights campaign`.")
 MENU_LABEL = _("Measure")
+
+
+def row_counts(rows: int, new: int, updated: int) -> str:
+    """"3 lignes, 1 nouvelle, 0 mise à jour": each count agrees with its word (ngettext)."""
+    return ", ".join(
+        (
+            ngettext("%(n)s row", "%(n)s rows", rows) % {"n": rows},
+            ngettext("%(n)s new", "%(n)s new", new) % {"n": new},
+            ngettext("%(n)s updated", "%(n)s updated", updated) % {"n": updated},
+        )
+    )
