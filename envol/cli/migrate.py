@@ -11,7 +11,7 @@ import click
 import orjson
 
 from envol.cli.common import setup_django
-from envol.cli.i18n import _, gettext_noop, group
+from envol.cli.i18n import _, gettext_noop, group, ngettext
 from envol.migration import texts
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _duration(seconds: float) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{hours:d}:{minutes:02d}:{secs:02d}"
-    return f"{days} j {text}" if days else text
+    return f"{ngettext('{n} day', '{n} days', days).format(n=days)} {text}" if days else text
 
 
 @group(

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from envol.cli import main
 from envol.cli.i18n import _catalog
+from envol.cli.migrate import _duration
 from envol.cli.post import _parts_and_limit
 
 
@@ -51,3 +52,13 @@ def test_counts_agree_with_their_words() -> None:
         assert _parts_and_limit(3, 280, "weighted") == "3 parties, limite 280 (caractères pondérés)"
     with runner.isolation(env={"ENVOL_LANGUAGE": "en"}):
         assert _parts_and_limit(1, 300, "graphemes") == "1 part, limit 300 graphemes"
+
+
+def test_a_countdown_of_days_in_each_language() -> None:
+    runner = CliRunner()
+    with runner.isolation(env={"ENVOL_LANGUAGE": "fr"}):
+        assert _duration(90061) == "1 jour 1:01:01"
+        assert _duration(2 * 86400 + 5) == "2 jours 0:00:05"
+    with runner.isolation(env={"ENVOL_LANGUAGE": "en"}):
+        assert _duration(90061) == "1 day 1:01:01"
+        assert _duration(59) == "0:00:59"
