@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps postgres-server testservers lint pytest pytest-postgres test-clock sandbox bench bench-deps clean
+.PHONY: demo test venv messages system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres test-clock sandbox bench bench-deps clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
-demo: venv messages testservers postgres-server
+demo: venv messages testservers postgres-server pdf-deps
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
@@ -39,12 +39,24 @@ messages: venv
 	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } || true
 	cd envol && ../$(BIN)/django-admin compilemessages --settings=envol.settings --pythonpath=.. -v 0
 
-## Debian packages the tests need: chromium (browser tests), PostgreSQL server binaries, gettext.
-system-deps:
+## Debian packages the report's PDF needs (WeasyPrint draws with Pango; DejaVu is its font).
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-deps:
+	@need=""; for p in $(PDF_LIBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian packages:$$need"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  else echo "Missing Debian packages:$$need (install them as root: the PDF report needs them)"; fi; \
+	fi
+
+## Debian packages the tests need: chromium (browser tests), PostgreSQL server binaries, gettext,
+## poppler-utils (the report's pages as PNG, its text), and the PDF libraries above.
+system-deps: pdf-deps
 	@need=""; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v msgfmt >/dev/null || need="$$need gettext"; \
+	command -v pdftoppm >/dev/null || need="$$need poppler-utils"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian packages:$$need"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "envol.crosswalk",
     "envol.migration",
     "envol.insights",
+    "envol.decide",
     "envol.history",
 ]
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
     path("o/<slug:org>/insights/", include("envol.insights.urls")),
+    path("o/<slug:org>/decide/", include("envol.decide.urls")),
     path("o/<slug:org>/history/", include("envol.history.urls")),
     path("<slug:public_slug>/archive/", include("envol.history.public_urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all

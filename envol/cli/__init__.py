@@ -68,6 +68,11 @@ from envol.cli import insights  # noqa: E402
 
 main.add_command(insights.insights)
 main.add_command(insights.links)
+from envol.cli import decide  # noqa: E402
+
+main.add_command(decide.effort)
+main.add_command(decide.roi_command)
+main.add_command(decide.report_command)
 from envol.cli import history  # noqa: E402
 
 main.add_command(history.history)

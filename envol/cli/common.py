@@ -77,3 +77,20 @@ def read_secret(prompt: str, confirm: bool = False) -> str:
             raise click.UsageError(_("{prompt}: nothing on standard input.").format(prompt=prompt))
         return value
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def fail(message: str) -> None:
+    """Print a user-facing mistake (one line per line of it) on stderr and exit with 1."""
+    for line in str(message).splitlines() or [""]:
+        click.secho(line, fg="red", err=True)
+    sys.exit(1)
+
+
+def organisation_or_exit(slug: str) -> Any:
+    """The organisation `slug`, or its clear error and exit status 1 (Django set up first)."""
+    from envol.orgs.services import OrgError, get_organisation
+
+    try:
+        return get_organisation(slug)
+    except OrgError as exc:
+        fail(str(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -186,6 +187,17 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
 
     seed_demo_insights(DemoOrganisation.objects.get(slug=login.org_slug))
     click.echo("  " + _("Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports)."))
+    from django.conf import settings as demo_settings
+    from django.contrib.auth import get_user_model
+
+    from envol.decide.demo import seed_demo_decide
+
+    seed_demo_decide(
+        DemoOrganisation.objects.get(slug=login.org_slug),
+        Path(demo_settings.DATA_DIR) / "demo" / "decide",
+        get_user_model().objects.get(username=login.email),
+    )
+    click.echo("  " + _("Demo effort, costs, assessments and a signed decision seeded (Decide)."))
     click.secho(_("envol demo is ready."), fg="green", bold=True)
     click.echo("  " + _("Address: {url}").format(url=f"http://{host}:{port}/"))
     click.echo("  " + _("Login: {email}").format(email=login.email))

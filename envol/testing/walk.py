@@ -37,6 +37,8 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    assessment_id: int = 0
+    older_assessment_id: int = 0
 
 
 PAGES: list[WalkPage] = [
@@ -77,6 +79,21 @@ PAGES: list[WalkPage] = [
     WalkPage("history-site", "/o/{org}/history/site/"),
     WalkPage("insights", "/o/{org}/insights/"),
     WalkPage("insights-import", "/o/{org}/insights/import/"),
+    WalkPage("decide", "/o/{org}/decide/"),
+    WalkPage("decide-effort", "/o/{org}/decide/effort/?week=2025-03-10"),
+    WalkPage("decide-costs", "/o/{org}/decide/costs/"),
+    WalkPage("decide-roi", "/o/{org}/decide/roi/"),
+    WalkPage("decide-method", "/o/{org}/decide/method/"),
+    WalkPage("decide-questions", "/o/{org}/decide/questions/"),
+    WalkPage("decide-assess", "/o/{org}/decide/questions/bluesky/new/"),
+    WalkPage("decide-assessment", "/o/{org}/decide/questions/{assessment_id}/"),
+    WalkPage(
+        "decide-compare",
+        "/o/{org}/decide/questions/compare/?a={older_assessment_id}&b={assessment_id}",
+    ),
+    WalkPage("decide-sheet", "/o/{org}/decide/networks/x/"),
+    WalkPage("decide-scenarios", "/o/{org}/decide/scenarios/"),
+    WalkPage("decide-report", "/o/{org}/decide/report/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
 ]
 
@@ -106,6 +123,9 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
     "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
+    "o/<slug:org>/decide/effort/import/": "POST only (a CSV of hours)",
+    "o/<slug:org>/decide/effort/estimate/": "POST only (confirming an estimate)",
+    "o/<slug:org>/decide/report/file/": "a PDF or HTML download",
 }
 
 
@@ -193,4 +213,19 @@ def seed(data_dir: Path) -> Seeded:
         url="https://www.walk.test/lettre",
     )
     leaving.tick(org, "stop_posting", True, None)
-    return Seeded(org=org.slug, import_id=archive.pk, job_id=job.pk, link_id=link.pk)
+    from django.contrib.auth import get_user_model
+
+    from envol.decide.demo import seed_demo_decide
+
+    decided = seed_demo_decide(
+        org, data_dir / "walk-decide", get_user_model().objects.get(username=EMAIL)
+    )
+    assert decided is not None
+    return Seeded(
+        org=org.slug,
+        import_id=archive.pk,
+        job_id=job.pk,
+        link_id=link.pk,
+        assessment_id=decided.latest_x_assessment,
+        older_assessment_id=decided.first_x_assessment,
+    )

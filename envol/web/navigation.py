@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from envol.decide.texts import MENU_LABEL as DECIDE
 from envol.insights.texts import MENU_LABEL as INSIGHTS
 
 
@@ -26,4 +27,5 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
     MenuEntry(_("Post history"), "history:site", "history/"),
     MenuEntry(INSIGHTS, "insights:index", "insights/"),
+    MenuEntry(DECIDE, "decide:index", "decide/"),
 ]
