@@ -14,6 +14,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -21,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from envol.crosswalk.models import Band, Match, MatchingJob
+from envol.decide.models import Assessment
 from envol.leaving.models import PublicLink
 from envol.migration.models import MigrationJob
 from envol.migration.views import ACTIONS
@@ -87,6 +89,12 @@ def _job(org: Organisation) -> MigrationJob:
     )
 
 
+def _assessment(org: Organisation) -> Assessment:
+    return Assessment.objects.create(
+        organisation=org, network="bluesky", assessed_on=date(2026, 1, 5)
+    )
+
+
 def _link(org: Organisation) -> PublicLink:
     return PublicLink.objects.create(
         organisation=org, network="website", url=f"https://{org.slug}.example"
@@ -99,7 +107,15 @@ URL_ARGUMENTS: dict[tuple[str, str], Callable[[Organisation], list[str]]] = {
     ("migration", "job_id"): lambda org: [str(_job(org).pk)],
     ("migration", "action"): lambda org: sorted(ACTIONS),  # not an object: every value
     ("leaving", "link_id"): lambda org: [str(_link(org).pk)],
+    ("decide", "assessment_id"): lambda org: [str(_assessment(org).pk)],
+    ("decide", "network"): lambda org: ["bluesky"],  # not an object: a network's sheet
 }
+# Arguments that name no object of an organisation: under A's own slug they are A's.
+NOT_IDS = {("migration", "action"), ("decide", "network")}
+
+
+def names_an_object(route: Route) -> bool:
+    return any((route.namespace, name) not in NOT_IDS for name in route.arguments)
 
 
 def real_urls(routes: list[Route], org: Organisation, slug: str | None = None) -> list[str]:
@@ -150,7 +166,7 @@ def test_a_member_of_a_never_reaches_b_with_b_s_real_ids(role: Role) -> None:
     add_member(b, "bob@b.test", Role.ADMIN, password=PASSWORD)
     routes = org_scoped_routes()
     b_urls = real_urls(routes, b)  # B's objects first: their ids differ from A's
-    b_ids_under_a = real_urls([r for r in routes if r.arguments], b, slug=a.slug)
+    b_ids_under_a = real_urls([r for r in routes if names_an_object(r)], b, slug=a.slug)
     before = b_objects(b)
     alice = client_for("alice@a.test")
     for url in b_urls:
@@ -174,6 +190,9 @@ def b_objects(org: Organisation) -> dict[str, list[tuple[object, ...]]]:
             ConnectedAccount.objects.filter(organisation=org).values_list("pk", "status")
         ),
         "imports": list(ArchiveImport.objects.filter(organisation=org).values_list("pk", "state")),
+        "assessments": list(
+            Assessment.objects.filter(organisation=org).values_list("pk", "assessed_on", "note")
+        ),
     }
 
 
