@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres test-clock sandbox bench bench-deps clean
+.PHONY: demo test venv messages vendor system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres test-clock sandbox bench bench-deps clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
-demo: venv messages testservers postgres-server pdf-deps
+demo: venv messages vendor testservers postgres-server pdf-deps
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
@@ -17,7 +17,7 @@ demo: venv messages testservers postgres-server pdf-deps
 CLOCK ?= yes
 CLOCK_SCENARIOS := new-year dst-spring dst-autumn
 # also available: last-hour (23:00 UTC: a daily window resets within the hour), `make test-clock-last-hour`
-test: venv messages system-deps testservers
+test: venv messages vendor system-deps testservers
 	@failed=""; \
 	for phase in lint pytest pytest-postgres $(if $(filter yes,$(CLOCK)),$(addprefix test-clock-,$(CLOCK_SCENARIOS))); do \
 	  echo "== make $$phase"; \
@@ -38,6 +38,10 @@ venv: $(VENV)/.installed
 messages: venv
 	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } || true
 	cd envol && ../$(BIN)/django-admin compilemessages --settings=envol.settings --pythonpath=.. -v 0
+
+## Browser libraries from npm, copied into the static files (never a CDN: the CSP allows envol's own only)
+vendor:
+	bash vendor/zipjs/install.sh
 
 ## Debian packages the report's PDF needs (WeasyPrint draws with Pango; DejaVu is its font).
 PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
@@ -95,7 +99,7 @@ test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))
 test-clock-%: venv
 	$(BIN)/pytest --clock=$*
 
-sandbox: venv messages testservers postgres-server
+sandbox: venv messages vendor testservers postgres-server
 	$(BIN)/envol sandbox
 
 ## wrk (Debian), the HTTP load generator of bench/web_load.py

@@ -120,11 +120,12 @@ def run_bench(data: Path) -> int:
         parts = {a.handle: len(services.plan(THREAD, [a])[0].parts) for a in targets}
         print(f"thread parts per account: {parts}")
 
-        def run(accounts: list) -> float:
+        def run(accounts: list[Any]) -> float:
             post = services.create_post(org, THREAD, accounts)
-            start = time.perf_counter()
+            cpu, start = time.process_time(), time.perf_counter()
             outcomes = services.publish(post)
             elapsed = time.perf_counter() - start
+            envol_cpu.setdefault(len(accounts), []).append(time.process_time() - cpu)
             assert all(not o.error for o in outcomes), [o.error for o in outcomes]
             return elapsed
 
@@ -132,7 +133,16 @@ def run_bench(data: Path) -> int:
         figures: dict[str, Any] = {}
         for latency_ms in (0, LATENCY_MS):
             Delay.seconds = latency_ms / 1000
+            envol_cpu: dict[int, list[float]] = {}
             figures[f"{latency_ms}ms"] = measure(run, targets, latency_ms)
+            # envol's own CPU (every thread of this process) per publish: what is left of the
+            # time is the servers' work and the waits
+            figures[f"{latency_ms}ms"]["envol_cpu_ms"] = {
+                "alone": statistics.median(envol_cpu[1]) * 1000,
+                "together": statistics.median(envol_cpu[len(targets)]) * 1000,
+            }
+            own = figures[f"{latency_ms}ms"]["envol_cpu_ms"]
+            print(f"envol's own CPU per publish (median, ms): {own}")
     mastodon.terminate()
     mastodon.wait(timeout=10)
     bare = figures["0ms"]["ratio"]

@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +76,15 @@ def theme() -> str:
     return env_choice("ENVOL_THEME", "envol", THEMES)
 
 
+SIGNUP_MODES = ("closed", "invite", "open")
+
+
+def signup() -> str:
+    """Who may create a personal space by signing in with Bluesky or Mastodon: nobody
+    (`closed`, institution instances), people with an invitation (`invite`), anyone (`open`)."""
+    return env_choice("ENVOL_SIGNUP", "closed", SIGNUP_MODES)
+
+
 def data_dir() -> Path:
     """Where the embedded mode keeps its database, keys and uploads (ENVOL_DATA_DIR, ./var).
     Created readable by its owner only (0700), and made so again at start if it was not."""
@@ -117,14 +126,17 @@ def private_sqlite(database: Path) -> None:
         restrict(database.with_name(database.name + suffix), 0o600)
 
 
-def _stored_secret(path: Path, make: str) -> str:
-    """Read a generated secret from the data dir, creating it (mode 600) on first use."""
+def stored_secret(path: Path, make: Callable[[], str]) -> str:
+    """Read a secret envol generated into the data dir, creating it (mode 600) on first use:
+    the secret key and encryption keys of the embedded mode, the OAuth client key, the
+    crosswalk feed's signing key."""
     if path.exists():
         return path.read_text().strip()
+    made = make()
     descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(descriptor, "w") as secret_file:
-        secret_file.write(make)
-    return make
+        secret_file.write(made)
+    return made
 
 
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
@@ -178,10 +190,12 @@ def load_secrets(production: bool, where: Path) -> Secrets:
                 "`envol manage generate_encryption_key`.",
             )
     if not secret_key:
-        secret_key = _stored_secret(where / "secret_key", secrets.token_urlsafe(50))
+        secret_key = stored_secret(where / "secret_key", lambda: secrets.token_urlsafe(50))
     if not keys_raw:
-        fresh = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        keys_raw = _stored_secret(where / "encryption_keys", fresh)
+        keys_raw = stored_secret(
+            where / "encryption_keys",
+            lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        )
     keys = [k.strip() for k in keys_raw.split(",") if k.strip()]
     for key in keys:
         try:

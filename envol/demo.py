@@ -100,3 +100,26 @@ def seed_demo_insights(org: Organisation) -> None:
         ends_on=exports.FLOOD_END,
         tags=[exports.FLOOD_TAG],
     )
+
+
+DESK_EDITOR_EMAIL = "redaction@envol.test"
+
+
+def seed_demo_desk(org: Organisation, reviewer_email: str) -> bool:
+    """The desk's posts (drafts, one waiting for the demo user's review, one scheduled, one
+    published), written by a second member so the demo user can approve. Needs a connected
+    account (the sandbox's); False when nothing was made."""
+    from envol.orgs.models import ConnectedAccount, Membership, Role
+    from envol.orgs.services import add_member
+    from envol.publishing.demo import seed_desk
+
+    accounts = list(
+        ConnectedAccount.objects.filter(organisation=org, status=ConnectedAccount.Status.OK)
+        .exclude(network="x")
+        .order_by("network")
+    )
+    if not accounts:
+        return False
+    editor = add_member(org, DESK_EDITOR_EMAIL, Role.EDITOR).user
+    reviewer = Membership.objects.get(organisation=org, user__email=reviewer_email).user
+    return seed_desk(org, editor, reviewer, accounts) is not None

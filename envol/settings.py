@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "envol.leaving",
     "envol.crosswalk",
     "envol.migration",
+    "envol.people",
+    "envol.sharing",
     "envol.insights",
     "envol.decide",
     "envol.history",
@@ -163,9 +165,21 @@ ENVOL_CROSSWALK_CHUNK_LINKS = config.env_int(
 
 # Networks. A user-typed server URL must resolve to public addresses unless this is on (the
 # sandbox and the tests run their servers on loopback).
+# The publishing desk: a post pending review (or approved and not published) this many days
+# expires; a scheduled post found more than this many minutes after its planned time is not
+# published late but held back, and says so.
+ENVOL_DESK_EXPIRY_DAYS = config.env_int("ENVOL_DESK_EXPIRY_DAYS", 30, minimum=1)
+ENVOL_DESK_LATE_MINUTES = config.env_int("ENVOL_DESK_LATE_MINUTES", 10, minimum=1)
 ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
+# Where did:plc documents are read when someone signs in with Bluesky.
+ENVOL_PLC_URL = config.env_str("ENVOL_PLC_URL", "https://plc.directory")
+
+# Personal spaces: who may create one by signing in with Bluesky or Mastodon (see people/).
+ENVOL_SIGNUP = config.signup()
+# How often the workers pull the crosswalk feeds this instance subscribes to (see sharing/).
+ENVOL_CROSSWALK_PULL_MINUTES = config.env_int("ENVOL_CROSSWALK_PULL_MINUTES", 60, minimum=1)
 
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")

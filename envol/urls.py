@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from envol.orgs import views as orgs_views
+from envol.publishing import views as publishing_views
 from envol.web import views
 from envol.web.forms import EmailAuthenticationForm
 
@@ -31,9 +32,15 @@ urlpatterns = [
     path("o/<slug:org>/imports/", include("envol.portability.urls")),
     path("o/<slug:org>/matches/", include("envol.crosswalk.urls")),
     path("o/<slug:org>/migration/", include("envol.migration.urls")),
+    path(".well-known/envol/", include("envol.sharing.urls")),
+    path("", include("envol.people.urls")),
     path("o/<slug:org>/insights/", include("envol.insights.urls")),
     path("o/<slug:org>/decide/", include("envol.decide.urls")),
     path("o/<slug:org>/history/", include("envol.history.urls")),
+    path("o/<slug:org>/desk/", include("envol.publishing.urls")),
+    # A member's calendar app reads the desk's schedule here, with no session: the secret
+    # token is the key (publishing/calendar.py).
+    path("calendar/<str:token>.ics", publishing_views.calendar_feed, name="calendar_feed"),
     path("<slug:public_slug>/archive/", include("envol.history.public_urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]

@@ -64,6 +64,12 @@ main.add_command(migrate.migrate)
 from envol.cli import archive  # noqa: E402
 
 main.add_command(archive.archive)
+from envol.cli import sharing  # noqa: E402
+
+crosswalk.crosswalk.add_command(sharing.subscribe)
+crosswalk.crosswalk.add_command(sharing.pull)
+crosswalk.crosswalk.add_command(sharing.subscriptions)
+main.add_command(sharing.people)
 from envol.cli import insights  # noqa: E402
 
 main.add_command(insights.insights)

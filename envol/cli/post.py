@@ -58,6 +58,20 @@ from envol.cli.i18n import _, command, gettext_noop, ngettext
     is_flag=True,
     help=gettext_noop("Add utm_source/utm_medium/utm_campaign to the targets."),
 )
+@click.option(
+    "--schedule",
+    default="",
+    metavar="'YYYY-MM-DD HH:MM'",
+    help=gettext_noop(
+        "Go out at this time of the organisation's time zone, through the desk (needs --as)."
+    ),
+)
+@click.option(
+    "--submit", is_flag=True, help=gettext_noop("Send the post to the desk's review (needs --as).")
+)
+@click.option(
+    "--as", "author_email", default="", help=gettext_noop("The member who writes it (email).")
+)
 @click.argument("text")
 def post(
     org_slug: str,
@@ -71,6 +85,9 @@ def post(
     short_links: bool,
     campaign: str,
     utm: bool,
+    schedule: str,
+    submit: bool,
+    author_email: str,
     text: str,
 ) -> None:
     setup_django()
@@ -107,6 +124,24 @@ def post(
                 "see `envol accounts list --org {org}`."
             ).format(targets=", ".join(missing), org=org.slug)
         )
+    if schedule or submit:
+        if dry_run:
+            raise click.UsageError(_("--dry-run shows variants; it does not go with the desk."))
+        _to_the_desk(
+            org,
+            accounts,
+            text,
+            images,
+            alts,
+            cw,
+            lang,
+            numbering,
+            short_links,
+            schedule,
+            submit,
+            author_email,
+        )
+        return
     specs = [services.ImageSpec(path, alt) for path, alt in zip(images, alts, strict=True)]
     links = _variant_links(org, short_links, campaign, utm, dry_run)
     try:
@@ -167,6 +202,67 @@ def post(
                 "again (nothing already published will be sent twice)."
             ).format(id=created.pk)
         )
+
+
+def _to_the_desk(
+    org: Any,
+    accounts: list[Any],
+    text: str,
+    images: tuple[Path, ...],
+    alts: tuple[str, ...],
+    cw: str,
+    lang: str,
+    numbering: bool,
+    short_links: bool,
+    schedule: str,
+    submit: bool,
+    author_email: str,
+) -> None:
+    """`--schedule`/`--submit`: the post goes through the desk's workflow as the member
+    `--as`, under the same rules as the web (approval required, nobody approves their own)."""
+    from datetime import datetime
+
+    from envol.publishing import workflow
+    from envol.publishing.compose import NewImage, PostInput, local_to_utc, save_post
+
+    if not author_email:
+        raise click.UsageError(
+            _("--schedule and --submit need --as EMAIL (the member who writes).")
+        )
+    member = org.memberships.filter(user__email__iexact=author_email).select_related("user")
+    found = member.first()
+    if found is None:
+        raise click.ClickException(f"{author_email} is not a member of {org.slug}.")
+    planned = None
+    try:
+        if schedule:
+            try:
+                moment = datetime.strptime(schedule.strip(), "%Y-%m-%d %H:%M")
+            except ValueError:
+                raise click.UsageError(_("--schedule takes 'YYYY-MM-DD HH:MM'.")) from None
+            planned = local_to_utc(org, moment.date(), moment.time())
+        data = PostInput(
+            text=text,
+            targets=accounts,
+            content_warning=cw,
+            lang=lang,
+            numbering=numbering,
+            use_short_links=short_links,
+            planned_at=planned,
+            new_images=[
+                NewImage(path.name, path.read_bytes(), alt)
+                for path, alt in zip(images, alts, strict=True)
+            ],
+        )
+        made = save_post(org, found.user, data)
+        if submit:
+            workflow.submit_for_review(made, found.user)
+            click.echo(_("Post {id} submitted for review.").format(id=made.pk))
+        else:
+            workflow.publish(made, found.user)
+            click.echo(_("Post {id} scheduled.").format(id=made.pk))
+    except workflow.DeskError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _variant_links(org: Any, wanted: bool, campaign: str, utm: bool, dry_run: bool) -> Any:

@@ -175,6 +175,12 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
         from envol.orgs.models import Organisation
 
         seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
+        from envol.demo import seed_demo_desk
+
+        if seed_demo_desk(Organisation.objects.get(slug=login.org_slug), login.email):
+            click.echo(
+                "  " + _("Publishing desk: drafts, a post to review, one scheduled, one published.")
+            )
         click.echo("  " + _("Demo X archive imported; matches ready to review and migrate."))
         click.echo(
             "  "

@@ -106,8 +106,7 @@ def staged_chunks(
 def _stage_here(cursor: Any, links: list[staging.StagedLink]) -> None:
     if connection.vendor == "postgresql":
         with cursor.cursor.copy(f"COPY {staging.STAGING} FROM STDIN") as copy:
-            for link in links:
-                copy.write_row(link)
+            copy.write(staging.copy_text(links))
     else:
         staging.stage(cursor, links)
 

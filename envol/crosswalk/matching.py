@@ -25,6 +25,9 @@ RELATIONS = "portability_relation"
 LINKS = "crosswalk_identitylink"
 MATCHES = "crosswalk_match"
 OTHER_CANDIDATES_SHOWN = 5
+AUDIENCE = "(l.source <> 'self' OR r.kind = 'following')"
+"""A plain `self` link (consent level *my followers*) serves only the people whose archive lists
+its owner as followed; every other link serves every relation (see `sources.SELF_PUBLIC`)."""
 
 
 def _joined(expression: str) -> str:
@@ -67,7 +70,7 @@ WITH candidate AS (
             ORDER BY l.confidence DESC, l.last_verified DESC, l.id) AS cand_rank,
         COUNT(*) OVER (PARTITION BY r.id) AS how_many
     FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = {_x_id_of_relation()} AND l.network = %(network)s
-    WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s
+    WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s AND {AUDIENCE}
 ),
 others AS (
     SELECT c.relation_id, {_joined(other)} AS listed

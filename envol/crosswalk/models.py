@@ -126,9 +126,9 @@ class LinkObservation(models.Model):
     """What a source other than the link's own asserted; `organisation` is set for `self`
     links (consent)."""
 
-    # No index of their own: the unique (link, source) index serves lookups by link, and the
-    # rare lookups by source or organisation (takedown, consent) scan — cheaper than
-    # maintaining two more indexes on every row of a million-row import.
+    # The unique (link, source) index serves lookups by link; a takedown by source scans —
+    # cheaper than an index on every row of a million-row import. Consent lookups by
+    # organisation use the small partial index below.
     link = models.ForeignKey(
         IdentityLink, on_delete=models.CASCADE, related_name="observations", db_index=False
     )
@@ -150,27 +150,52 @@ class LinkObservation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["link", "source"], name="one_observation_per_source")
         ]
+        # Partial, like the links' own: only `self` assertions have an organisation, so a
+        # consent change on a national instance (thousands a day) finds a person's set-aside
+        # assertions without scanning every dataset's observations; imports add nothing to it.
+        indexes = [
+            models.Index(
+                fields=["organisation"],
+                condition=Q(organisation__isnull=False),
+                name="observation_self_organisation",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}: {self.link_id} ({self.confidence:.2f})"
 
 
+class ConsentLevel(models.TextChoices):
+    """Who the link between someone's X account and their own network account serves."""
+
+    PRIVATE = "private", _("Only me")
+    FOLLOWERS = "followers", _("The people who followed me on X")
+    PUBLIC = "public", _("Everyone, and the public dataset shared with other instances")
+
+
 class SelfLinkConsent(models.Model):
-    """Whether an organisation shares the link between its X account and one of its connected
-    accounts with the rest of the instance. Off by default; withdrawing removes the link."""
+    """How far an organisation or a person shares the link between its X account and one of
+    its connected accounts. Private by default; lowering the level removes what it allowed.
+    `shared` mirrors `level != private` for the pages written before the levels."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     connected_account = models.OneToOneField(
         ConnectedAccount, on_delete=models.CASCADE, related_name="self_link_consent"
     )
     shared = models.BooleanField(_("share with this instance"), default=False)
+    level = models.CharField(
+        _("who may find this link"),
+        max_length=10,
+        choices=ConsentLevel.choices,
+        default=ConsentLevel.PRIVATE,
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     changed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"{self.connected_account}: {'shared' if self.shared else 'private'}"
+        return f"{self.connected_account}: {self.level}"
 
 
 class Band(models.TextChoices):

@@ -24,7 +24,15 @@ from envol.orgs.services import audit
 __all__ = ["DatasetError", "ImportSummary", "forget_source", "import_dataset", "thresholds"]
 
 FINGERPRINT_BYTES = 1 << 20
-SOURCE_KINDS = ("self", "dataset", "domain-handle", "cross-link", "bridge", "manual")
+SOURCE_KINDS = (
+    "self",
+    "self-public",
+    "dataset",
+    "domain-handle",
+    "cross-link",
+    "bridge",
+    "manual",
+)
 
 
 class SourceNameError(ValueError):
@@ -36,7 +44,7 @@ def check_source(name: str) -> str:
     if kind not in SOURCE_KINDS or (kind == "dataset") != (":" in name) or name.endswith(":"):
         raise SourceNameError(
             f"Unknown source {name!r}: use dataset:<name> for a dataset, or one of "
-            "self, domain-handle, cross-link, bridge, manual."
+            "self, self-public, domain-handle, cross-link, bridge, manual."
         )
     return name
 

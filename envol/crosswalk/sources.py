@@ -16,7 +16,7 @@ from django.db import transaction
 
 from envol.crosswalk import identifiers as ids
 from envol.crosswalk import store
-from envol.crosswalk.models import IdentityLink, SelfLinkConsent
+from envol.crosswalk.models import ConsentLevel, IdentityLink, SelfLinkConsent
 from envol.orgs.models import ConnectedAccount
 from envol.orgs.services import audit
 from envol.portability.models import SourceAccount
@@ -122,42 +122,74 @@ def connected_identity(
     return None
 
 
+SELF_PUBLIC = "self-public"
+"""A `self` link its owner put in the public dataset: matched for everyone, and published in
+the instance's feed (see `envol.sharing`). Plain `self` links serve only the people whose
+archive lists the owner as followed (`matching.AUDIENCE`)."""
+
+SELF_SOURCES = ("self", SELF_PUBLIC)
+SOURCE_OF_LEVEL = {ConsentLevel.FOLLOWERS: "self", ConsentLevel.PUBLIC: SELF_PUBLIC}
+
+
 def _self_links(account: ConnectedAccount) -> list[int]:
-    return list(
-        IdentityLink.objects.asserted_by("self", account.organisation_id)
+    return [
+        pk
+        for source in SELF_SOURCES
+        for pk in IdentityLink.objects.asserted_by(source, account.organisation_id)
         .filter(network=account.network)
         .values_list("pk", flat=True)
-    )
+    ]
 
 
-@transaction.atomic
+def self_link_level(account: ConnectedAccount) -> str:
+    consent = SelfLinkConsent.objects.filter(connected_account=account).first()
+    return consent.level if consent is not None else ConsentLevel.PRIVATE
+
+
 def set_self_link_consent(
     account: ConnectedAccount,
     shared: bool,
     actor: Any = None,
     resolve_bluesky: Lookup | None = None,
 ) -> bool:
-    """Share (or stop sharing) the link between the organisation's X account and `account`.
-    Returns True when the link is now in the crosswalk."""
+    """Share (or stop sharing) the link between the organisation's X account and `account`
+    with the people who followed it on X. Returns True when the link is now in the crosswalk."""
+    level = ConsentLevel.FOLLOWERS if shared else ConsentLevel.PRIVATE
+    return set_self_link_level(account, level, actor, resolve_bluesky) is not None
+
+
+@transaction.atomic
+def set_self_link_level(
+    account: ConnectedAccount,
+    level: str,
+    actor: Any = None,
+    resolve_bluesky: Lookup | None = None,
+) -> IdentityLink | None:
+    """Set who the link between the organisation's (or person's) X account and `account` may
+    serve, and make the crosswalk say exactly that: the link is removed, then written again
+    under the level's source (`self` or `self-public`) unless private. Returns the link, or
+    None when there is none (private, no archive yet, identity unknown). Called again after
+    an archive import, it writes the link the X id now allows."""
+    level = ConsentLevel(level)
     SelfLinkConsent.objects.update_or_create(
         connected_account=account,
         defaults={
             "organisation_id": account.organisation_id,
-            "shared": shared,
-            "changed_by": actor,
+            "shared": level != ConsentLevel.PRIVATE,
+            "level": level,
+            "changed_by": actor if getattr(actor, "pk", None) else None,
         },
     )
-    # Whatever was shared before for this network goes first: consent is per account.
-    store.forget("self", organisation_id=account.organisation_id, link_ids=_self_links(account))
-    linked = False
+    # Whatever was shared before for this network goes first (its matches with it).
+    previous = _self_links(account)
+    for source in SELF_SOURCES:
+        store.forget(source, organisation_id=account.organisation_id, link_ids=previous)
+    link = None
     x_account = own_x_account(account)
-    identity = connected_identity(account, resolve_bluesky) if shared else None
-    if (
-        shared
-        and x_account is not None
-        and ids.X_ID.fullmatch(x_account.remote_id)
-        and identity is not None
-    ):
+    identity = (
+        connected_identity(account, resolve_bluesky) if level != ConsentLevel.PRIVATE else None
+    )
+    if x_account is not None and ids.X_ID.fullmatch(x_account.remote_id) and identity:
         remote_id, handle, url = identity
         why = f"own archive @{x_account.username} and connected account {account.handle}"
         row = _staged(
@@ -170,15 +202,19 @@ def set_self_link_consent(
             why,
             SELF_CONFIDENCE,
         )
-        linked = _record([row], "self", organisation_id=account.organisation_id) > 0
+        if _record([row], SOURCE_OF_LEVEL[level], organisation_id=account.organisation_id):
+            link = IdentityLink.objects.filter(
+                x_id=x_account.remote_id, network=account.network, remote_id=remote_id
+            ).first()
     audit(
-        "crosswalk.self_link." + ("share" if shared else "withdraw"),
+        "crosswalk.self_link." + ("withdraw" if level == ConsentLevel.PRIVATE else "share"),
         organisation=account.organisation,
         actor=actor,
         obj=account,
-        linked=linked,
+        level=level.value,
+        linked=link is not None,
     )
-    return linked
+    return link
 
 
 # --- domain-handle: an X account's website domain is a Bluesky handle -------------------------

@@ -20,6 +20,7 @@ from envol.crosswalk.models import MatchTally
 TALLIES = "crosswalk_matchtally"
 MATCHES = "crosswalk_match"
 GROUP = "network, kind, band, decision, source"
+LOCK_CLASS = 7_201  # pg_advisory_xact_lock(class, import id): one recount of an import at a time
 
 
 def refresh(archive_import_id: int, network: str | None = None, kind: str | None = None) -> None:
@@ -32,6 +33,12 @@ def refresh(archive_import_id: int, network: str | None = None, kind: str | None
             params.append(value)
     condition = " AND ".join(where)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Several workers may recount the same import at once (a person's matching, and
+            # the incremental matching of someone who joined): without this, both DELETE, both
+            # INSERT the same groups and one fails on the unique constraint. Held until commit;
+            # the DELETE below then reads what the other committed. (SQLite: one writer.)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, archive_import_id])
         cursor.execute(f"DELETE FROM {TALLIES} WHERE {condition}", params)
         cursor.execute(
             f"INSERT INTO {TALLIES} (archive_import_id, {GROUP}, count) "

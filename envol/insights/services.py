@@ -539,3 +539,25 @@ def _add_link_clicks(campaign: Campaign, networks: dict[str, NetworkFigures]) ->
             continue  # the platform's own count already includes the clicks on our links
         networks[platform].values.pop(Metric.CLICKS, None)
         networks[platform].add(Metric.CLICKS, count, MetricKind.PROXY)
+
+
+# --- what other apps read ---------------------------------------------------------------------
+
+
+def latest_publication_values(publication_ids: Iterable[int]) -> dict[int, dict[str, float]]:
+    """publication id → {metric: its latest value} for envol's own posts that snapshots or imports
+    have measured (the publishing desk's list of published posts). Unmeasured ones are absent."""
+    ids = list(publication_ids)
+    if not ids:
+        return {}
+    found: dict[int, dict[str, tuple[date, float]]] = defaultdict(dict)
+    rows = PostMetric.objects.filter(post__publication_id__in=ids, value__isnull=False).values_list(
+        "post__publication_id", "metric", "day", "value"
+    )
+    for publication_id, metric, day, value in rows:
+        if value is None:
+            continue
+        seen = found[publication_id].get(metric)
+        if seen is None or day > seen[0]:
+            found[publication_id][metric] = (day, value)
+    return {pid: {m: v for m, (_d, v) in metrics.items()} for pid, metrics in found.items()}

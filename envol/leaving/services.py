@@ -5,6 +5,7 @@ Other apps use only this module (e.g. the composer calls `announcement_texts`)."
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,9 +147,13 @@ def channels(org: Organisation) -> list[texts.Channel]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_svg(url: str, label: str) -> str:
     """An inline SVG QR code for `url`, labelled for assistive technologies. Only segno's path
-    geometry and our escaped label reach the markup."""
+    geometry and our escaped label reach the markup.
+
+    Kept once made: a QR code costs ~5 ms of CPU and the public page shows one per channel,
+    which made it the slowest page under load (bench/web_load.py); a URL's code never changes."""
     svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     return (
         f'<span class="envol-qr" role="img" aria-label="{escape(label)}">'

@@ -285,10 +285,14 @@ class BlueskyNetwork(Network):
         self._on_session_change = on_session_change
         self._client = self._sdk_client(config.service)
         self._client.on_session_change(self._session_changed)
-        self._sdk(
-            lambda: self._client.login(session_string=session._to_sdk(), fetch_bsky_profile=False),
-            retry_safe=True,
-        )
+        if session.access_jwt:
+            self._sdk(
+                lambda: self._client.login(
+                    session_string=session._to_sdk(), fetch_bsky_profile=False
+                ),
+                retry_safe=True,
+            )
+        # else: the transport authorises every request (OAuth, see `over_oauth`)
         self._session = session
         self._appview = self._sdk_client(config.appview) if config.appview else None
 
@@ -310,6 +314,20 @@ class BlueskyNetwork(Network):
         finally:
             probe.request.close()
         return cls(config, BlueskySession._from_sdk(probe._session), **options)
+
+    @classmethod
+    def over_oauth(
+        cls,
+        config: BlueskyConfig,
+        did: str,
+        handle: str,
+        transport: httpx.BaseTransport,
+        **options: Any,
+    ) -> BlueskyNetwork:
+        """Acting through an OAuth session: `transport` (`atproto_oauth.DpopTransport`) signs
+        each request to the account's PDS (`config.service`); the SDK holds no token."""
+        session = BlueskySession(handle, did, access_jwt="", refresh_jwt="", pds=config.service)
+        return cls(config, session, transport=transport, **options)
 
     def _sdk_client(self, base_url: str) -> Any:
         request = Request(

@@ -15,10 +15,7 @@ resumed job does not even send the call again.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +59,7 @@ from envol.networks.http import (
     transport_errors,
 )
 from envol.networks.metrics import MASTODON_METRICS
+from envol.networks.pkce import Pkce as Pkce  # re-exported: the OAuth callers import it here
 from envol.networks.ratelimit import (
     Clock,
     RateBudget,
@@ -107,20 +105,6 @@ class MastodonApp:
     scopes: str = SCOPES
 
 
-@dataclass(frozen=True)
-class Pkce:
-    """RFC 7636 S256 pair: the verifier stays server-side until the code exchange."""
-
-    verifier: str = field(repr=False)
-    challenge: str
-
-    @classmethod
-    def new(cls) -> Pkce:
-        verifier = secrets.token_urlsafe(64)
-        digest = hashlib.sha256(verifier.encode("ascii")).digest()
-        return cls(verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"))
-
-
 def _oauth_post(
     instance: str, path: str, data: Mapping[str, str], transport: httpx.BaseTransport | None
 ) -> dict[str, Any]:
@@ -144,17 +128,43 @@ def register_app(
     *,
     client_name: str = "envol",
     website: str | None = None,
+    scopes: str = SCOPES,
     transport: httpx.BaseTransport | None = None,
 ) -> MastodonApp:
-    """`POST /api/v1/apps` (docs: methods/apps#create)."""
+    """`POST /api/v1/apps` (docs: methods/apps#create). `scopes` are the most the app may
+    ask; each authorisation may ask fewer (`dataclasses.replace(app, scopes=...)`)."""
     instance = normalise_instance(instance)
-    data = {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": SCOPES}
+    data = {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": scopes}
     if website:
         data["website"] = website
     body = _oauth_post(instance, "/api/v1/apps", data, transport)
     return MastodonApp(
-        instance, str(body["client_id"]), str(body["client_secret"]), redirect_uri, SCOPES
+        instance, str(body["client_id"]), str(body["client_secret"]), redirect_uri, scopes
     )
+
+
+PROFILE_SCOPE_SINCE = (4, 3)  # docs: api/oauth-scopes#profile (added in 4.3.0)
+
+
+def server_version(
+    instance: str, *, transport: httpx.BaseTransport | None = None
+) -> tuple[int, int]:
+    """(major, minor) of the server's Mastodon version, from the public `/api/v2/instance`
+    (docs: methods/instance#v2, `version`); (0, 0) when it does not say (a fork, an old server).
+    Forks append to the version (`4.3.2+glitch`): only the leading numbers count."""
+    instance = normalise_instance(instance)
+    with httpx.Client(transport=http_transport(transport), timeout=DEFAULT_TIMEOUT) as client:
+        response = transport_errors(lambda: client.get(f"{instance}/api/v2/instance"))
+    if response.status_code >= 400:
+        raise error_for_status(response.status_code, error_message(response))
+    found = re.match(r"(\d+)\.(\d+)", str(response.json().get("version", "")))
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+
+def sign_in_scope(version: tuple[int, int]) -> str:
+    """The narrowest scope that tells who signed in: `profile` (only verify_credentials) from
+    4.3 on, `read:accounts` before (docs: api/oauth-scopes)."""
+    return "profile" if version >= PROFILE_SCOPE_SINCE else "read:accounts"
 
 
 def authorize_url(app: MastodonApp, *, state: str, pkce: Pkce | None = None) -> str:
@@ -190,6 +200,19 @@ def exchange_code(
     if pkce is not None:
         data["code_verifier"] = pkce.verifier
     return str(_oauth_post(app.instance, "/oauth/token", data, transport)["access_token"])
+
+
+def revoke_token(
+    app: MastodonApp, token: str, *, transport: httpx.BaseTransport | None = None
+) -> bool:
+    """Give a token back (docs: methods/oauth#revoke) when envol no longer needs it, e.g. the
+    one that only said who signed in. Best effort: False when the server refused."""
+    data = {"client_id": app.client_id, "client_secret": app.client_secret, "token": token}
+    try:
+        _oauth_post(app.instance, "/oauth/revoke", data, transport)
+    except NetworkError:
+        return False
+    return True
 
 
 # --- the adapter ------------------------------------------------------------------------------

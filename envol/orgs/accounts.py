@@ -137,9 +137,39 @@ def network_for(account: ConnectedAccount, *, clock: Clock = utc_now) -> Network
     )
 
 
+def _bluesky_over_oauth(
+    account: ConnectedAccount, stored: dict[str, Any], clock: Clock
+) -> BlueskyNetwork:
+    """A person who signed in with Bluesky and let envol follow for them: their OAuth session
+    (DPoP-bound tokens), refreshed as needed and saved back encrypted."""
+    from envol.networks.atproto_oauth import DpopTransport, OAuthSession
+    from envol.people.signin import bluesky_refresher
+
+    session = OAuthSession.from_json(stored)
+
+    def save(fresh: OAuthSession) -> None:
+        credentials = account.get_credentials()
+        credentials["oauth"] = fresh.to_json()
+        account.set_credentials(credentials)
+        account.save(update_fields=["credentials_encrypted"])
+
+    transport = DpopTransport(
+        session, bluesky_refresher(), on_refresh=save, inner=outbound.transport()
+    )
+    return BlueskyNetwork.over_oauth(
+        _bluesky_config(session.pds),
+        session.did,
+        session.handle or account.handle,
+        transport,
+        clock=clock,
+    )
+
+
 def _bluesky_for(
     account: ConnectedAccount, credentials: dict[str, Any], clock: Clock
 ) -> BlueskyNetwork:
+    if "oauth" in credentials:
+        return _bluesky_over_oauth(account, credentials["oauth"], clock)
     config = _bluesky_config(account.instance_url or settings.ENVOL_BLUESKY_SERVICE)
 
     def save_session(session: BlueskySession) -> None:

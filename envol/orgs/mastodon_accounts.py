@@ -21,6 +21,7 @@ from envol import outbound
 from envol.networks.base import NetworkError
 from envol.networks.mastodon import (
     OUT_OF_BAND,
+    SCOPES,
     MastodonApp,
     MastodonNetwork,
     Pkce,
@@ -46,16 +47,25 @@ class PendingAuthorization:
     authorize_url: str
 
 
-def app_for(instance: str, redirect_uri: str) -> MastodonApp:
-    """envol's app on `instance` for this callback, registered on first use."""
+def app_for(instance: str, redirect_uri: str, scopes: str = SCOPES) -> MastodonApp:
+    """envol's app on `instance` for this callback, registered on first use with `scopes`
+    (the most its authorisations may ask: one set per callback)."""
     stored = MastodonOAuthApp.objects.filter(instance=instance, redirect_uri=redirect_uri).first()
     if stored is not None:
         return MastodonApp(
-            instance, stored.client_id, crypto.decrypt(stored.client_secret_encrypted), redirect_uri
+            instance,
+            stored.client_id,
+            crypto.decrypt(stored.client_secret_encrypted),
+            redirect_uri,
+            scopes,
         )
     try:
         app = register_app(
-            instance, redirect_uri, website=settings.PUBLIC_URL, transport=outbound.transport()
+            instance,
+            redirect_uri,
+            website=settings.PUBLIC_URL,
+            scopes=scopes,
+            transport=outbound.transport(),
         )
     except NetworkError as exc:
         raise AccountError(

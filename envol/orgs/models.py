@@ -12,6 +12,13 @@ from envol.orgs import crypto
 
 
 class Organisation(models.Model):
+    class ReviewPolicy(models.TextChoices):
+        """Whether a post needs another member's approval before it goes out (the desk)."""
+
+        AUTO = "auto", _("When the organisation has a member with the Reviewer role")
+        ALWAYS = "always", _("Always")
+        NEVER = "never", _("Never")
+
     class Kind(models.TextChoices):
         CITY = "city", _("City")
         REGION = "region", _("Region")
@@ -29,6 +36,17 @@ class Organisation(models.Model):
     colour = models.CharField(_("colour"), max_length=7, blank=True, db_default="")
     has_logo = models.BooleanField(default=False, db_default=False, editable=False)
     brand_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where its posts are scheduled and its calendar drawn (an IANA name).
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", db_default="Europe/Paris"
+    )
+    review_policy = models.CharField(
+        _("approval before publishing"),
+        max_length=10,
+        choices=ReviewPolicy.choices,
+        default=ReviewPolicy.AUTO,
+        db_default=ReviewPolicy.AUTO,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -27,6 +27,7 @@ class OrgError(Exception):
 RESERVED_SLUGS = frozenset(
     {"admin", "accounts", "o", "i18n", "static", "media", "healthz", "api", "leaving"}
     | {"about", "brand"}  # the instance's pages, the organisations' colours and logos
+    | {"signin", "oauth"}  # personal spaces: signing in with a network
     | {"l"}  # short links
 )
 """Top-level paths of envol: an organisation with one of these slugs could not have a public

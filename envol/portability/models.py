@@ -131,6 +131,9 @@ class Relation(models.Model):
                 fields=["source_account", "kind", "remote_id"], name="one_relation_per_remote_id"
             )
         ]
+        # Who names this X id: incremental matching (crosswalk/incremental.py) starts here
+        # when someone joins, instead of re-matching every archive.
+        indexes = [models.Index(fields=["remote_id"], name="relation_by_x_id")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.remote_id}"

@@ -32,6 +32,7 @@ from envol.orgs.services import audit
 from envol.portability import storage
 from envol.portability.importer import ArchiveWriter, ProgressCallback, upsert_source_account
 from envol.portability.models import ArchiveImport
+from envol.portability.signals import import_finished
 from envol.portability.storage import MediaStore, Progress
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,8 @@ def on_transition(
     archive_import: ArchiveImport, previous: str, actor: Any, detail: Mapping[str, Any]
 ) -> None:
     """An import that ended: its live progress goes, its upload is kept or deleted as the
-    organisation chose (a user's own file is never deleted), the audit log says how it ended."""
+    organisation chose (a user's own file is never deleted), the audit log says how it ended,
+    and whatever waits for it hears it (`signals.import_finished`)."""
     state = archive_import.state
     if state not in (ArchiveImport.State.DONE, ArchiveImport.State.FAILED):
         return
@@ -316,6 +318,7 @@ def on_transition(
         obj=archive_import,
         **({"added": archive_import.added} if done else {"error": archive_import.error}),
     )
+    import_finished.send(sender=ArchiveImport, archive_import=archive_import)
 
 
 def _keep_or_delete(archive_import: ArchiveImport) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from envol.archives.errors import ArchiveError
-from envol.orgs.models import Role
+from envol.orgs.models import Organisation, Role
 from envol.orgs.services import org_view
 from envol.portability import services, summary
 from envol.portability.forms import SizeLimitHandler, UploadForm, too_large_message
@@ -57,32 +57,40 @@ def upload(request: HttpRequest) -> HttpResponse:
     return _upload(request, limit)
 
 
+def received_upload(
+    request: HttpRequest, org: Organisation, form: UploadForm, limit: SizeLimitHandler
+) -> tuple[ArchiveImport | None, int]:
+    """Check a posted upload form under the size limit and store the archive: the pending
+    import (due at once: a worker takes it), or None and the status to answer with the form's
+    errors. Shared by the organisations' and the people's upload pages."""
+    if limit.exceeded:
+        form.is_valid()
+        form.errors.pop("archive", None)
+        form.add_error("archive", too_large_message())
+        return None, 413
+    if form.is_valid():
+        try:
+            return services.receive_upload(
+                org,
+                form.cleaned_data["archive"],
+                uploaded_by=request.user,
+                keep_archive=form.cleaned_data.get("keep_archive", False),
+                keep_media=form.cleaned_data.get("keep_media", False),
+            ), 200
+        except ArchiveError as error:
+            form.add_error("archive", error.message(get_language() or "fr"))
+    return None, 400
+
+
 @csrf_protect  # …so the CSRF check happens here, once the handler is in place
 def _upload(request: HttpRequest, limit: SizeLimitHandler) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     status = 200
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
-        if limit.exceeded:
-            form.is_valid()
-            form.errors.pop("archive", None)
-            form.add_error("archive", too_large_message())
-            status = 413
-        elif form.is_valid():
-            try:
-                archive_import = services.receive_upload(
-                    org,
-                    form.cleaned_data["archive"],
-                    uploaded_by=request.user,
-                    keep_archive=form.cleaned_data["keep_archive"],
-                    keep_media=form.cleaned_data["keep_media"],
-                )
-            except ArchiveError as error:
-                form.add_error("archive", error.message(get_language() or "fr"))
-            else:  # due at once: a worker takes it
-                return redirect("portability:detail", org=org.slug, pk=archive_import.pk)
-        if status == 200 and form.errors:
-            status = 400
+        archive_import, status = received_upload(request, org, form, limit)
+        if archive_import is not None:  # due at once: a worker takes it
+            return redirect("portability:detail", org=org.slug, pk=archive_import.pk)
     else:
         form = UploadForm()
     context = {

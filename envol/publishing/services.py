@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +32,7 @@ from envol.networks import text as text_rules
 from envol.networks.base import (
     Capabilities,
     InvalidContent,
+    LinkCard,
     Media,
     NetworkError,
     PostDraft,
@@ -44,6 +45,8 @@ from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.models import Network as NetworkChoice
 from envol.orgs.services import audit
 from envol.publishing.models import Post, PostMedia, Publication
+from envol.publishing.workflow import DeskError as DeskError
+from envol.publishing.workflow import submit_for_review as submit_for_review
 
 
 class PublishingError(Exception):
@@ -240,7 +243,9 @@ def create_post(
         text=text,
         content_warning=content_warning,
         lang=lang,
+        numbering=numbering,
     )
+    post.targets.set(accounts)
     for position, image in enumerate(images):
         PostMedia.objects.create(
             post=post,
@@ -314,18 +319,6 @@ def publish_step(post: Post, step: Step) -> Outcome:
     return to(state, errors={o.account.handle: o.error for o in sent if o.error})
 
 
-def on_transition(post: Post, previous: str, actor: Any, detail: Mapping[str, Any]) -> None:
-    if post.state in post.machine.finished:
-        audit(
-            "post.publish",
-            organisation=post.organisation,
-            actor=actor,
-            obj=post,
-            state=post.state,
-            errors=dict(detail.get("errors", {})),
-        )
-
-
 def outcomes(post: Post) -> list[AccountOutcome]:
     """What each account of the post got, from its publication rows."""
     rows = list(post.publications.select_related("account").order_by("account_id", "part_index"))
@@ -345,15 +338,37 @@ def _drafts(post: Post, rows: Sequence[Publication]) -> list[PostDraft]:
     )
     # Bluesky carries the warning in the text itself (see `network_text`).
     warning = post.content_warning if rows and rows[0].network == NetworkChoice.MASTODON else ""
+    card = None
+    if rows and rows[0].network == NetworkChoice.BLUESKY and not media:
+        card = _link_card(post)
     return [
         PostDraft(
             text=row.text,
             media=media if row.part_index == 0 else (),
             content_warning=warning,
             langs=(post.lang,) if post.lang else (),
+            link_card=card if row.part_index == 0 else None,
         )
         for row in rows
     ]
+
+
+def _link_card(post: Post) -> LinkCard | None:
+    """The post's link card for Bluesky (Mastodon's server builds its own), its image fetched
+    now through the guarded transport; a card whose image cannot be had goes without it."""
+    found = post.link_card or {}
+    if not post.link_url or not found.get("title"):
+        return None
+    from envol.publishing.cards import fetch_thumb
+
+    thumb = fetch_thumb(found)
+    return LinkCard(
+        uri=post.link_url,
+        title=str(found["title"]),
+        description=str(found.get("description", "")),
+        thumb=thumb[0] if thumb else None,
+        thumb_mime=thumb[1] if thumb else "image/jpeg",
+    )
 
 
 def _publish_account(post_id: int, account_id: int) -> AccountOutcome:

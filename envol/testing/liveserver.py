@@ -18,9 +18,13 @@ from envol.testing.postgres import free_port
 
 @contextmanager
 def running_envol(
-    args: list[str], data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60.0
+    args: list[str], data_dir: Path, env: dict[str, str] | None = None, timeout: float = 300.0
 ) -> Iterator[str]:
-    """Start `envol <args> --port P` with its own data dir; yield the base URL once it answers."""
+    """Start `envol <args> --port P` with its own data dir; yield the base URL once it answers.
+
+    `timeout` is a ceiling for a loaded machine (a fresh SQLite is migrated at start), never a
+    measure: the CI machine runs other work too.
+    """
     skip_threaded_child_under_fake_clock()
     port = free_port()
     full_env = {**os.environ, "ENVOL_DATA_DIR": str(data_dir), **(env or {})}

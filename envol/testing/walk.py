@@ -12,13 +12,20 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from envol.orgs.models import ConnectedAccount, Organisation
+    from envol.publishing.demo import DeskDemo
 
 ORG = "ville-walk"
 OTHER_ORG = "agglo-walk"
 EMAIL = "admin@walk.test"
+EDITOR_EMAIL = "editor@walk.test"
 LONELY_EMAIL = "alone@walk.test"  # a member of no organisation
+PERSON_EMAIL = "camille@walk.test"  # a person who signed in with Bluesky (a password for the walk)
 PASSWORD = "pw-walk-123456"
 
 
@@ -37,8 +44,12 @@ class Seeded:
     import_id: int
     job_id: int
     link_id: int
+    post_id: int  # a draft with an image (the composer and the post page)
+    review_id: int  # another member's post waiting for review
     assessment_id: int = 0
     older_assessment_id: int = 0
+    person: str = "p-walk"  # a personal space's slug
+    person_account: int = 1
 
 
 PAGES: list[WalkPage] = [
@@ -52,6 +63,7 @@ PAGES: list[WalkPage] = [
     WalkPage("accessibility", "/about/accessibility/", signed_in=False),
     WalkPage("legal", "/about/legal/", signed_in=False),
     WalkPage("not-found", "/no-such-page/", signed_in=False, status=404),
+    WalkPage("signin", "/signin/", signed_in=False),
     # signed in
     WalkPage("no-organisation", "/", user=LONELY_EMAIL),
     WalkPage("dashboard", "/o/{org}/"),
@@ -94,7 +106,26 @@ PAGES: list[WalkPage] = [
     WalkPage("decide-sheet", "/o/{org}/decide/networks/x/"),
     WalkPage("decide-scenarios", "/o/{org}/decide/scenarios/"),
     WalkPage("decide-report", "/o/{org}/decide/report/"),
+    WalkPage("desk", "/o/{org}/desk/"),
+    WalkPage("desk-compose", "/o/{org}/desk/new/"),
+    WalkPage("desk-edit", "/o/{org}/desk/{post_id}/edit/"),
+    WalkPage("desk-post", "/o/{org}/desk/{post_id}/"),
+    WalkPage("desk-post-to-review", "/o/{org}/desk/{review_id}/"),
+    WalkPage("desk-review", "/o/{org}/desk/review/"),
+    WalkPage("desk-calendar", "/o/{org}/desk/calendar/"),
+    WalkPage("desk-calendar-month", "/o/{org}/desk/calendar/?view=month"),
+    WalkPage("desk-published", "/o/{org}/desk/published/"),
     WalkPage("other-org-not-found", "/o/{org}-nope/", status=404),
+    # a personal space
+    WalkPage("person-journey", "/o/{person}/me/", user=PERSON_EMAIL),
+    WalkPage("person-archive", "/o/{person}/me/archive/", user=PERSON_EMAIL),
+    WalkPage("person-found", "/o/{person}/me/found/", user=PERSON_EMAIL),
+    WalkPage("person-follow", "/o/{person}/me/follow/", user=PERSON_EMAIL),
+    WalkPage("person-accounts", "/o/{person}/me/accounts/", user=PERSON_EMAIL),
+    WalkPage("person-consent", "/o/{person}/me/accounts/{person_account}/", user=PERSON_EMAIL),
+    WalkPage("person-email", "/o/{person}/me/email/", user=PERSON_EMAIL),
+    WalkPage("person-data", "/o/{person}/me/data/", user=PERSON_EMAIL),
+    WalkPage("person-signin-connect", "/signin/", user=PERSON_EMAIL),
 ]
 
 NOT_PAGES: dict[str, str] = {
@@ -122,10 +153,26 @@ NOT_PAGES: dict[str, str] = {
     "o/<slug:org>/migration/start/": "POST only",
     "o/<slug:org>/migration/<int:job_id>/<str:action>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/migration/<int:job_id>/report.csv": "a CSV download",
+    "signin/bluesky/callback/": "Bluesky's redirect after authorisation",
+    "signin/mastodon/callback/": "the Mastodon server's redirect after authorisation",
+    "oauth/client-metadata.json": "JSON for authorisation servers",
+    "o/<slug:org>/me/data/envol-my-data.json": "a JSON download",
+    "o/<slug:org>/me/data/delete/": "POST only",
+    ".well-known/envol/crosswalk-feed.jsonl": "JSON Lines for other instances",
+    ".well-known/envol/crosswalk-key": "JSON for other instances",
     "o/<slug:org>/insights/import/columns/": "reached by posting a file whose columns are unknown",
     "o/<slug:org>/decide/effort/import/": "POST only (a CSV of hours)",
     "o/<slug:org>/decide/effort/estimate/": "POST only (confirming an estimate)",
     "o/<slug:org>/decide/report/file/": "a PDF or HTML download",
+    "o/<slug:org>/desk/preview/": "POST only (the composer's live preview fragment)",
+    "o/<slug:org>/desk/calendar/feed/new/": "POST only",
+    "o/<slug:org>/desk/calendar/feed/revoke/": "POST only",
+    "o/<slug:org>/desk/audit.csv": "a CSV download",
+    "o/<slug:org>/desk/media/<int:media_id>/": "an image, loaded by the composer and post pages",
+    "o/<slug:org>/desk/<int:post_id>/comment/": "POST only",
+    "o/<slug:org>/desk/<int:post_id>/reschedule/": "POST only (the calendar's move form)",
+    "o/<slug:org>/desk/<int:post_id>/<slug:action>/": "POST only (submit, approve, reject…)",
+    "calendar/<str:token>.ics": "an iCalendar feed (tested in envol/publishing)",
 }
 
 
@@ -221,11 +268,57 @@ def seed(data_dir: Path) -> Seeded:
         org, data_dir / "walk-decide", get_user_model().objects.get(username=EMAIL)
     )
     assert decided is not None
+    desk = _seed_desk(org, bluesky)
+    person, person_account = _seed_person(archive_path)
     return Seeded(
         org=org.slug,
         import_id=archive.pk,
         job_id=job.pk,
         link_id=link.pk,
+        post_id=desk.draft,
+        review_id=desk.in_review,
         assessment_id=decided.latest_x_assessment,
         older_assessment_id=decided.first_x_assessment,
+        person=person,
+        person_account=person_account,
     )
+
+
+def _seed_desk(org: Organisation, bluesky: ConnectedAccount) -> DeskDemo:
+    """The desk's demo posts, written by another member so the admin walking sees the
+    reviewer's buttons."""
+    from envol.orgs.models import Membership, Role
+    from envol.orgs.services import add_member
+    from envol.publishing.demo import seed_desk
+
+    editor = add_member(org, EDITOR_EMAIL, Role.EDITOR, password=PASSWORD).user
+    admin = Membership.objects.get(organisation=org, user__email=EMAIL).user
+    found = seed_desk(org, editor, admin, [bluesky])
+    assert found is not None
+    return found
+
+
+def _seed_person(archive_path: Path) -> tuple[str, int]:
+    """Camille signed in with Bluesky, gave an archive (the same follows as the city's, so the
+    walk's dataset finds some) and chose who may find her."""
+    from django.test import override_settings
+
+    from envol.orgs.models import ConnectedAccount
+    from envol.people import services as people
+    from envol.portability.services import import_archive
+
+    identity = people.NetworkIdentity(
+        "bluesky", "did:plc:" + "c" * 24, "camille.bsky.social", "https://bsky.social"
+    )
+    with override_settings(ENVOL_SIGNUP="open"):
+        user = people.sign_in(identity)
+    user.username = user.email = PERSON_EMAIL  # the walk signs in with a password
+    user.set_password(PASSWORD)
+    user.save()
+    space = people.person_space_of(user)
+    assert space is not None
+    import_archive(space, archive_path)
+    people.after_import(space)
+    account = ConnectedAccount.objects.get(organisation=space)
+    people.set_consent(account, "followers")
+    return space.slug, account.pk

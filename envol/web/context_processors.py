@@ -20,4 +20,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "theme": settings.ENVOL_THEME,
         "accessibility_status": SimpleLazyObject(status),
         "public_org": None,  # the public page sets it: the frame then shows that organisation
+        "signup_mode": settings.ENVOL_SIGNUP,  # whether to offer signing in with a network
     }

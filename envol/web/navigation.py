@@ -22,6 +22,7 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Dashboard"), "dashboard", ""),
     MenuEntry(_("Accounts"), "orgs:accounts", "accounts/"),
     MenuEntry(_("Leaving X"), "leaving:index", "leaving/"),
+    MenuEntry(_("Publishing desk"), "publishing:index", "desk/"),
     MenuEntry(_("Imports"), "portability:imports", "imports/"),
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
@@ -29,3 +30,10 @@ MENU: list[MenuEntry] = [
     MenuEntry(INSIGHTS, "insights:index", "insights/"),
     MenuEntry(DECIDE, "decide:index", "decide/"),
 ]
+
+PERSON_MENU: list[MenuEntry] = [
+    MenuEntry(_("My journey"), "people:journey", ""),
+    MenuEntry(_("My accounts"), "people:accounts", "me/accounts/"),
+    MenuEntry(_("My data"), "people:data", "me/data/"),
+]
+"""A personal space (an organisation of kind `person`): one page at a time, no jargon."""

@@ -26,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
     org = getattr(request, "organisation", None)
     if org is None:
         return render(request, "web/no_organisation.html")
+    if org.kind == Organisation.Kind.PERSON:
+        return redirect("people:journey", org=org.slug)
     return redirect("dashboard", org=org.slug)
 
 

@@ -208,3 +208,22 @@ def test_admins_see_how_far_each_import_got(tmp_path: Path, admin_client: Any) -
     page = admin_client.get("/admin/crosswalk/datasetimport/")
     assert page.status_code == 200
     assert "seen.csv" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    ["plain", "tab\there", "line\nbreak", "back\\slash \\N", "cr\rlf\r\n", "\t\\\n"],
+)
+def test_staged_values_come_back_unchanged(evidence: str) -> None:
+    """Values with the characters COPY's text format escapes (tab, line breaks, backslash)
+    are staged as they were read — on PostgreSQL through one COPY block per batch."""
+    link = (7, 12345678901234, "h\\x", "bluesky", did_for(7), "a.bsky.social", "", evidence, 0.75)
+    with connection.cursor() as cursor:
+        chunks.staging.create_temporary(cursor)
+        try:
+            chunks._stage_here(cursor, [link, (*link[:7], "after", 0.5)])
+            cursor.execute(f"SELECT * FROM {chunks.staging.STAGING} ORDER BY confidence DESC")  # noqa: S608
+            rows = [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.execute(f"DROP TABLE {chunks.staging.STAGING}")
+    assert rows == [link, (*link[:7], "after", 0.5)]

@@ -10,8 +10,10 @@ import json
 import httpx
 import pytest
 
+from envol.networks.atproto_oauth import SigningKey, auth_server_of, dpop_proof
 from envol.networks.base import NetworkError
 from envol.networks.bluesky import BlueskyConfig, BlueskyNetwork, HandleLookups
+from envol.networks.guarded import GuardedError, Http, post_form
 from envol.networks.mastodon import MastodonNetwork, register_app
 from envol.networks.ssrf import GuardedTransport, SsrfRefused
 from envol.testing.outbound import ScriptedNetwork, table_resolver
@@ -134,3 +136,40 @@ def test_mastodon_oauth_refuses_an_instance_on_a_private_address() -> None:
             "https://pds.internal.example", "urn:ietf:wg:oauth:2.0:oob", transport=guarded(network)
         )
     assert network.connections == []
+
+
+def test_oauth_metadata_naming_a_private_authorisation_server_is_never_reached() -> None:
+    """Sign-in with Bluesky: the PDS (a remote party) names the authorisation server; the
+    guarded transport under `Http` refuses it when it resolves to a private address."""
+
+    def pds(address: str, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/.well-known/oauth-protected-resource"
+        return httpx.Response(200, json={"authorization_servers": ["https://pds.internal.example"]})
+
+    network = ScriptedNetwork(pds)
+    with pytest.raises(GuardedError) as refused:
+        auth_server_of("https://social.example", Http(transport=guarded(network)))
+    assert refused.value.code == "address"
+    assert network.addresses == [ENTRYWAY]
+
+
+def test_a_dpop_token_request_to_a_private_address_is_refused_before_any_connection() -> None:
+    network = ScriptedNetwork(lambda address, request: httpx.Response(200, json={}))
+    proof = dpop_proof(SigningKey.generate(), "POST", "https://pds.internal.example/oauth/token")
+    with pytest.raises(GuardedError) as refused:
+        post_form(
+            Http(transport=guarded(network)),
+            "https://pds.internal.example/oauth/token",
+            {"grant_type": "authorization_code"},
+            {"DPoP": proof},
+        )
+    assert refused.value.code == "address"
+    assert network.connections == []
+
+
+def test_the_default_http_is_the_strict_guard() -> None:
+    """A feed or metadata fetch without a transport given still refuses loopback (the Django
+    layer passes `outbound.transport()`, which only ENVOL_ALLOW_PRIVATE_NETWORKS relaxes)."""
+    with pytest.raises(GuardedError) as refused:
+        Http().get("http://127.0.0.1:9/.well-known/envol/crosswalk-key")
+    assert refused.value.code == "address"

@@ -8,15 +8,18 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from envol.orgs.accounts import connect_bluesky
 from envol.orgs.mastodon_accounts import connect_with_token
-from envol.orgs.services import create_organisation
+from envol.orgs.models import ConnectedAccount, Role
+from envol.orgs.services import add_member, create_organisation
 from envol.publishing import services
 from envol.publishing.models import Post, Publication
 from envol.testing.fixtures.mastodon import MastodonAccount
@@ -90,6 +93,19 @@ def test_sigkill_while_publishing_never_publishes_a_part_twice(
         worker.terminate()
         worker.wait(timeout=30)
 
+    assert_published_once(post, pds, masto, bluesky, mastodon)
+    print(f"{kills} kills, {caught_sent} with a part sent and not confirmed")
+
+
+def assert_published_once(
+    post: Post,
+    pds: PdsServer,
+    masto: MastodonAccount,
+    bluesky: ConnectedAccount,
+    mastodon: ConnectedAccount,
+) -> None:
+    """Every part of `post` is on the PDS and the Mastodon server exactly once, the Bluesky
+    thread holding together."""
     assert post.state == Post.State.DONE, services.outcomes(post)
     rows = {
         account: list(post.publications.filter(account=account).order_by("part_index"))
@@ -110,4 +126,61 @@ def test_sigkill_while_publishing_never_publishes_a_part_twice(
     ).json()
     assert sorted(s["id"] for s in statuses) == sorted(r.remote_id for r in rows[mastodon])
     assert len(statuses) == len(rows[mastodon])
-    print(f"{kills} kills, {caught_sent} with a part sent and not confirmed")
+
+
+@override_settings(ENVOL_ALLOW_PRIVATE_NETWORKS=True)
+def test_a_scheduled_post_goes_out_once_with_two_workers_killed_at_its_time(
+    pds: PdsServer, pds_account: TestAccount, mastodon_account: Callable[..., MastodonAccount]
+) -> None:
+    """The desk's path: written, submitted, approved by another member, scheduled a moment
+    ahead; two workers wait for it and are SIGKILLed (one at a time, at random) from the moment
+    it falls due while its thread goes out — every part still goes out exactly once."""
+    from envol.publishing import workflow
+    from envol.publishing.compose import PostInput, save_post
+
+    rng = random.Random(20261203)
+    org = create_organisation("ville-b", "Ville B")
+    editor = add_member(org, "redaction@b.test", Role.EDITOR).user
+    reviewer = add_member(org, "relecture@b.test", Role.REVIEWER).user
+    bluesky = connect_bluesky(org, pds_account.handle, pds_account.password, pds.url)
+    masto = mastodon_account("mairie-b")
+    mastodon = connect_with_token(org, masto.api_base_url, masto.token)
+    workers = [start_worker(ENVOL_ALLOW_PRIVATE_NETWORKS="true") for _ in range(2)]
+    try:
+        planned = timezone.now().replace(microsecond=0) + timedelta(seconds=3)
+        chosen = PostInput(text=THREAD, targets=[bluesky, mastodon], planned_at=planned)
+        post = save_post(org, editor, chosen)
+        workflow.submit_for_review(post, editor)
+        workflow.approve(post, reviewer)
+        post.refresh_from_db()
+        assert post.state == Post.State.SCHEDULED and post.publications.count() >= 10
+        deadline = time.monotonic() + 120
+        while post.state == Post.State.SCHEDULED:
+            assert time.monotonic() < deadline, "the scheduled post never fell due"
+            time.sleep(0.005)
+            post.refresh_from_db()
+        kills = 0
+        while kills < KILLS and post.state == Post.State.PUBLISHING:
+            before = settled(post)
+            deadline = time.monotonic() + 120
+            while settled(post) == before and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.1))
+            victim = rng.randrange(len(workers))
+            workers[victim].send_signal(signal.SIGKILL)
+            workers[victim].wait()
+            workers[victim] = start_worker(ENVOL_ALLOW_PRIVATE_NETWORKS="true")
+            kills += 1
+            post.refresh_from_db()
+        assert kills >= 2, f"the post was published after {kills} kills"
+        deadline = time.monotonic() + 300
+        while post.state in (Post.State.SCHEDULED, Post.State.PUBLISHING):
+            assert time.monotonic() < deadline, "the post was never finished"
+            time.sleep(0.1)
+            post.refresh_from_db()
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert_published_once(post, pds, masto, bluesky, mastodon)
+    assert all(p.sent_at >= planned for p in post.publications.all())  # none went out early

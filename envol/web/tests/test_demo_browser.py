@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_demo_login_reaches_dashboard(page: Any, tmp_path: Path) -> None:
-    with running_envol(["demo"], tmp_path, env=sandbox_ports(), timeout=120) as base:
+    with running_envol(["demo"], tmp_path, env=sandbox_ports(), timeout=300) as base:
         page.goto(base + "/")
         assert page.locator("html").get_attribute("lang") == "fr"
         assert page.locator("h1").inner_text() == "Connexion"

@@ -78,7 +78,7 @@ def test_the_walk_covers_every_page() -> None:
                 routes.append(route)
 
     collect(get_resolver().url_patterns, "")
-    ids = walk.Seeded(org="ville-a", import_id=1, job_id=1, link_id=1)
+    ids = walk.Seeded(org="ville-a", import_id=1, job_id=1, link_id=1, post_id=1, review_id=2)
     walked = {resolve(p.path.format(**vars(ids)).split("?")[0]).route for p in walk.PAGES}
     django_auth = {"accounts/password_change/", "accounts/password_change/done/"}
     missing = [

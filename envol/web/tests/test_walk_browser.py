@@ -72,6 +72,7 @@ def _check_navigation(page: Any, signed_in_org: bool) -> list[str]:
     return missing
 
 
+@pytest.mark.timeout(1800)  # ~50 pages x 4 ways on a shared 2-core machine: a safety net only
 @pytest.mark.parametrize("theme", ["envol", "dsfr"])
 def test_every_page_in_both_themes(browser: Any, theme: str, tmp_path: Path) -> None:
     axe = _axe()
@@ -81,7 +82,7 @@ def test_every_page_in_both_themes(browser: Any, theme: str, tmp_path: Path) -> 
     server_dir.mkdir()
     problems: list[str] = []
     env = {**env_for_child(), "ENVOL_THEME": theme}
-    with running_envol(["serve", "--no-worker"], server_dir, env=env) as base:
+    with running_envol(["serve", "--no-worker"], server_dir, env=env, timeout=240) as base:
         for width in WIDTHS:
             for javascript in (True, False):
                 label = f"{theme}-{width}{'' if javascript else '-nojs'}"

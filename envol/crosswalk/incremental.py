@@ -1,0 +1,81 @@
+# ruff: noqa: S608 - SQL is built from constant table names; values always go as parameters
+"""Incremental matching: new links → the relations that name their X ids, in one query.
+
+When someone joins (their `self` link appears) or a subscribed instance sends links, everyone
+whose archive names those X ids should see the new match, without re-matching every archive
+of the instance. One INSERT … SELECT walks the relations' X id index from the new links, keeps
+the links' audience (`matching.AUDIENCE`), and writes a match for every finished import of the
+accounts whose archives name them — where there was none, or a weaker one nobody decided on —
+then recounts the tallies of the imports it touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from envol.crosswalk import tallies
+from envol.crosswalk.matching import AUDIENCE, LINKS, MATCHES, RELATIONS
+from envol.crosswalk.services import thresholds
+
+IMPORTS = "portability_archiveimport"
+BATCH = 500  # links per statement (bound parameters stay well below every database's limit)
+
+
+def _insert_sql(count: int) -> str:
+    band = (
+        "CASE WHEN l.confidence >= %s THEN 'auto' WHEN l.confidence >= %s THEN 'review' "
+        "ELSE 'none' END"
+    )
+    links = ", ".join(["%s"] * count)
+    return f"""
+INSERT INTO {MATCHES} (archive_import_id, relation_id, network, kind, x_id, x_handle, link_id,
+    remote_id, remote_handle, remote_url, confidence, band, source, reasons, candidates,
+    candidate_count, decision, decided_by_id, decided_at, computed_at)
+SELECT a.id, r.id, l.network, r.kind, r.remote_id,
+    COALESCE((SELECT MAX(h.x_handle) FROM {LINKS} h WHERE h.x_id = l.x_id), ''),
+    l.id, l.remote_id, l.remote_handle,
+    l.remote_url, l.confidence, {band}, l.source,
+    l.source || CASE WHEN l.evidence <> '' THEN ': ' || l.evidence ELSE '' END, '', 1,
+    CASE WHEN l.confidence >= %s THEN 'accepted' ELSE 'pending' END, NULL,
+    CASE WHEN l.confidence >= %s THEN %s ELSE NULL END, %s
+FROM {LINKS} l
+JOIN {RELATIONS} r ON r.remote_id = CAST(l.x_id AS {_text()})
+JOIN {IMPORTS} a ON a.source_account_id = r.source_account_id AND a.state = 'done'
+WHERE l.id IN ({links}) AND {AUDIENCE}
+ON CONFLICT (archive_import_id, relation_id, network) DO UPDATE SET
+    x_handle = excluded.x_handle, link_id = excluded.link_id, remote_id = excluded.remote_id,
+    remote_handle = excluded.remote_handle, remote_url = excluded.remote_url,
+    confidence = excluded.confidence, band = excluded.band, source = excluded.source,
+    reasons = excluded.reasons, decision = excluded.decision,
+    decided_at = excluded.decided_at, computed_at = excluded.computed_at
+WHERE {MATCHES}.decided_by_id IS NULL AND {MATCHES}.confidence < excluded.confidence
+RETURNING id, archive_import_id
+"""
+
+
+def _text() -> str:
+    return "text" if connection.vendor == "postgresql" else "TEXT"
+
+
+def match_new_links(link_ids: Sequence[int], now: datetime | None = None) -> list[int]:
+    """Match the relations that name the X ids of `link_ids`; the ids of the matches written
+    (new, or improved over an undecided weaker one). Never touches a decided match."""
+    limits = thresholds()
+    when = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    written: list[int] = []
+    touched: set[int] = set()
+    ids = list(dict.fromkeys(link_ids))
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start : start + BATCH]
+            params = [limits.auto, limits.review, limits.auto, limits.auto, when, when, *batch]
+            cursor.execute(_insert_sql(len(batch)), params)
+            for match_id, import_id in cursor.fetchall():
+                written.append(match_id)
+                touched.add(import_id)
+        tallies.refresh_imports(touched)  # the review pages count from them
+    return written
