@@ -55,3 +55,36 @@ def insert_rows(
             cursor.executemany(sql, batch)
             total += len(batch)
     return total
+
+
+def update_rows(model: type[Model], fields: Sequence[str], objects: Sequence[Model]) -> None:
+    """Write `fields` (and `updated_at`, when the model has one) of `objects` at once, in one
+    transaction: one prepared UPDATE run for every object (`executemany`). The ORM's
+    `bulk_update` builds a CASE per column and row, and cost more than the network call such a
+    write guards (measured on the follow migration's items)."""
+    if not objects:
+        return
+    from django.db import transaction
+    from django.utils import timezone
+
+    quote = connection.ops.quote_name
+    names = [*fields]
+    stamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
+    assignments = ", ".join(
+        f"{quote(name)} = %s" for name in [*names, *(["updated_at"] if stamped else [])]
+    )
+    table = quote(model._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - names from the model
+    extra = [connection.ops.adapt_datetimefield_value(timezone.now())] if stamped else []
+    rows = [
+        [*(_db_value(model, name, getattr(obj, name)) for name in names), *extra, obj.pk]
+        for obj in objects
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _db_value(model: type[Model], name: str, value: Any) -> Any:
+    """A value as its column stores it (JSON fields as text, datetimes adapted)."""
+    field = model._meta.get_field(name)
+    return field.get_db_prep_save(value, connection)  # type: ignore[union-attr]

@@ -6,9 +6,12 @@ real account. Everything goes through the apps' services, exactly as a user's ac
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from envol.archives.x_records import RelationKind
 from envol.crosswalk.dataset import COLUMNS as DATASET_COLUMNS
@@ -57,9 +60,24 @@ def seed_demo_history(org: Organisation, archive_import: ArchiveImport) -> None:
     history.configure(
         site, archive_import=archive_import, lang="fr", colour=site.colour, actor=None
     )
-    site.queue()
-    history.run_build(site)
+    site = history.run_build(site)
     history.set_published(site, True, actor=None)
+
+
+def plan_demo_history(org: Organisation, archive_import: ArchiveImport) -> list[str]:
+    """The planner of a history migration of the demo archive to the organisation's Bluesky
+    account (the sandbox's), as `envol history plan` prints it; nothing is sent."""
+    from envol.history import move_texts, moving
+    from envol.orgs.models import ConnectedAccount
+
+    account = ConnectedAccount.objects.filter(organisation=org, network="bluesky").first()
+    if account is None:
+        return []
+    try:
+        plan = moving.plan(org, archive_import.pk, account, moving.Choice())
+    except moving.HistoryMoveError as exc:
+        return [str(exc)]
+    return move_texts.plan_lines(plan)
 
 
 def _write_dataset(path: Path, followed: list[str], sandbox: Sandbox) -> None:
@@ -123,3 +141,29 @@ def seed_demo_desk(org: Organisation, reviewer_email: str) -> bool:
     editor = add_member(org, DESK_EDITOR_EMAIL, Role.EDITOR).user
     reviewer = Membership.objects.get(organisation=org, user__email=reviewer_email).user
     return seed_desk(org, editor, reviewer, accounts) is not None
+DEMO_FEED = "relays/demo-feed.xml"
+DEMO_FIRST_POLL = timedelta(seconds=15)
+
+
+def seed_demo_relay(org: Organisation, base_url: str) -> Any:
+    """One RSS relay from the demo feed (served by envol itself) to the sandbox accounts,
+    relaying its last two items at the first poll; once (None when it exists or nothing is
+    connected)."""
+    from envol.relays import services as relays
+
+    url = f"{base_url.rstrip('/')}/{settings.STATIC_URL.strip('/')}/{DEMO_FEED}"
+    targets = relays.connectable_accounts(org)
+    if not targets or org.relays.filter(source=url).exists():
+        return None
+    relay = relays.create(
+        org,
+        "rss",
+        url,
+        [(account, "") for account in targets],
+        resolved=({"url": url}, "Actualités de la ville de démonstration"),
+        backfill=2,
+        max_age_hours=24 * 365 * 10,
+    )
+    # The feed is served by the server that starts after this: the first poll waits for it.
+    relays.poll_soon(relay, timezone.now() + DEMO_FIRST_POLL)
+    return relay

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "envol.insights",
     "envol.decide",
     "envol.history",
+    "envol.relays",
 ]
 
 MIDDLEWARE = [
@@ -173,13 +174,16 @@ ENVOL_DESK_LATE_MINUTES = config.env_int("ENVOL_DESK_LATE_MINUTES", 10, minimum=
 ENVOL_ALLOW_PRIVATE_NETWORKS = config.env_bool("ENVOL_ALLOW_PRIVATE_NETWORKS", False)
 ENVOL_BLUESKY_SERVICE = config.env_str("ENVOL_BLUESKY_SERVICE", "https://bsky.social")
 ENVOL_BLUESKY_APPVIEW = config.env_str("ENVOL_BLUESKY_APPVIEW", "https://public.api.bsky.app")
-# Where did:plc documents are read when someone signs in with Bluesky.
+# Where did:plc documents are read (signing in with Bluesky; a Bluesky account as a relay source).
 ENVOL_PLC_URL = config.env_str("ENVOL_PLC_URL", "https://plc.directory")
 
 # Personal spaces: who may create one by signing in with Bluesky or Mastodon (see people/).
 ENVOL_SIGNUP = config.signup()
 # How often the workers pull the crosswalk feeds this instance subscribes to (see sharing/).
 ENVOL_CROSSWALK_PULL_MINUTES = config.env_int("ENVOL_CROSSWALK_PULL_MINUTES", 60, minimum=1)
+# Reading a relay's source: a timeout and a size cap for each answer.
+ENVOL_RELAY_TIMEOUT_S = config.env_int("ENVOL_RELAY_TIMEOUT_S", 10, minimum=1)
+ENVOL_RELAY_MAX_BYTES = config.env_int("ENVOL_RELAY_MAX_MB", 5, minimum=1) * 1024 * 1024
 
 EMAIL_BACKEND = config.email_backend(PRODUCTION)
 EMAIL_HOST = config.env_str("ENVOL_EMAIL_HOST", "localhost")

@@ -41,6 +41,7 @@ urlpatterns = [
     # A member's calendar app reads the desk's schedule here, with no session: the secret
     # token is the key (publishing/calendar.py).
     path("calendar/<str:token>.ics", publishing_views.calendar_feed, name="calendar_feed"),
+    path("o/<slug:org>/relays/", include("envol.relays.urls")),
     path("<slug:public_slug>/archive/", include("envol.history.public_urls")),
     path("<slug:public_slug>/", include("envol.leaving.public_urls")),  # keep last: catch-all
 ]

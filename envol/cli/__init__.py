@@ -82,3 +82,6 @@ main.add_command(decide.report_command)
 from envol.cli import history  # noqa: E402
 
 main.add_command(history.history)
+from envol.cli import relay  # noqa: E402
+
+main.add_command(relay.relay)

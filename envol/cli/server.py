@@ -174,18 +174,32 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
         from envol.demo import seed_demo_portability
         from envol.orgs.models import Organisation
 
-        seed_demo_portability(Organisation.objects.get(slug=login.org_slug), running)  # type: ignore[arg-type]
+        demo_org = Organisation.objects.get(slug=login.org_slug)
+        demo_archive = seed_demo_portability(demo_org, running)  # type: ignore[arg-type]
         from envol.demo import seed_demo_desk
 
-        if seed_demo_desk(Organisation.objects.get(slug=login.org_slug), login.email):
+        if seed_demo_desk(demo_org, login.email):
             click.echo(
                 "  " + _("Publishing desk: drafts, a post to review, one scheduled, one published.")
             )
         click.echo("  " + _("Demo X archive imported; matches ready to review and migrate."))
+        from envol.demo import plan_demo_history
+
+        for line in plan_demo_history(demo_org, demo_archive):
+            click.echo("  " + _("history plan: {line}").format(line=line))
         click.echo(
             "  "
             + _("Archive site of the demo posts: {url}").format(
                 url=f"http://{host}:{port}/{login.org_slug}/archive/"
+            )
+        )
+        from envol.demo import seed_demo_relay
+
+        seed_demo_relay(Organisation.objects.get(slug=login.org_slug), f"http://{host}:{port}")
+        click.echo(
+            "  "
+            + _("Demo relay (a local feed → the sandbox accounts): {path}").format(
+                path=f"/o/{login.org_slug}/relays/"
             )
         )
     from envol.demo import seed_demo_insights

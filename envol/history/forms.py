@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from envol.orgs.models import ConnectedAccount
 from envol.portability.models import ArchiveImport
 
 
@@ -44,3 +45,38 @@ class SiteForm(forms.Form):
             state=ArchiveImport.State.DONE,
             source_account__isnull=False,
         ).select_related("source_account")
+
+
+class MoveForm(forms.Form):
+    """What a history migration takes: own posts and self-threads by default."""
+
+    archive_import = ImportChoiceField(
+        label=_("Archive import"), queryset=ArchiveImport.objects.none(), empty_label=None
+    )
+    account = forms.ModelChoiceField(
+        label=_("Bluesky account"), queryset=ConnectedAccount.objects.none(), empty_label=None
+    )
+    since = forms.DateField(
+        label=_("From (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    replies = forms.BooleanField(label=_("Also replies to others"), required=False)
+    retweets = forms.BooleanField(label=_("Also retweets"), required=False)
+    hashtag = forms.CharField(label=_("Only with this hashtag"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, organisation: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        imports = self.fields["archive_import"]
+        accounts = self.fields["account"]
+        assert isinstance(imports, forms.ModelChoiceField)
+        assert isinstance(accounts, forms.ModelChoiceField)
+        imports.queryset = ArchiveImport.objects.filter(
+            organisation=organisation,
+            state=ArchiveImport.State.DONE,
+            source_account__isnull=False,
+        ).select_related("source_account")
+        accounts.queryset = ConnectedAccount.objects.filter(
+            organisation=organisation, network="bluesky"
+        )

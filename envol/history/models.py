@@ -4,26 +4,56 @@
 /<org-slug>/archive/. The build itself lives in files under the data directory (see
 `services.site_folder`); this row says which import, look and language it was built from, and
 where the build stands: idle → queued → building → built | failed, and back to queued.
+`HistoryMigration` posts the archive's posts to Bluesky with their original dates, one
+`HistoryPost` per record.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envol.history.contrast import DEFAULT_COLOUR
-from envol.orgs.models import Organisation
+from envol.jobs.machine import StateMachine, batch_items, batch_run
+from envol.jobs.models import Job
+from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport
 
 
-class ArchiveSite(models.Model):
-    class State(models.TextChoices):
-        IDLE = "idle", _("Never built")
-        QUEUED = "queued", _("Waiting for a worker")
-        BUILDING = "building", _("Building")
-        BUILT = "built", _("Built")
-        FAILED = "failed", _("Failed")
+class SiteState(models.TextChoices):
+    IDLE = "idle", _("Never built")
+    QUEUED = "queued", _("Waiting for a worker")
+    BUILDING = "building", _("Building")
+    BUILT = "built", _("Built")
+    FAILED = "failed", _("Failed")
+
+
+# A build is atomic (a new folder replaces the old one at the end): a build a killed worker left
+# `building` is simply run again from the start by the engine, which takes the dead worker's
+# lease over — the whole recovery.
+SITE_MACHINE = StateMachine(
+    "archive site",
+    SiteState,
+    {
+        SiteState.IDLE: {SiteState.QUEUED},
+        SiteState.QUEUED: {SiteState.BUILDING, SiteState.FAILED},
+        SiteState.BUILDING: {SiteState.BUILT, SiteState.FAILED},
+        SiteState.BUILT: {SiteState.QUEUED},
+        SiteState.FAILED: {SiteState.QUEUED},
+    },
+    runnable=(SiteState.QUEUED, SiteState.BUILDING),
+    failed=SiteState.FAILED,
+    finished=(SiteState.BUILT, SiteState.FAILED),
+)
+
+
+class ArchiveSite(Job):
+    """An organisation's archive site, and its build as a job of the engine (`history/jobs.py`):
+    idle → queued → building → built | failed, and back to queued for a new build."""
+
+    State = SiteState
+    machine = SITE_MACHINE
 
     organisation = models.OneToOneField(
         Organisation, on_delete=models.CASCADE, related_name="archive_site"
@@ -38,7 +68,7 @@ class ArchiveSite(models.Model):
     )
     lang = models.CharField(_("language of the site"), max_length=2, default="fr")
     colour = models.CharField(_("colour"), max_length=7, default=DEFAULT_COLOUR)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.IDLE)
+    state = SITE_MACHINE.field()
     # relative to DATA_DIR; the folder served when published (empty until a build succeeds)
     build_folder = models.CharField(max_length=300, blank=True)
     post_count = models.PositiveIntegerField(default=0)
@@ -47,33 +77,136 @@ class ArchiveSite(models.Model):
     published = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta(Job.Meta):
+        pass
+
     def __str__(self) -> str:
         return f"archive site of {self.organisation} ({self.state})"
 
-    # --- state transitions: the only way `state` changes -----------------------------------
-
-    def queue(self) -> None:
-        """Any state → queued: a build is atomic (the new folder replaces the old at the end),
-        so a build interrupted by a killed worker is simply done again."""
-        self.state, self.error = self.State.QUEUED, ""
-        self.save(update_fields=["state", "error", "updated_at"])
-
-    def start(self) -> None:
-        self.state = self.State.BUILDING
-        self.save(update_fields=["state", "updated_at"])
-
-    def finish(self, build_folder: str, post_count: int) -> None:
-        if self.state != self.State.BUILDING:
-            raise ValueError(f"site {self.pk} is {self.state}, not building")
-        self.state = self.State.BUILT
-        self.build_folder, self.post_count = build_folder, post_count
-        self.built_at = timezone.now()
-        self.save(update_fields=["state", "build_folder", "post_count", "built_at", "updated_at"])
-
-    def fail(self, message: str) -> None:
-        self.state, self.error = self.State.FAILED, message
-        self.save(update_fields=["state", "error", "updated_at"])
-
     @property
     def is_busy(self) -> bool:
-        return self.state in (self.State.QUEUED, self.State.BUILDING)
+        return self.state in (SiteState.QUEUED, SiteState.BUILDING)
+
+
+# ---------------------------------------------------------------- the migration to Bluesky
+
+
+class MoveState(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Posting")
+    WAITING = "waiting_rate_limit", _("Waiting for the network's limit")
+    PAUSED = "paused", _("Paused")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+MOVE_ACTIVE = (MoveState.PENDING, MoveState.RUNNING, MoveState.WAITING)
+MOVE_MACHINE = batch_run("history migration", MoveState)
+
+
+class PostState(models.TextChoices):
+    PENDING = "pending", _("To post")
+    SENT = "sent", _("Sent, to confirm")
+    DONE = "done", _("Posted")
+    ALREADY = "already", _("Already posted")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+
+
+OPEN_POST_STATES = (PostState.PENDING, PostState.SENT)
+POST_MACHINE = batch_items("history post", PostState)
+
+
+class HistoryMigration(Job):
+    """Post an import's X posts to one Bluesky account with their original dates, one batch
+    (one `applyWrites`, up to 200 records) per step of the job engine. Every record, its key and
+    its CID are computed when the job is created (`moving.create_job`): a step only sends what
+    is stored, so a killed worker's batch is found again by its keys, never written twice. The
+    rate budget is the account's, shared with its follow migration (`jobs.budgets`)."""
+
+    machine = MOVE_MACHINE
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="history_migrations"
+    )
+    archive_import = models.ForeignKey(
+        ArchiveImport, on_delete=models.CASCADE, related_name="history_migrations"
+    )
+    account = models.ForeignKey(
+        ConnectedAccount, on_delete=models.CASCADE, related_name="history_migrations"
+    )
+    options = models.JSONField(default=dict, blank=True)
+    state = MOVE_MACHINE.field()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    posts = models.PositiveIntegerField(default=0)  # X posts selected
+    total = models.PositiveIntegerField(default=0)  # Bluesky records (a long post is several)
+    count_done = models.PositiveIntegerField(default=0)
+    count_already = models.PositiveIntegerField(default=0)
+    count_skipped = models.PositiveIntegerField(default=0)
+    count_failed = models.PositiveIntegerField(default=0)
+    count_pending = models.PositiveIntegerField(default=0)  # pending + sent
+    calls = models.PositiveIntegerField(default=0)  # batches sent (counted before)
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"history migration {self.pk} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in MOVE_ACTIVE
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "done": self.count_done,
+            "already": self.count_already,
+            "skipped": self.count_skipped,
+            "failed": self.count_failed,
+            "pending": self.count_pending,
+        }
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total else int(100 * (self.total - self.count_pending) / self.total)
+
+
+class HistoryPost(models.Model):
+    """One Bluesky record of a history migration: an X post, or one part of a long one.
+    `record` is the record exactly as sent, `record_key` its TID and `cid` the CID the PDS gives
+    it — all three fixed when the job is created, so a reply in the same batch names its parent
+    before the parent exists, and a resent batch is the same batch."""
+
+    job = models.ForeignKey(HistoryMigration, on_delete=models.CASCADE, related_name="items")
+    x_id = models.CharField(max_length=64)
+    part = models.PositiveSmallIntegerField(default=0)
+    created_remote = models.DateTimeField()
+    record_key = models.CharField(max_length=20)
+    cid = models.CharField(max_length=100)
+    record = models.JSONField()
+    # files to upload before the record ([{"path": under MEDIA_ROOT, "mime": …}]): their blob
+    # references are in `record` already (content-addressed)
+    uploads = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=PostState.choices, default=PostState.PENDING)
+    remote_uri = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.CharField(max_length=30, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "x_id", "part"], name="one_record_per_part"),
+            models.UniqueConstraint(fields=["job", "record_key"], name="one_record_per_key"),
+        ]
+        indexes = [models.Index(fields=["job", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.x_id}/{self.part} ({self.state})"
+
+    def move_to(self, wanted: str) -> None:
+        POST_MACHINE.check(self.state, wanted)
+        self.state = wanted

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -35,15 +35,14 @@ from envol.history.site import (
     SiteSpec,
     no_bluesky_posts,
 )
+from envol.jobs.kinds import Outcome, Step, to
+from envol.jobs.transitions import move
 from envol.leaving import services as leaving
 from envol.orgs.models import Organisation
 from envol.orgs.services import RESERVED_SLUGS, audit
 from envol.portability.models import ArchiveImport, SourceAccount
 
 SITES: Final = "history/sites"
-# a build saves a heartbeat every HEARTBEAT_POSTS posts (a few seconds apart at most)
-HEARTBEAT_POSTS: Final = 5000
-STALE_AFTER: Final = timedelta(minutes=5)
 # files of a build that are for the organisation's web server, not for readers (the Apache
 # file names the data directory's path)
 NOT_SERVED: Final = frozenset({"redirects", "_redirects", MARKER})
@@ -64,10 +63,22 @@ class SiteResult:
 
 
 def bluesky_uri_lookup(source: SourceAccount) -> BlueskyUriFor:
-    """X status id → URI of the post migrated to Bluesky, for the archive's links and the
-    redirect maps. The post-history migration replaces this default (no post migrated yet) with
-    its own map; a caller may also pass any `bluesky_uri_for` to `build_site`."""
-    return no_bluesky_posts
+    """X status id → URI of the post migrated to Bluesky (its first part), for the archive's
+    links and the redirect maps: what the history migrations of the account's imports posted."""
+    from envol.history.models import HistoryPost, PostState
+
+    posted = dict(
+        HistoryPost.objects.filter(
+            job__archive_import__source_account=source,
+            part=0,
+            state__in=(PostState.DONE, PostState.ALREADY),
+        )
+        .exclude(remote_uri="")
+        .values_list("x_id", "remote_uri")
+    )
+    if not posted:
+        return no_bluesky_posts
+    return posted.get
 
 
 # ---------------------------------------------------------------- building
@@ -183,32 +194,35 @@ def configure(
 
 
 def request_build(site: ArchiveSite, actor: Any) -> None:
-    """Queue a build for a worker (a large archive takes up to a minute)."""
-    from envol.history.tasks import build_archive_site
-
+    """Queue a build for the workers (a large archive takes up to a minute): a job of the
+    engine, due at once."""
     if site.archive_import is None:
         raise HistoryError(_("Choose the import whose posts the site shows."))
-    site.queue()
+    if site.is_busy:
+        raise HistoryError(_("A build is already under way."))
+    if not move(site, ArchiveSite.State.QUEUED, actor=actor, fields={"error": ""}):
+        raise HistoryError(_("The site is changing right now: try again."))
     audit("history.site_build", organisation=site.organisation, actor=actor, obj=site)
-    build_archive_site.enqueue(site.pk)
 
 
-def run_build(site: ArchiveSite, *, now: datetime | None = None) -> SiteResult | None:
+def site_queued(site: ArchiveSite, step: Step) -> Outcome:
+    """A worker took the build (its lease is the heartbeat a killed worker stops)."""
+    return to(ArchiveSite.State.BUILDING)
+
+
+def site_building(site: ArchiveSite, step: Step) -> Outcome:
     """Build into a new folder, then point the site at it and remove the previous build: a
-    published site never shows a half-written build, and a killed build is simply redone."""
+    published site never shows a half-written build, and a build a killed worker left
+    `building` is simply run again from the start (the engine takes its lease over)."""
     if site.archive_import is None:
-        site.fail(_("Choose the import whose posts the site shows."))
-        return None
-    site.start()
+        return to(
+            ArchiveSite.State.FAILED,
+            fields={"error": _("Choose the import whose posts the site shows.")},
+        )
     folders = Path(settings.DATA_DIR) / SITES / str(site.organisation_id)
     _remove_leftover_builds(folders, keep=site.build_folder)
     folder = Path(SITES) / str(site.organisation_id) / f"build-{uuid.uuid4().hex}"
     target = Path(settings.DATA_DIR) / folder
-
-    def heartbeat(done: int, _total: int) -> None:
-        if done % HEARTBEAT_POSTS == 0:
-            ArchiveSite.objects.filter(pk=site.pk).update(updated_at=timezone.now())
-
     try:
         result = build_site(
             site.archive_import,
@@ -216,22 +230,37 @@ def run_build(site: ArchiveSite, *, now: datetime | None = None) -> SiteResult |
             lang=site.lang,
             colour=site.colour,
             base_url=served_base_url(site.organisation),
-            progress=heartbeat,
-            now=now,
+            bluesky_uri_for=step.context.get("bluesky_uri_for"),
+            now=step.now,
         )
     except HistoryError as exc:
         shutil.rmtree(target, ignore_errors=True)
-        site.fail(str(exc))
-        return None
+        return to(ArchiveSite.State.FAILED, fields={"error": str(exc)})
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
-        site.fail(_("The build stopped unexpectedly: build again."))
-        raise
+        raise  # retried by the engine, then `failed` after too many errors in a row
     previous = site.build_folder
-    site.finish(str(folder), result.report.posts)
     if previous and previous != str(folder):
         shutil.rmtree(Path(settings.DATA_DIR) / previous, ignore_errors=True)
-    return result
+    return to(
+        ArchiveSite.State.BUILT,
+        fields={
+            "build_folder": str(folder),
+            "post_count": result.report.posts,
+            "built_at": step.clock(),
+            "error": "",
+        },
+    )
+
+
+def run_build(site: ArchiveSite, *, clock: Any = None) -> ArchiveSite:
+    """Queue a build and run it here to the end (the demo, the tests): the same job a worker
+    runs."""
+    from envol.jobs.runner import run_to_end
+
+    if site.state != ArchiveSite.State.QUEUED:
+        move(site, ArchiveSite.State.QUEUED, fields={"error": ""})
+    return run_to_end(site, clock=clock)
 
 
 def _remove_leftover_builds(folder: Path, keep: str) -> None:
@@ -241,25 +270,6 @@ def _remove_leftover_builds(folder: Path, keep: str) -> None:
     for leftover in folder.glob("build-*"):
         if Path(keep).name != leftover.name:
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-def recover_interrupted_builds(now: datetime | None = None) -> int:
-    """Sites left `building` by a worker that died (no heartbeat for STALE_AFTER): queued again.
-    A build is atomic, so running it again from the start is the whole recovery."""
-    from envol.history.tasks import build_archive_site
-
-    stale_before = (now or timezone.now()) - STALE_AFTER
-    recovered = 0
-    for site in ArchiveSite.objects.filter(
-        state=ArchiveSite.State.BUILDING, updated_at__lt=stale_before
-    ):
-        claimed = ArchiveSite.objects.filter(
-            pk=site.pk, state=ArchiveSite.State.BUILDING, updated_at=site.updated_at
-        ).update(state=ArchiveSite.State.QUEUED, updated_at=timezone.now())
-        if claimed:
-            build_archive_site.enqueue(site.pk)
-            recovered += 1
-    return recovered
 
 
 @transaction.atomic

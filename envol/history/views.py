@@ -1,6 +1,6 @@
 """The archive site: the admins' page to build and publish it, and the published site itself.
 
-The build runs in a worker (`tasks.build_archive_site`); the page refreshes itself while it
+The build is a job of the engine (`history/jobs.py`); the page refreshes itself while it
 runs (a meta refresh, no JavaScript). The published site is served file by file from the build
 folder and nowhere else (`services.published_file`).
 """
@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 
 from envol.history import services
 from envol.history.contrast import safe_colour
-from envol.history.forms import SiteForm
+from envol.history.forms import MoveForm, SiteForm
 from envol.history.pages import CSP
 from envol.orgs.models import Role
 from envol.orgs.services import org_view
@@ -79,6 +79,72 @@ def site_page(request: HttpRequest) -> HttpResponse:
             "is_admin": is_admin,
         },
     )
+
+
+@org_view(min_role=Role.EDITOR)
+def move_page(request: HttpRequest) -> HttpResponse:
+    """The history migration to Bluesky: the planner (nothing sent), then the job for admins,
+    and the progress of every migration (the page refreshes itself while one runs)."""
+    from envol.history import move_texts, moving
+    from envol.history.models import HistoryMigration
+
+    org = _org(request)
+    is_admin = request.membership.can(Role.ADMIN)  # type: ignore[attr-defined]
+    form = MoveForm(request.POST or None, organisation=org)
+    plan_lines: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = moving.Choice(
+            data["since"],
+            data["until"],
+            data["replies"],
+            data["retweets"],
+            data["hashtag"].lstrip("#").lower(),
+        )
+        try:
+            if request.POST.get("action") == "start":
+                if not is_admin:
+                    raise Http404
+                moving.create_job(
+                    org, data["archive_import"].pk, data["account"], choice, actor=request.user
+                )
+                return redirect("history:move", org=org.slug)
+            plan = moving.plan(org, data["archive_import"].pk, data["account"], choice)
+            plan_lines = move_texts.plan_lines(plan)
+        except moving.HistoryMoveError as exc:
+            messages.error(request, str(exc))
+    jobs = list(HistoryMigration.objects.filter(organisation=org).select_related("account")[:20])
+    return render(
+        request,
+        "history/move.html",
+        {
+            "org": org,
+            "form": form,
+            "plan_lines": plan_lines,
+            "jobs": jobs,
+            "is_admin": is_admin,
+            "refresh": REFRESH_SECONDS if any(job.is_active for job in jobs) else None,
+        },
+    )
+
+
+@org_view(min_role=Role.ADMIN)
+def move_action(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Pause, resume or cancel a history migration (POST only)."""
+    from envol.history import moving
+    from envol.history.models import HistoryMigration
+
+    org = _org(request)
+    job = HistoryMigration.objects.filter(organisation=org, pk=job_id).first()
+    actions = {"pause": moving.pause, "resume": moving.resume, "cancel": moving.cancel}
+    action = actions.get(request.POST.get("action", ""))
+    if request.method != "POST" or job is None or action is None:
+        raise Http404
+    try:
+        action(job, request.user)
+    except moving.HistoryMoveError as exc:
+        messages.error(request, str(exc))
+    return redirect("history:move", org=org.slug)
 
 
 def archive_file(request: HttpRequest, public_slug: str, relative: str) -> HttpResponseBase:

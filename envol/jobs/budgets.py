@@ -91,9 +91,7 @@ class AccountBudgets:
                 rows[action].save(update_fields=["windows", "updated_at"])
                 entries[action] = {
                     "points": wanted,
-                    "windows": {
-                        str(w["window_s"]): w["resets_at"] for w in rows[action].windows
-                    },
+                    "windows": {str(w["window_s"]): w["resets_at"] for w in rows[action].windows},
                 }
             now = self.clock()
             BudgetReservation.objects.filter(

@@ -120,3 +120,44 @@ def single_run(name: str, states: type[models.TextChoices]) -> StateMachine:
         runnable=("pending", "running"),
         failed="failed",
     )
+
+
+def batch_run(name: str, states: type[models.TextChoices]) -> StateMachine:
+    """The machine of a job that sends items in batches within a rate budget (a follow
+    migration, a history migration): its states must be `pending`, `running`,
+    `waiting_rate_limit` (parked until the budget's window resets), `paused`, `done`, `failed`
+    (resumable, e.g. after the account is reconnected) and `cancelled`."""
+    return StateMachine(
+        name,
+        states,
+        {
+            "pending": {"running", "paused", "cancelled", "failed"},
+            "running": {"waiting_rate_limit", "paused", "done", "failed", "cancelled"},
+            "waiting_rate_limit": {"running", "paused", "cancelled", "failed"},
+            "paused": {"pending", "cancelled"},
+            "failed": {"pending", "cancelled"},
+            "done": set(),
+            "cancelled": set(),
+        },
+        runnable=("pending", "running", "waiting_rate_limit"),
+        failed="failed",
+    )
+
+
+def batch_items(name: str, states: type[models.TextChoices]) -> StateMachine:
+    """The machine of the items of a `batch_run` job: `pending` → `sent` (its key committed,
+    the call under way) → `done`, `already` (there before the job), `skipped` or `failed`; a
+    `sent` item that reconciliation proves never landed goes back to `pending` (same key), and
+    a failed one is retried on demand."""
+    return StateMachine(
+        name,
+        states,
+        {
+            "pending": {"sent", "already", "skipped", "failed"},
+            "sent": {"done", "already", "skipped", "failed", "pending"},
+            "done": set(),
+            "already": set(),
+            "skipped": set(),
+            "failed": {"pending"},
+        },
+    )

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import cast
 
-from django.db import connection, transaction
-from django.utils import timezone
-
+from envol.bulk import update_rows
+from envol.jobs.batches import Batch, landed, ready_at
 from envol.jobs.budgets import AccountBudgets, reservation_key
 from envol.migration.models import ItemState, MigrationItem, MigrationJob
 from envol.migration.planning import batch_size
@@ -42,7 +39,6 @@ from envol.networks.ratelimit import (
     BLUESKY_WRITE_COSTS,
     BLUESKY_WRITE_POLICIES,
     MASTODON_POLICIES,
-    RateBudget,
     WindowPolicy,
 )
 
@@ -50,29 +46,9 @@ ITEM_FIELDS = ["state", "subject", "record_key", "remote_uri", "attempts", "reas
 RESOLVE_REQUESTS = 2  # Mastodon: an address is looked up, then searched when unknown
 
 
-@dataclass(frozen=True)
-class Batch:
-    """`size` items fit in the budget now; when 0, not before `not_before`."""
-
-    size: int
-    not_before: datetime
-
-
 def save_items(items: Sequence[MigrationItem]) -> None:
-    """Commit item changes at once (before a network call, this is the exactly-once point).
-
-    One prepared UPDATE run for every item (`executemany`): the ORM's `bulk_update` builds a
-    CASE per column and row, and cost more than the network call it guards (measured)."""
-    if not items:
-        return
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(name)} = %s" for name in [*ITEM_FIELDS, "updated_at"])
-    table = quote(MigrationItem._meta.db_table)
-    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - names from the model
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = [[*(getattr(item, name) for name in ITEM_FIELDS), now, item.pk] for item in items]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    """Commit item changes at once (before a network call, this is the exactly-once point)."""
+    update_rows(MigrationItem, ITEM_FIELDS, items)
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
@@ -183,20 +159,14 @@ class BlueskyDriver(Driver):
             self.budgets.release(self.key)  # reserved, then killed before any key was stored
             return
         network = cast(BlueskyNetwork, self.network)
-        ends = {key: network.get_follow(key) for key in {sent[0].record_key, sent[-1].record_key}}
-        if all(found is None for found in ends.values()):
-            landed = dict.fromkeys((item.record_key for item in sent), None)
-        elif all(found is not None for found in ends.values()):
-            landed = {item.record_key: ends.get(item.record_key) for item in sent}
-        else:  # one commit per batch makes this unlikely: ask for every key
-            landed = {item.record_key: network.get_follow(item.record_key) for item in sent}
+        landing = landed([item.record_key for item in sent], network.get_follow)
         missing = 0
         for item in sent:
-            if item.record_key in landed and landed[item.record_key] is None:
+            if item.record_key not in landing.landed:
                 item.move_to(ItemState.PENDING)  # never written: sent again with the same key
                 missing += 1
             else:
-                found = landed.get(item.record_key)
+                found = landing.found.get(item.record_key)
                 item.move_to(ItemState.DONE)
                 item.remote_uri = found.uri if found is not None else _follow_uri(network, item)
         save_items(sent)
@@ -303,16 +273,6 @@ class MastodonDriver(Driver):
         self.budgets.settle(self.key)
         self._apply(items, results)
         return True
-
-
-def ready_at(budget: RateBudget, points: int) -> datetime:
-    """When `points` can be spent; a window smaller than that (a limit learned from headers)
-    is waited out whole."""
-    try:
-        return budget.ready_at(points)
-    except ValueError:
-        smallest = min(policy.limit for policy in budget.policies())
-        return budget.ready_at(max(min(points, smallest), 1))
 
 
 def driver_class(job: MigrationJob) -> type[Driver]:

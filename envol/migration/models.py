@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from envol.jobs.machine import StateMachine
+from envol.jobs.machine import batch_items, batch_run
 from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
@@ -32,27 +32,7 @@ class JobState(models.TextChoices):
 
 ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING, JobState.WAITING)
 
-JOB_MACHINE = StateMachine(
-    "migration job",
-    JobState,
-    {
-        JobState.PENDING: {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED},
-        JobState.RUNNING: {
-            JobState.WAITING,
-            JobState.PAUSED,
-            JobState.DONE,
-            JobState.FAILED,
-            JobState.CANCELLED,
-        },
-        JobState.WAITING: {JobState.RUNNING, JobState.PAUSED, JobState.CANCELLED, JobState.FAILED},
-        JobState.PAUSED: {JobState.PENDING, JobState.CANCELLED},
-        JobState.FAILED: {JobState.PENDING, JobState.CANCELLED},  # after a reconnection
-        JobState.DONE: set(),
-        JobState.CANCELLED: set(),
-    },
-    runnable=ACTIVE_STATES,
-    failed=JobState.FAILED,
-)
+JOB_MACHINE = batch_run("migration job", JobState)
 
 
 class ItemState(models.TextChoices):
@@ -66,26 +46,7 @@ class ItemState(models.TextChoices):
 
 OPEN_ITEM_STATES = (ItemState.PENDING, ItemState.SENT)
 
-ITEM_MACHINE = StateMachine(
-    "migration item",
-    ItemState,
-    {
-        ItemState.PENDING: {ItemState.SENT, ItemState.ALREADY, ItemState.SKIPPED, ItemState.FAILED},
-        # A sent item is confirmed (done, or already there through another record), or found
-        # missing after a crash and sent again (pending, same key).
-        ItemState.SENT: {
-            ItemState.DONE,
-            ItemState.ALREADY,
-            ItemState.SKIPPED,
-            ItemState.FAILED,
-            ItemState.PENDING,
-        },
-        ItemState.DONE: set(),
-        ItemState.ALREADY: set(),
-        ItemState.SKIPPED: set(),
-        ItemState.FAILED: {ItemState.PENDING},  # retried on demand
-    },
-)
+ITEM_MACHINE = batch_items("migration item", ItemState)
 
 
 class MigrationJob(Job):

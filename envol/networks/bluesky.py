@@ -30,8 +30,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 from atproto import Client, Session, SessionEvent
 from atproto import exceptions as sdk_errors
+from atproto_client import models as sdk_models
+from atproto_client.models.utils import get_model_as_json, get_or_create
 from atproto_client.request import Request
 
 from envol.networks import facets, ssrf, text
@@ -132,8 +135,14 @@ class TidClock:
             micros = time.time_ns() // 1000 if now_us is None else now_us
             micros = max(micros, self._last_us + 1)
             self._last_us = micros
-        value = ((micros & ((1 << 53) - 1)) << 10) | self._clock_id
-        return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+        return tid_at(micros, self._clock_id)
+
+
+def tid_at(micros: int, clock_id: int) -> str:
+    """The TID of a moment (µs since the epoch) and a clock id: a key chosen from the data
+    (a history post's original date) is the same key on every attempt."""
+    value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 1023)
+    return "".join(_TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 _default_tids = TidClock()
@@ -491,7 +500,7 @@ class BlueskyNetwork(Network):
             created = self._create_many(FOLLOW, [(r.key, self._follow_record(r)) for r in to_send])
             for request in to_send:
                 results[request.key] = FollowResult(
-                    request.subject, FollowStatus.FOLLOWED, request.key, uri=created[request.key]
+                    request.subject, FollowStatus.FOLLOWED, request.key, uri=created[request.key][0]
                 )
         return [results[request.key] for request in requests]
 
@@ -500,12 +509,12 @@ class BlueskyNetwork(Network):
 
     def _create_many(
         self, collection: str, records: Sequence[tuple[str, dict[str, Any]]]
-    ) -> dict[str, str]:
-        """key → URI for every record, created in one commit, or found already there."""
+    ) -> dict[str, tuple[str, str]]:
+        """key → (URI, CID) of every record, created in one commit, or found already there."""
         remaining = list(records)
-        found: dict[str, str] = {}
+        found: dict[str, tuple[str, str]] = {}
 
-        def attempt() -> dict[str, str]:
+        def attempt() -> dict[str, tuple[str, str]]:
             nonlocal remaining
             writes = [
                 {
@@ -518,7 +527,7 @@ class BlueskyNetwork(Network):
             ]
             self.rate_budget("write").spend(len(writes) * BLUESKY_WRITE_COSTS["create"])
             try:
-                self._sdk(
+                answer = self._sdk(
                     lambda: self._repo().apply_writes({"repo": self.did, "writes": writes}),
                     retry_safe=False,
                 )
@@ -526,12 +535,19 @@ class BlueskyNetwork(Network):
                 for key, _value in remaining:
                     existing = self._get_record(collection, key)
                     if existing is not None:
-                        found[key] = existing[0]
+                        found[key] = (existing[0], existing[1])
                 remaining = [(k, v) for k, v in remaining if k not in found]
                 if remaining:
                     raise
+                return found
+            results = list(getattr(answer, "results", None) or [])
+            cids = {
+                _rkey(str(result.uri)): str(result.cid)
+                for result in results
+                if getattr(result, "cid", None)
+            }
             for key, _value in remaining:
-                found[key] = _at_uri(self.did, collection, key)
+                found[key] = (_at_uri(self.did, collection, key), cids.get(key, ""))
             remaining = []
             return found
 
@@ -685,6 +701,35 @@ class BlueskyNetwork(Network):
             return None
         return str(found.uri), str(found.cid or ""), _as_dict(found.value)
 
+    def create_posts(
+        self, records: Sequence[tuple[str, dict[str, Any]]]
+    ) -> dict[str, tuple[str, str]]:
+        """Create post records at caller-chosen keys (TIDs) in ONE `applyWrites`, so a thread
+        whose replies name their parents by a CID computed beforehand (`networks.cid`) lands
+        whole or not at all. key → (URI, CID as the PDS computed it; found again after a lost
+        answer)."""
+        if len(records) > MAX_WRITES_PER_CALL:
+            raise ValueError(f"At most {MAX_WRITES_PER_CALL} posts per call.")
+        for key, _record in records:
+            if not is_tid(key):
+                raise ValueError(f"A Bluesky post's key must be a TID, not {key!r}.")
+        return self._create_many(POST, records) if records else {}
+
+    def post_ref(self, key: str) -> tuple[str, str] | None:
+        """(URI, CID) of the own post at `key`, if it exists (to reconcile a batch)."""
+        found = self._get_record(POST, key)
+        return None if found is None else (found[0], found[1])
+
+    def upload_blob(self, data: bytes, mime: str) -> dict[str, Any]:
+        """Upload a file; its blob reference (JSON form) for a record. A file over the PDS's own
+        upload limit raises `InvalidContent` with reason `too_large`."""
+        try:
+            return self._upload(data, mime)
+        except InvalidContent as exc:
+            if exc.http_status == 413 or "too large" in str(exc).lower():
+                raise InvalidContent("too_large", str(exc)) from exc
+            raise
+
     def get_post(self, key: str) -> dict[str, Any] | None:
         """The post record at `key` as stored in the repo (for reconciliation and tests)."""
         found = self._get_record(POST, key)
@@ -747,6 +792,128 @@ class BlueskyNetwork(Network):
         self.rate_budget("write").spend(BLUESKY_WRITE_COSTS["update"])
         data = {"repo": self.did, "collection": PROFILE, "rkey": "self", "record": record}
         self._sdk(lambda: self._repo().put_record(data), retry_safe=True)
+
+
+# --- records of archived posts ------------------------------------------------------------------
+
+# X's own codes in `lang`: undetermined, no text, media only, hashtags only, … — not languages.
+_NOT_LANGUAGES = frozenset({"und", "zxx", "qme", "qht", "qst", "qam", "qct"})
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+@dataclass(frozen=True)
+class StrongRef:
+    """A record named by URI and CID (`com.atproto.repo.strongRef`): replies and quotes."""
+
+    uri: str
+    cid: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"uri": self.uri, "cid": self.cid}
+
+
+@dataclass(frozen=True)
+class ImageBlob:
+    blob: Mapping[str, Any]  # as `upload_blob` returned it
+    alt: str
+    aspect_ratio: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class VideoBlob:
+    blob: Mapping[str, Any]
+    alt: str = ""
+    aspect_ratio: tuple[int, int] | None = None
+    gif: bool = False  # X's animated GIFs are videos; Bluesky plays them as GIFs
+
+
+def post_langs(lang: str) -> list[str]:
+    """A post's `langs` from an archive's language code (X's own pseudo-codes dropped)."""
+    lang = lang.strip()
+    return [lang] if lang not in _NOT_LANGUAGES and _LANGUAGE.match(lang) else []
+
+
+def _aspect(ratio: tuple[int, int] | None) -> dict[str, int] | None:
+    if ratio is None or ratio[0] <= 0 or ratio[1] <= 0:
+        return None
+    return {"width": ratio[0], "height": ratio[1]}
+
+
+def _media_embed(images: Sequence[ImageBlob], video: VideoBlob | None) -> dict[str, Any] | None:
+    if images:
+        shown = []
+        for image in images[: CAPABILITIES.max_images]:
+            entry: dict[str, Any] = {"image": dict(image.blob), "alt": image.alt}
+            ratio = _aspect(image.aspect_ratio)
+            if ratio:
+                entry["aspectRatio"] = ratio
+            shown.append(entry)
+        return {"$type": "app.bsky.embed.images", "images": shown}
+    if video is not None:
+        embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": dict(video.blob)}
+        if video.alt:
+            embed["alt"] = video.alt
+        ratio = _aspect(video.aspect_ratio)
+        if ratio:
+            embed["aspectRatio"] = ratio
+        if video.gif:
+            embed["presentation"] = "gif"
+        return embed
+    return None
+
+
+def post_record(
+    text: str,
+    facets: Sequence[Mapping[str, object]],
+    created_at: datetime,
+    *,
+    langs: Sequence[str] = (),
+    root: StrongRef | None = None,
+    parent: StrongRef | None = None,
+    images: Sequence[ImageBlob] = (),
+    video: VideoBlob | None = None,
+    quote: StrongRef | None = None,
+) -> dict[str, Any]:
+    """An `app.bsky.feed.post` record as JSON, with its own `createdAt` (backdating: the app
+    shows "archived" on a post created long before it was indexed). Images win over a video
+    (a post holds one kind of media); a quote with media is `recordWithMedia`."""
+    record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": _timestamp(created_at)}
+    if facets:
+        record["facets"] = [dict(facet) for facet in facets]
+    if langs:
+        record["langs"] = list(langs)[: CAPABILITIES.max_langs]
+    if parent is not None:
+        record["reply"] = {"root": (root or parent).as_json(), "parent": parent.as_json()}
+    media = _media_embed(images, video)
+    if quote is not None and media is not None:
+        record["embed"] = {
+            "$type": "app.bsky.embed.recordWithMedia",
+            "record": {"$type": "app.bsky.embed.record", "record": quote.as_json()},
+            "media": media,
+        }
+    elif quote is not None:
+        record["embed"] = {"$type": "app.bsky.embed.record", "record": quote.as_json()}
+    elif media is not None:
+        record["embed"] = media
+    return as_sent(POST, record)
+
+
+def as_sent(collection: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` exactly as the atproto SDK puts it on the wire in an `applyWrites` create: the
+    SDK turns the objects it knows into its models, which add their `$type` (a strong ref, an
+    aspect ratio, a facet's byte slice…). The PDS stores and hashes that form, so a CID computed
+    in advance (`networks.cid.record_cid`) must be computed on it. Converting it again changes
+    nothing."""
+    write = {
+        "$type": "com.atproto.repo.applyWrites#create",
+        "collection": collection,
+        "rkey": "self",
+        "value": dict(record),
+    }
+    model = get_or_create(write, sdk_models.ComAtprotoRepoApplyWrites.Create)
+    assert model is not None
+    value: dict[str, Any] = orjson.loads(get_model_as_json(model))["value"]
+    return value
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class Facet:
     value: str
 
 
-def _byte_offsets(text: str) -> list[int]:
+def byte_offsets(text: str) -> list[int]:
     """offsets[i] is the UTF-8 byte offset of text[i] (and offsets[len(text)] the total)."""
     offsets = [0] * (len(text) + 1)
     total = 0
@@ -55,7 +55,7 @@ def detect_facets(text: str) -> list[Facet]:
     found += [(start, end, "tag", tag) for start, end, tag in bluesky_tags(text)]
     if not found:
         return []
-    offsets = _byte_offsets(text)
+    offsets = byte_offsets(text)
     facets: list[Facet] = []
     last_end = -1
     for start, end, kind, value in sorted(found):
@@ -74,7 +74,20 @@ def mentioned_handles(facets: list[Facet]) -> list[str]:
 def to_lexicon(facets: list[Facet], dids: Mapping[str, str]) -> list[dict[str, object]]:
     """`app.bsky.richtext.facet` records; `dids` maps handle → DID, unresolved mentions dropped."""
     resolved = {handle.lower(): did for handle, did in dids.items()}
-    records: list[dict[str, object]] = []
+    kept: list[Facet] = []
+    for facet in facets:
+        if facet.kind == "mention":
+            did = resolved.get(facet.value.lower())
+            if did is None:
+                continue
+            facet = Facet("mention", facet.byte_start, facet.byte_end, did)
+        kept.append(facet)
+    return records(kept)
+
+
+def records(facets: list[Facet]) -> list[dict[str, object]]:
+    """`app.bsky.richtext.facet` records of facets whose mentions already carry their DID."""
+    found: list[dict[str, object]] = []
     for facet in facets:
         feature: dict[str, str] = {"$type": _FEATURE_TYPES[facet.kind]}
         if facet.kind == "link":
@@ -82,15 +95,12 @@ def to_lexicon(facets: list[Facet], dids: Mapping[str, str]) -> list[dict[str, o
         elif facet.kind == "tag":
             feature["tag"] = facet.value
         else:
-            did = resolved.get(facet.value.lower())
-            if did is None:
-                continue
-            feature["did"] = did
-        records.append(
+            feature["did"] = facet.value
+        found.append(
             {
                 "$type": FACET_TYPE,
                 "index": {"byteStart": facet.byte_start, "byteEnd": facet.byte_end},
                 "features": [feature],
             }
         )
-    return records
+    return found

@@ -327,7 +327,7 @@ def fetch(
     try:
         with client.stream("GET", url) as response:
             deadline = time.monotonic() + policy.timeout_s
-            body = _read_capped(response, policy.max_bytes, deadline, str(response.url))
+            body = read_capped(response, policy.max_bytes, deadline, str(response.url))
             return FetchResult(
                 url=str(response.url),
                 status=response.status_code,
@@ -344,7 +344,7 @@ def fetch(
         client.close()
 
 
-def _read_capped(response: httpx.Response, max_bytes: int, deadline: float, url: str) -> bytes:
+def read_capped(response: httpx.Response, max_bytes: int, deadline: float, url: str) -> bytes:
     """The body, refused past `max_bytes` or past `deadline` (a slow drip is a timeout too)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:

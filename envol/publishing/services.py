@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,15 +116,18 @@ def plan(
     numbering: bool = True,
     capabilities: dict[int, Capabilities] | None = None,
     rewrite: Callable[[str, str], str] | None = None,
+    texts: Mapping[int, str] | None = None,
 ) -> list[Variant]:
     """Each account's variant: the text, or a thread of parts that each fit. `rewrite(network,
-    text)` adapts the text to a network first (e.g. its own short links)."""
-    if not text.strip():
+    text)` adapts the text to a network first (e.g. its own short links); `texts` gives some
+    accounts (by pk) a text of their own (a relay's template per target)."""
+    if not text.strip() or any(not own.strip() for own in (texts or {}).values()):
         raise PublishingError(_("The post is empty."))
     variants = []
     for account in accounts:
         rules = rules_for(account, (capabilities or {}).get(account.pk))
-        own = rewrite(account.network, text) if rewrite else text
+        own = (texts or {}).get(account.pk, text)
+        own = rewrite(account.network, own) if rewrite else own
         room, body = rules, network_text(own, content_warning, account)
         if content_warning and account.network == NetworkChoice.MASTODON:
             # Mastodon counts the content warning with every status of the thread.
@@ -195,12 +198,17 @@ def create_post(
     parts: Sequence[str] | None = None,
     origin: str = "",
     rewrite: Callable[[str, str], str] | None = None,
+    texts: Mapping[int, str] | None = None,
+    link_url: str = "",
+    link_card: Mapping[str, str] | None = None,
 ) -> Post:
     """Record the post, its images and every publication row (with its key).
 
     `parts` gives the thread as the author cut it (each part must fit every target); otherwise
-    each network's variant is planned. With an `origin`, an existing post of that origin is
-    returned instead of creating a second one.
+    each network's variant is planned (`texts`: an account's own text, by pk). With an `origin`,
+    an existing post of that origin is returned instead of creating a second one. `link_card`
+    (title, description, image) is the card of `link_url` when the caller knows it (a relay
+    has its feed item's); Bluesky shows it on the first part.
     """
     if origin:
         existing = Post.objects.filter(organisation=org, origin=origin).first()
@@ -232,6 +240,7 @@ def create_post(
             numbering=numbering,
             capabilities=known,
             rewrite=rewrite,
+            texts=texts,
         )
         if parts is None
         else fixed_parts(list(parts), accounts, content_warning, known)
@@ -244,6 +253,8 @@ def create_post(
         content_warning=content_warning,
         lang=lang,
         numbering=numbering,
+        link_url=link_url,
+        link_card=dict(link_card or {}),
     )
     post.targets.set(accounts)
     for position, image in enumerate(images):

@@ -12,7 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -50,6 +50,7 @@ class Seeded:
     older_assessment_id: int = 0
     person: str = "p-walk"  # a personal space's slug
     person_account: int = 1
+    relay_id: int = 0
 
 
 PAGES: list[WalkPage] = [
@@ -89,7 +90,11 @@ PAGES: list[WalkPage] = [
     WalkPage("migrations", "/o/{org}/migration/"),
     WalkPage("migration", "/o/{org}/migration/{job_id}/"),
     WalkPage("history-site", "/o/{org}/history/site/"),
+    WalkPage("history-bluesky", "/o/{org}/history/bluesky/"),
     WalkPage("insights", "/o/{org}/insights/"),
+    WalkPage("relays", "/o/{org}/relays/"),
+    WalkPage("relay-new", "/o/{org}/relays/new/"),
+    WalkPage("relay", "/o/{org}/relays/{relay_id}/"),
     WalkPage("insights-import", "/o/{org}/insights/import/"),
     WalkPage("decide", "/o/{org}/decide/"),
     WalkPage("decide-effort", "/o/{org}/decide/effort/?week=2025-03-10"),
@@ -142,6 +147,7 @@ NOT_PAGES: dict[str, str] = {
     "<slug:public_slug>/archive/": "the published static archive site (tested in envol/history)",
     "<slug:public_slug>/archive/<path:relative>": "files of the published archive site",
     "o/<slug:org>/accounts/<int:account_id>/recheck/": "POST only",
+    "o/<slug:org>/history/bluesky/<int:job_id>/": "POST only (pause, resume, cancel)",
     "o/<slug:org>/accounts/<int:account_id>/disconnect/": "POST only",
     "o/<slug:org>/leaving/page/links/<int:link_id>/delete/": "POST only",
     "o/<slug:org>/leaving/announce/publish/": "POST only",
@@ -270,6 +276,7 @@ def seed(data_dir: Path) -> Seeded:
     assert decided is not None
     desk = _seed_desk(org, bluesky)
     person, person_account = _seed_person(archive_path)
+    relay = seed_relay(org, bluesky)
     return Seeded(
         org=org.slug,
         import_id=archive.pk,
@@ -281,6 +288,7 @@ def seed(data_dir: Path) -> Seeded:
         older_assessment_id=decided.first_x_assessment,
         person=person,
         person_account=person_account,
+        relay_id=relay.pk,
     )
 
 
@@ -322,3 +330,43 @@ def _seed_person(archive_path: Path) -> tuple[str, int]:
     account = ConnectedAccount.objects.get(organisation=space)
     people.set_consent(account, "followers")
     return space.slug, account.pk
+
+
+def seed_relay(org: Any, target: Any) -> Any:
+    """A relay of the town's news feed with a history: one item relayed, one skipped, one
+    waiting (made directly: the walk reads no source)."""
+    from django.utils import timezone
+
+    from envol.relays.models import Outcome, Relay, RelayItem, RelayTarget
+
+    now = timezone.now()
+    relay = Relay.objects.create(
+        organisation=org,
+        name="Actualités de Walk-sur-Mer",
+        source_kind="rss",
+        source="https://www.walk.test/actualites.xml",
+        source_state={"url": "https://www.walk.test/actualites.xml"},
+        primed_at=now,
+        last_poll_at=now,
+        last_success_at=now,
+        due_at=now,
+    )
+    RelayTarget.objects.create(relay=relay, account=target)
+    for rank, (title, outcome, reason) in enumerate(
+        [
+            ("Le marché de Noël ouvre samedi", Outcome.RELAYED, ""),
+            ("Travaux rue des Lilas", Outcome.WAITING, ""),
+            ("Conseil municipal du 3 mars", Outcome.SKIPPED, "baseline"),
+        ]
+    ):
+        RelayItem.objects.create(
+            relay=relay,
+            key=f"https://www.walk.test/actualites/{rank}",
+            url=f"https://www.walk.test/actualites/{rank}",
+            title=title,
+            seen_at=now,
+            outcome=outcome,
+            reason=reason,
+            relayed_at=now if outcome == Outcome.RELAYED else None,
+        )
+    return relay

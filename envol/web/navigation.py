@@ -27,6 +27,7 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Matches"), "crosswalk:matches", "matches/"),
     MenuEntry(_("Follow migration"), "migration:index", "migration/"),
     MenuEntry(_("Post history"), "history:site", "history/"),
+    MenuEntry(_("Relays"), "relays:index", "relays/"),
     MenuEntry(INSIGHTS, "insights:index", "insights/"),
     MenuEntry(DECIDE, "decide:index", "decide/"),
 ]

@@ -1,5 +1,5 @@
-"""The archive site on the web: the admins' page builds and publishes it through a task, and the
-published site is served from its build folder only — nothing else of the data directory."""
+"""The archive site on the web: the admins' page builds (a job of the engine) and publishes it,
+and the published site is served from its build folder only — nothing else of the data directory."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from django_tasks_db.models import DBTaskResult
 
 from envol.history import services
 from envol.history.models import ArchiveSite
-from envol.history.tasks import build_archive_site
+from envol.jobs.leases import local_prefix, this_process
+from envol.jobs.runner import Runner, run_to_end
 from envol.orgs.models import AuditEvent, Organisation, Role
 from envol.orgs.services import add_member
 from envol.portability.models import ArchivedPost, ArchiveImport
@@ -33,9 +33,8 @@ def published(org: Organisation, imported: ArchiveImport, client: Client) -> Arc
     form = {"action": "build", "archive_import": imported.pk, "lang": "fr", "colour": "#ffcc00"}
     assert client.post(url, form).status_code == 302
     site = services.site_of(org)
-    assert site.state == ArchiveSite.State.QUEUED
-    assert DBTaskResult.objects.filter(task_path__endswith="build_archive_site").count() == 1
-    assert build_archive_site.call(site.pk) == ArchiveSite.State.BUILT
+    assert site.state == ArchiveSite.State.QUEUED and site.due_at is not None
+    assert run_to_end(site).state == ArchiveSite.State.BUILT
     assert client.post(url, {"action": "publish"}).status_code == 302
     site.refresh_from_db()
     assert site.published
@@ -83,7 +82,9 @@ def test_a_rebuild_replaces_the_previous_build(
     first = Path(settings.DATA_DIR) / site.build_folder
     assert first.is_dir()
     services.request_build(site, actor=None)
-    services.run_build(site)
+    with pytest.raises(services.HistoryError):
+        services.request_build(site, actor=None)  # one build at a time
+    site = run_to_end(site)
     assert site.state == ArchiveSite.State.BUILT and site.build_folder
     assert not first.exists() and (Path(settings.DATA_DIR) / site.build_folder).is_dir()
 
@@ -144,21 +145,22 @@ def test_publishing_needs_a_build_and_a_foreign_import_is_refused(
         services.configure(other, archive_import=imported, lang="fr", colour="#000000", actor=None)
 
 
-def test_a_build_whose_worker_died_is_queued_again(
+def test_a_build_whose_worker_died_is_taken_over_by_the_engine(
     org: Organisation, imported: ArchiveImport
 ) -> None:
+    from envol.history.jobs import SITE_BUILD
+
     site = services.site_of(org)
     services.configure(site, archive_import=imported, lang="fr", colour="#1f4f8f", actor=None)
-    site.queue()
-    site.start()  # a worker took it, then was killed: no heartbeat any more
+    services.request_build(site, actor=None)
+    _host, pid, _token = this_process().split(":")
+    dead = f"{local_prefix()}{pid}:0ld70ken:1"  # an earlier process with our pid: dead
+    ArchiveSite.objects.filter(pk=site.pk).update(
+        state=ArchiveSite.State.BUILDING, lease_owner=dead, lease_until=site.due_at
+    )
     leftover = Path(settings.DATA_DIR) / services.SITES / str(org.pk) / "build-killed"
     (leftover / "status").mkdir(parents=True)
-    started = site.updated_at
-    assert services.recover_interrupted_builds(now=started + services.STALE_AFTER / 2) == 0
-    later = started + services.STALE_AFTER * 2
-    assert services.recover_interrupted_builds(now=later) == 1
+    assert Runner([SITE_BUILD]).run_once() == 1  # no stale-timer to wait for: the owner is dead
     site.refresh_from_db()
-    assert site.state == ArchiveSite.State.QUEUED
-    assert services.recover_interrupted_builds(now=later) == 0  # claimed once
-    assert build_archive_site.call(site.pk) == ArchiveSite.State.BUILT
-    assert not leftover.exists()
+    assert site.state == ArchiveSite.State.BUILT and site.lease_owner == ""
+    assert not leftover.exists() and (Path(settings.DATA_DIR) / site.build_folder).is_dir()

@@ -149,4 +149,3 @@ def test_a_long_step_renews_its_lease_and_keeps_the_job(
         runner.join()
     done = Chore.objects.get(pk=chore.pk)
     assert done.state == ChoreState.DONE and done.lease_owner == "" and done.attempts == 1
-

@@ -112,9 +112,7 @@ def test_the_clock_is_the_runners_not_the_walls(chore_kind: JobKind[Chore], cloc
 
 
 @pytest.mark.django_db
-def test_finding_due_jobs_is_one_query_per_kind(
-    chore_kind: JobKind[Chore], clock: Clock
-) -> None:
+def test_finding_due_jobs_is_one_query_per_kind(chore_kind: JobKind[Chore], clock: Clock) -> None:
     made = [new_chore(clock, account=n % 4) for n in range(30)]
     _host, pid, _token = this_process().split(":")
     Chore.objects.filter(account=3).update(  # held by an earlier process with our pid: dead
