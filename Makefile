@@ -5,14 +5,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ENVOL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test venv messages vendor system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres sandbox bench bench-deps clean
+.PHONY: demo test venv messages vendor system-deps pdf-deps postgres-server testservers lint pytest pytest-postgres test-clock sandbox bench bench-deps clean
 
 ## Install everything, seed the demo organisation and serve on http://127.0.0.1:8000
 demo: venv messages vendor testservers postgres-server pdf-deps
 	$(BIN)/envol demo
 
-## ruff, mypy, import-linter, then the whole suite on SQLite and the database tests on PostgreSQL
-test: venv messages vendor system-deps testservers lint pytest pytest-postgres
+## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
+## PostgreSQL; the suite without its browser tests under three fake clocks (CLOCK=no skips them). Every phase runs even
+## when an earlier one failed; the command fails at the end, naming the phases that failed.
+CLOCK ?= yes
+CLOCK_SCENARIOS := new-year dst-spring dst-autumn
+# also available: last-hour (23:00 UTC: a daily window resets within the hour), `make test-clock-last-hour`
+test: venv messages vendor system-deps testservers
+	@failed=""; \
+	for phase in lint pytest pytest-postgres $(if $(filter yes,$(CLOCK)),$(addprefix test-clock-,$(CLOCK_SCENARIOS))); do \
+	  echo "== make $$phase"; \
+	  $(MAKE) --no-print-directory $$phase || failed="$$failed $$phase"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: every phase passed"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,10 +67,12 @@ system-deps: pdf-deps
 	  else echo "Missing Debian packages:$$need (install them as root; the tests needing them will say so)"; fi; \
 	fi
 
-## The real Bluesky PDS and axe-core (accessibility checks of the browser tests), from npm, cached
+## The real Bluesky PDS, axe-core (accessibility checks of the browser tests) and twitter-text (the
+## reference of X counts), from npm, cached
 testservers:
 	bash testservers/bluesky/install.sh
 	bash testservers/axe/install.sh
+	bash testservers/twitter-text/install.sh
 
 ## PostgreSQL server binaries (Debian `postgresql`, as root) for the sandbox's Bluesky AppView;
 ## without them the sandbox runs with no AppView and says so.
@@ -77,6 +91,15 @@ pytest: venv
 
 pytest-postgres: venv
 	$(BIN)/pytest --db=postgres
+
+## The suite on SQLite, each test starting one second before a risky instant (libfaketime:
+## see envol/testing/faketime.py): New Year in UTC, and each change of hour in Europe/Paris.
+## Browser tests are left out: Chromium runs on the real clock, and their servers are threaded
+## child processes, which skip under libfaketime anyway (see faketime.py).
+test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))
+
+test-clock-%: venv
+	$(BIN)/pytest --clock=$* -m "not browser"
 
 sandbox: venv messages vendor testservers postgres-server
 	$(BIN)/envol sandbox

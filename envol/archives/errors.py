@@ -27,6 +27,14 @@ class Wording:
     hint: str
 
 
+# The reasons `source.unsafe_name_reason` gives (English: the detail as stored), in French.
+UNSAFE_NAME_REASONS_FR: Final[dict[str, str]] = {
+    "NUL character": "caractère NUL",
+    "backslash": "barre oblique inverse",
+    "absolute path": "chemin absolu",
+    "'..' component": "composant « .. »",
+}
+
 # code -> language -> wording
 MESSAGES: Final[dict[str, dict[str, Wording]]] = {
     "not_found": {
@@ -245,8 +253,11 @@ class ArchiveError(Exception):
         """The whole story in one line: where, what, and what to do."""
         wording = self._wording(lang)
         where = self.location(lang)
-        problem = wording.problem.format(detail=self.detail)
-        hint = wording.hint.format(detail=self.detail)
+        detail = self.detail
+        if _language(lang) == "fr" and self.code == "unsafe_path":
+            detail = UNSAFE_NAME_REASONS_FR.get(detail, detail)
+        problem = wording.problem.format(detail=detail)
+        hint = wording.hint.format(detail=detail)
         separator = " : " if _language(lang) == "fr" else ": "
         head = f"{where}{separator}{problem}" if where else problem[:1].upper() + problem[1:]
         return f"{head}. {hint[:1].upper()}{hint[1:]}."

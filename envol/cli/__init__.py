@@ -7,15 +7,21 @@ import sys
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, gettext_noop, group
 
 __all__ = ["main", "run", "setup_django"]
 from envol.config import ConfigError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=gettext_noop(
+        "envol: leave X without losing your audience (portability, crossposting, ROI)."
+    ),
+)
 @click.version_option(package_name="envol")
 def main() -> None:
-    """envol: leave X without losing your audience (portability, crossposting, ROI)."""
+    pass
 
 
 # Command groups, one module each (keep one import + add_command line per topic).
@@ -26,7 +32,7 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except ConfigError as exc:
-        click.secho(f"Configuration error — {exc}", fg="red", err=True)
+        click.secho(_("Configuration error — {error}").format(error=exc), fg="red", err=True)
         sys.exit(2)
 
 

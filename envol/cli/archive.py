@@ -14,6 +14,7 @@ import click
 import orjson
 
 from envol.cli.common import cli_language, setup_django
+from envol.cli.i18n import _, gettext_noop, group
 
 if TYPE_CHECKING:
     from envol.archives.errors import ArchiveError
@@ -71,16 +72,23 @@ def _fail(error: ArchiveError) -> None:
     sys.exit(1)
 
 
-@click.group()
+@group(help=gettext_noop("The X archive: look inside it, import it."))
 def archive() -> None:
-    """The X archive: look inside it, import it."""
+    pass
 
 
-@archive.command("inspect")
+@archive.command(
+    "inspect",
+    help=gettext_noop("Read an X archive (.zip or folder) and tell what it holds; writes nothing."),
+)
 @click.argument("path", type=PATH)
-@click.option("--json", "as_json", is_flag=True, help="print account, counts and warnings as JSON")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help=gettext_noop("print account, counts and warnings as JSON"),
+)
 def inspect_command(path: Path, as_json: bool) -> None:
-    """Read an X archive (.zip or folder) and tell what it holds; writes nothing."""
     setup_django()
     from envol.archives.errors import ArchiveError
     from envol.portability.services import inspect
@@ -95,7 +103,11 @@ def inspect_command(path: Path, as_json: bool) -> None:
         _print_json(report)
         return
     account = report["account"]
-    click.echo(f"@{account['username']} — {account['display_name']} (X id {account['id']})")
+    click.echo(
+        _("@{username} — {name} (X id {id})").format(
+            username=account["username"], name=account["display_name"], id=account["id"]
+        )
+    )
     labels = COUNT_LABELS[language]
     for key, value in report["counts"].items():
         click.echo(f"  {labels[key]:<28} {value:>10,}".replace(",", "\u202f"))
@@ -103,16 +115,26 @@ def inspect_command(path: Path, as_json: bool) -> None:
         click.secho(f"  ! {warning}", fg="yellow")
 
 
-@archive.command("import")
+@archive.command(
+    "import",
+    help=gettext_noop(
+        "Import an X archive into an organisation: relations, posts, media references."
+    ),
+)
 @click.argument("path", type=PATH)
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--json", "as_json", is_flag=True, help="print the import id and counts as JSON")
-@click.option("--keep-archive", is_flag=True, help="keep a copy of the archive in envol's data")
-@click.option("--keep-media", is_flag=True, help="copy the media files (they can be large)")
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--json", "as_json", is_flag=True, help=gettext_noop("print the import id and counts as JSON")
+)
+@click.option(
+    "--keep-archive", is_flag=True, help=gettext_noop("keep a copy of the archive in envol's data")
+)
+@click.option(
+    "--keep-media", is_flag=True, help=gettext_noop("copy the media files (they can be large)")
+)
 def import_command(
     path: Path, org_slug: str, as_json: bool, keep_archive: bool, keep_media: bool
 ) -> None:
-    """Import an X archive into an organisation: relations, posts, media references."""
     setup_django()
     from envol.archives.errors import ArchiveError
     from envol.orgs.services import OrgError, get_organisation

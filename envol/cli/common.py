@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
+from envol.cli.i18n import _, cli_language
 
-def setup_django() -> None:
-    """Configure Django once, for commands that touch the database or the apps."""
+__all__ = ["cli_language", "read_secret", "setup_django"]
+
+
+def setup_django(check_database: bool = True) -> None:
+    """Configure Django once, for commands that touch the database or the apps.
+
+    The database must be reachable and migrated: the embedded SQLite is migrated here (a new data
+    directory just works); any other database gets one line saying what to run, never a
+    traceback. `check_database=False` for the commands that migrate it themselves.
+    """
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
@@ -18,12 +28,44 @@ def setup_django() -> None:
     from django.utils import translation
 
     translation.activate(cli_language())
+    if check_database:
+        ensure_database_ready()
 
 
-def cli_language() -> str:
-    """French unless ENVOL_LANGUAGE or the shell's LANG asks for English."""
-    wanted = os.environ.get("ENVOL_LANGUAGE") or os.environ.get("LANG", "")
-    return "en" if wanted.lower().startswith("en") else "fr"
+def ensure_database_ready() -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    embedded = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(
+            _("Cannot reach the database ({database}): {error}").format(
+                database=_database_name(settings.DATABASES["default"]), error=first_line
+            )
+        ) from None
+    if not pending:
+        return
+    if embedded:
+        click.echo(_("Preparing the database (first use or new version of envol)…"), err=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        return
+    raise click.ClickException(
+        _("The database is not up to date: run `envol manage migrate` first.")
+    )
+
+
+def _database_name(database: Mapping[str, Any]) -> str:
+    """The database's name and host, never its password."""
+    host = database.get("HOST") or ""
+    port = database.get("PORT") or ""
+    where = f"{host}:{port}" if port else str(host)
+    return f"{database.get('NAME')}@{where}" if where else str(database.get("NAME"))
 
 
 def read_secret(prompt: str, confirm: bool = False) -> str:
@@ -32,7 +74,7 @@ def read_secret(prompt: str, confirm: bool = False) -> str:
     if not sys.stdin.isatty():
         value = sys.stdin.readline().rstrip("\n")
         if not value:
-            raise click.UsageError(f"{prompt}: nothing on standard input.")
+            raise click.UsageError(_("{prompt}: nothing on standard input.").format(prompt=prompt))
         return value
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 

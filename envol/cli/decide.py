@@ -16,6 +16,7 @@ import orjson
 from envol.cli.common import fail as _fail
 from envol.cli.common import organisation_or_exit as _organisation
 from envol.cli.common import setup_django
+from envol.cli.i18n import command, gettext_noop, group
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -37,22 +38,30 @@ def _figure(value: float | None, decimals: int = 0) -> str:
     return number_format(round(float(value), decimals), decimals, force_grouping=True)
 
 
-@click.group()
+@group(help=gettext_noop("Log the hours each network costs."))
 def effort() -> None:
-    """Log the hours each network costs."""
+    pass
 
 
-@effort.command("add")
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--network", required=True, help="bluesky, mastodon, x, facebook, … website")
-@click.option("--hours", required=True, help="hours spent (1.5, 1,5 or 1h30)")
-@click.option("--date", "day", type=DATE, default=None, help="the day (YYYY-MM-DD; today)")
-@click.option("--activity", default="", help="writing, video, moderation, replying, …")
-@click.option("--person", default="", help="the member's email (else: the team)")
+@effort.command(
+    "add",
+    help=gettext_noop("Add hours spent on a network."),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--network", required=True, help=gettext_noop("bluesky, mastodon, x, facebook, … website")
+)
+@click.option("--hours", required=True, help=gettext_noop("hours spent (1.5, 1,5 or 1h30)"))
+@click.option(
+    "--date", "day", type=DATE, default=None, help=gettext_noop("the day (YYYY-MM-DD; today)")
+)
+@click.option(
+    "--activity", default="", help=gettext_noop("writing, video, moderation, replying, …")
+)
+@click.option("--person", default="", help=gettext_noop("the member's email (else: the team)"))
 def effort_add(
     org_slug: str, network: str, hours: str, day: datetime | None, activity: str, person: str
 ) -> None:
-    """Add hours spent on a network."""
     setup_django()
     from django.utils import timezone
 
@@ -84,11 +93,15 @@ def effort_add(
     )
 
 
-@effort.command("import")
+@effort.command(
+    "import",
+    help=gettext_noop(
+        "Add the hours of a CSV file (date, network, hours[, activity, person, note])."
+    ),
+)
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--org", "org_slug", required=True, help="organisation slug")
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
 def effort_import(path: Path, org_slug: str) -> None:
-    """Add the hours of a CSV file (date, network, hours[, activity, person, note])."""
     setup_django()
     from envol.decide import effort as service
     from envol.decide import texts
@@ -117,13 +130,19 @@ COLUMNS = (
 )
 
 
-@click.command("roi")
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--from", "starts", type=DATE, required=True, help="first day (YYYY-MM-DD)")
-@click.option("--to", "ends", type=DATE, required=True, help="last day (YYYY-MM-DD)")
-@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@command(
+    "roi",
+    help=gettext_noop(
+        "Hours, cost and what each network brought in a period, with ratios per hour."
+    ),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--from", "starts", type=DATE, required=True, help=gettext_noop("first day (YYYY-MM-DD)")
+)
+@click.option("--to", "ends", type=DATE, required=True, help=gettext_noop("last day (YYYY-MM-DD)"))
+@click.option("--json", "as_json", is_flag=True, help=gettext_noop("print the figures as JSON"))
 def roi_command(org_slug: str, starts: datetime, ends: datetime, as_json: bool) -> None:
-    """Hours, cost and what each network brought in a period, with ratios per hour."""
     setup_django()
     from envol.decide import roi, texts
     from envol.decide.models import NetworkChoice
@@ -153,17 +172,25 @@ def roi_command(org_slug: str, starts: datetime, ends: datetime, as_json: bool) 
     click.echo(texts.ROI_LEGEND)
 
 
-@click.command("report")
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--from", "starts", type=DATE, required=True, help="first day (YYYY-MM-DD)")
-@click.option("--to", "ends", type=DATE, required=True, help="last day (YYYY-MM-DD)")
+@command(
+    "report",
+    help=gettext_noop(
+        "The report for elected officials: a few pages, PDF or HTML, French or English."
+    ),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--from", "starts", type=DATE, required=True, help=gettext_noop("first day (YYYY-MM-DD)")
+)
+@click.option("--to", "ends", type=DATE, required=True, help=gettext_noop("last day (YYYY-MM-DD)"))
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf")
 @click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
-@click.option("--output", type=click.Path(path_type=Path), required=True, help="file to write")
+@click.option(
+    "--output", type=click.Path(path_type=Path), required=True, help=gettext_noop("file to write")
+)
 def report_command(
     org_slug: str, starts: datetime, ends: datetime, fmt: str, lang: str, output: Path
 ) -> None:
-    """The report for elected officials: a few pages, PDF or HTML, French or English."""
     setup_django()
     from envol.decide import report, texts
 

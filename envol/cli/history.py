@@ -14,36 +14,47 @@ import click
 import orjson
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import gettext_noop, group
 
 
-@click.group()
+@group(help=gettext_noop("Post history: the archive site of the X posts (and their migration)."))
 def history() -> None:
-    """Post history: the archive site of the X posts (and their migration)."""
+    pass
 
 
-@history.command("site")
-@click.option("--import", "import_id", required=True, type=int, help="Archive import (its id).")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@history.command(
+    "site",
+    help=gettext_noop("Build the static archive site of an import's posts into OUTPUT."),
+)
+@click.option(
+    "--import", "import_id", required=True, type=int, help=gettext_noop("Archive import (its id).")
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 @click.option(
     "--output",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write (empty, or an archive site built before: it is replaced).",
+    help=gettext_noop("Folder to write (empty, or an archive site built before: it is replaced)."),
 )
 @click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
 @click.option(
-    "--colour", "--color", "colour", default="", help="The organisation's colour, #rrggbb."
+    "--colour",
+    "--color",
+    "colour",
+    default="",
+    help=gettext_noop("The organisation's colour, #rrggbb."),
 )
 @click.option(
     "--base-url",
     default="/",
     show_default=True,
-    help="Where the site will be served (/, /archive/, https://…/): the redirect maps' target.",
+    help=gettext_noop(
+        "Where the site will be served (/, /archive/, https://…/): the redirect maps' target."
+    ),
 )
 def history_site(
     import_id: int, org_slug: str, output: Path, lang: str, colour: str, base_url: str
 ) -> None:
-    """Build the static archive site of an import's posts into OUTPUT."""
     setup_django()
     from envol.history import services, texts
     from envol.orgs.services import OrgError, get_organisation
@@ -95,21 +106,38 @@ def _print_json(data: Any) -> None:
 def _choice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--import, --network, --account and what to take (shared by plan and migrate)."""
     options = [
-        click.option("--import", "import_id", required=True, type=int, help="Archive import id."),
+        click.option(
+            "--import",
+            "import_id",
+            required=True,
+            type=int,
+            help=gettext_noop("Archive import id."),
+        ),
         click.option(
             "--network",
             type=click.Choice(["bluesky"]),
             default="bluesky",
             show_default=True,
-            help="Bluesky only: Mastodon cannot backdate posts (use the archive site).",
+            help=gettext_noop(
+                "Bluesky only: Mastodon cannot backdate posts (use the archive site)."
+            ),
         ),
-        click.option("--account", "handle", required=True, help="The connected account's handle."),
-        click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="First day."),
-        click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day."),
-        click.option("--replies", is_flag=True, help="Also replies to others."),
-        click.option("--retweets", is_flag=True, help="Also retweets (as text)."),
-        click.option("--hashtag", default="", help="Only posts with this hashtag."),
-        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option(
+            "--account",
+            "handle",
+            required=True,
+            help=gettext_noop("The connected account's handle."),
+        ),
+        click.option(
+            "--from", "since", type=click.DateTime(["%Y-%m-%d"]), help=gettext_noop("First day.")
+        ),
+        click.option(
+            "--to", "until", type=click.DateTime(["%Y-%m-%d"]), help=gettext_noop("Last day.")
+        ),
+        click.option("--replies", is_flag=True, help=gettext_noop("Also replies to others.")),
+        click.option("--retweets", is_flag=True, help=gettext_noop("Also retweets (as text).")),
+        click.option("--hashtag", default="", help=gettext_noop("Only posts with this hashtag.")),
+        click.option("--json", "as_json", is_flag=True, help=gettext_noop("Print JSON.")),
     ]
     for option in reversed(options):
         f = option(f)
@@ -141,13 +169,17 @@ def _prepare(
     return archive.organisation, account, choice
 
 
-@history.command("plan")
+@history.command(
+    "plan",
+    help=gettext_noop(
+        "How many posts, parts and images go, and how long it takes within the rate budget: "
+        "nothing is sent."
+    ),
+)
 @_choice_options
 def history_plan(
     import_id: int, network: str, handle: str, since: Any, until: Any, as_json: bool, **flags: Any
 ) -> None:
-    """How many posts, parts and images go, and how long it takes within the rate budget:
-    nothing is sent."""
     org, account, choice = _prepare(import_id, handle, since, until, **flags)
     from envol.history import move_texts, moving
 
@@ -162,9 +194,16 @@ def history_plan(
         click.echo(line)
 
 
-@history.command("migrate")
+@history.command(
+    "migrate",
+    help=gettext_noop(
+        "Post the chosen posts to Bluesky with their original dates (the workers, or --wait)."
+    ),
+)
 @_choice_options
-@click.option("--wait", is_flag=True, help="Run here to the end (sleeping through rate limits).")
+@click.option(
+    "--wait", is_flag=True, help=gettext_noop("Run here to the end (sleeping through rate limits).")
+)
 @click.option("--batch-size", type=click.IntRange(1, 200), default=None, hidden=True)
 def history_migrate(
     import_id: int,
@@ -177,7 +216,6 @@ def history_migrate(
     batch_size: int | None,
     **flags: Any,
 ) -> None:
-    """Post the chosen posts to Bluesky with their original dates (the workers, or --wait)."""
     org, account, choice = _prepare(import_id, handle, since, until, **flags)
     from envol.history import move_texts, moving
 
@@ -245,11 +283,13 @@ def _job(job_id: int) -> Any:
     return job
 
 
-@history.command("status")
+@history.command(
+    "status",
+    help=gettext_noop("Where a history migration stands."),
+)
 @click.argument("job_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def history_status(job_id: int, as_json: bool) -> None:
-    """Where a history migration stands."""
     job = _job(job_id)
     from envol.history import moving
 
@@ -276,22 +316,30 @@ def _change(action: str, job_id: int) -> None:
     _print_json(moving.status(job))
 
 
-@history.command("pause")
+@history.command(
+    "pause",
+    help=gettext_noop("Stop after the batch in flight; `resume` carries on where it stopped."),
+)
 @click.argument("job_id", type=int)
 def history_pause(job_id: int) -> None:
-    """Stop after the batch in flight; `resume` carries on where it stopped."""
     _change("pause", job_id)
 
 
-@history.command("resume")
+@history.command(
+    "resume",
+    help=gettext_noop(
+        "Resume a paused (or failed, once the account is reconnected) history migration."
+    ),
+)
 @click.argument("job_id", type=int)
 def history_resume(job_id: int) -> None:
-    """Resume a paused (or failed, once the account is reconnected) history migration."""
     _change("resume", job_id)
 
 
-@history.command("cancel")
+@history.command(
+    "cancel",
+    help=gettext_noop("Stop for good (what was posted stays posted)."),
+)
 @click.argument("job_id", type=int)
 def history_cancel(job_id: int) -> None:
-    """Stop for good (what was posted stays posted)."""
     _change("cancel", job_id)

@@ -14,7 +14,8 @@ from typing import Any
 import click
 import orjson
 
-from envol.cli.common import setup_django
+from envol.cli.common import cli_language, setup_django
+from envol.cli.i18n import _, gettext_noop, group
 
 PLATFORMS = ["auto", "x", "facebook", "instagram", "linkedin", "youtube", "tiktok"]
 NETWORKS = ["bluesky", "mastodon", "x", "facebook", "instagram", "linkedin", "youtube", "tiktok"]
@@ -40,29 +41,39 @@ def _organisation(slug: str) -> Any:
 
 
 def _figure(value: float) -> str:
+    """1 234,5 in French (narrow no-break space, decimal comma), 1,234.5 in English."""
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return text.replace(",", "\u202f")
+    if cli_language() == "en":
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
-@click.group()
+@group(help=gettext_noop("What each network brings: snapshots, analytics exports, campaigns."))
 def insights() -> None:
-    """What each network brings: snapshots, analytics exports, campaigns."""
+    pass
 
 
-@insights.command("import")
+@insights.command(
+    "import",
+    help=gettext_noop(
+        "Import a platform's analytics export (CSV, .xls, .xlsx) as the platform gives it."
+    ),
+)
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--org", "org_slug", required=True, help="organisation slug")
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
 @click.option("--platform", type=click.Choice(PLATFORMS), default="auto", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="print the import's summary as JSON")
+@click.option(
+    "--json", "as_json", is_flag=True, help=gettext_noop("print the import's summary as JSON")
+)
 def import_command(path: Path, org_slug: str, platform: str, as_json: bool) -> None:
-    """Import a platform's analytics export (CSV, .xls, .xlsx) as the platform gives it."""
     setup_django()
     from envol.insights import services, texts
     from envol.insights.exports.columns import BY_NAME
+    from envol.insights.models import MetricChoice
 
     org = _organisation(org_slug)
     if not path.is_file():
-        _fail(f"{path}: no such file.")
+        _fail(_("{path}: no such file.").format(path=path))
     try:
         done = services.import_export(org, path, platform=platform)
     except services.ExportError as exc:
@@ -78,25 +89,30 @@ def import_command(path: Path, org_slug: str, platform: str, as_json: bool) -> N
             "id": done.pk,
             "platform": done.get_platform_display(),
             "label": BY_NAME[done.file_kind].label,
-            "rows": done.rows,
-            "new": done.new,
-            "updated": done.updated,
+            "counts": texts.row_counts(done.rows, done.new, done.updated),
         }
     )
     start, end = summary["period"]
     click.echo(texts.PERIOD % {"start": start or "—", "end": end or "—"})
+    labels = dict(MetricChoice.choices)  # "Impressions", not the code "impressions"
     for metric, value in summary["totals"].items():
-        click.echo(f"  {metric:<18} {_figure(value):>14}")
+        click.echo(f"  {labels.get(metric, metric):<20} {_figure(value):>14}")
     for warning in summary["warnings"]:
         click.secho(f"  ! {warning}", fg="yellow")
 
 
-@insights.command("snapshot")
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--json", "as_json", is_flag=True, help="print each account's run as JSON")
+@insights.command(
+    "snapshot",
+    help=gettext_noop(
+        "Read the organisation's Bluesky and Mastodon accounts now (followers, posts and their"
+        " counts), as the daily job does; exits 1 when an account could not be read."
+    ),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--json", "as_json", is_flag=True, help=gettext_noop("print each account's run as JSON")
+)
 def snapshot_command(org_slug: str, as_json: bool) -> None:
-    """Read the organisation's Bluesky and Mastodon accounts now (followers, posts and their
-    counts), as the daily job does; exits 1 when an account could not be read."""
     setup_django()
     from envol.insights import snapshots, texts
 
@@ -123,13 +139,24 @@ def snapshot_command(org_slug: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-@insights.command("campaign")
+@insights.command(
+    "campaign",
+    help=gettext_noop(
+        "Create or update a campaign (period, hashtags) and print its totals per network."
+    ),
+)
 @click.argument("name")
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--from", "starts", type=DATE, default=None, help="first day (YYYY-MM-DD)")
-@click.option("--to", "ends", type=DATE, default=None, help="last day (YYYY-MM-DD)")
-@click.option("--tag", "tags", multiple=True, help="a hashtag of the campaign (repeatable)")
-@click.option("--json", "as_json", is_flag=True, help="print the campaign's totals as JSON")
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--from", "starts", type=DATE, default=None, help=gettext_noop("first day (YYYY-MM-DD)")
+)
+@click.option("--to", "ends", type=DATE, default=None, help=gettext_noop("last day (YYYY-MM-DD)"))
+@click.option(
+    "--tag", "tags", multiple=True, help=gettext_noop("a hashtag of the campaign (repeatable)")
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=gettext_noop("print the campaign's totals as JSON")
+)
 def campaign_command(
     name: str,
     org_slug: str,
@@ -138,7 +165,6 @@ def campaign_command(
     tags: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Create or update a campaign (period, hashtags) and print its totals per network."""
     setup_django()
     from envol.insights import services
 
@@ -198,19 +224,27 @@ def _print_campaign(report: Any) -> None:
     )
 
 
-@click.group()
+@group(help=gettext_noop("Own short links: the traffic each network really sends."))
 def links() -> None:
-    """Own short links: the traffic each network really sends."""
+    pass
 
 
-@links.command("create")
+@links.command(
+    "create",
+    help=gettext_noop("Make a short link ENVOL_PUBLIC_URL/l/<code> to URL and print it."),
+)
 @click.argument("url")
-@click.option("--org", "org_slug", required=True, help="organisation slug")
-@click.option("--campaign", default="", help="the campaign it belongs to (created if new)")
-@click.option("--network", type=click.Choice(NETWORKS), default=None, help="where it is posted")
-@click.option("--utm", is_flag=True, help="add utm_source, utm_medium and utm_campaign")
+@click.option("--org", "org_slug", required=True, help=gettext_noop("organisation slug"))
+@click.option(
+    "--campaign", default="", help=gettext_noop("the campaign it belongs to (created if new)")
+)
+@click.option(
+    "--network", type=click.Choice(NETWORKS), default=None, help=gettext_noop("where it is posted")
+)
+@click.option(
+    "--utm", is_flag=True, help=gettext_noop("add utm_source, utm_medium and utm_campaign")
+)
 def create_link(url: str, org_slug: str, campaign: str, network: str | None, utm: bool) -> None:
-    """Make a short link ENVOL_PUBLIC_URL/l/<code> to URL and print it."""
     setup_django()
     from envol.insights import shortlinks, texts
     from envol.insights.services import InsightsError, save_campaign

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, gettext_noop, group, ngettext
 
 
 def _org(slug: str):  # type: ignore[no-untyped-def]
@@ -19,15 +20,16 @@ def _org(slug: str):  # type: ignore[no-untyped-def]
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+@group(help=gettext_noop("Leave X well: public page, announcement, starter pack."))
 def leave() -> None:
-    """Leave X well: public page, announcement, starter pack."""
+    pass
 
 
-@leave.command("page")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@leave.command(
+    "page", help=gettext_noop('Print the address of the public "where to find us" page.')
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 def leave_page(org_slug: str) -> None:
-    """Print the address of the public "where to find us" page."""
     setup_django()
     from envol.leaving import services
 
@@ -35,23 +37,27 @@ def leave_page(org_slug: str) -> None:
     click.echo(services.public_url(org))
     if not services.page_of(org).published:
         click.secho(
-            "Not published yet: publish it from the web page 'Leaving X → Public page'.",
+            _("Not published yet: publish it from the web page 'Leaving X → Public page'."),
             fg="yellow",
             err=True,
         )
 
 
-@leave.command("announce")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@leave.command(
+    "announce",
+    help=gettext_noop(
+        "Print the announcement texts, each post with its count and the network's limit."
+    ),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 @click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
 @click.option(
     "--network",
     type=click.Choice(["x", "bluesky", "mastodon"]),
     default=None,
-    help="Only this network's texts (default: all).",
+    help=gettext_noop("Only this network's texts (default: all)."),
 )
 def leave_announce(org_slug: str, lang: str, network: str | None) -> None:
-    """Print the announcement texts, each post with its count and the network's limit."""
     setup_django()
     from envol.leaving import services
 
@@ -61,31 +67,41 @@ def leave_announce(org_slug: str, lang: str, network: str | None) -> None:
             continue
         click.secho(f"== {announcement.label} ({announcement.kind}, {lang})", bold=True)
         for index, part in enumerate(announcement.parts, start=1):
-            status = "ok" if part.fits else "TOO LONG"
+            status = _("fits") if part.fits else _("TOO LONG")
             click.echo(f"-- {index}/{len(announcement.parts)}  {part.count}/{part.limit} {status}")
             click.echo(part.text)
         click.echo()
 
 
-@leave.command("starter-pack")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
-@click.option("--name", required=True, help="Name of the starter pack (up to 50 characters).")
+@leave.command(
+    "starter-pack",
+    help=gettext_noop(
+        "Create or update the Bluesky list and starter pack (idempotent: re-run to update)."
+    ),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
+@click.option(
+    "--name", required=True, help=gettext_noop("Name of the starter pack (up to 50 characters).")
+)
 @click.option(
     "--from-matches",
     "import_id",
     required=True,
     type=int,
-    help="Archive import whose accepted matches fill the pack.",
+    help=gettext_noop("Archive import whose accepted matches fill the pack."),
 )
 @click.option(
-    "--account", "handle", default=None, help="Bluesky handle, when several are connected."
+    "--account",
+    "handle",
+    default=None,
+    help=gettext_noop("Bluesky handle, when several are connected."),
 )
-@click.option("--description", default="", help="Description shown on Bluesky.")
+@click.option("--description", default="", help=gettext_noop("Description shown on Bluesky."))
 @click.option(
     "--mastodon-csv",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also write the Mastodon follow import file of the same selection here.",
+    help=gettext_noop("Also write the Mastodon follow import file of the same selection here."),
 )
 def leave_starter_pack(
     org_slug: str,
@@ -95,7 +111,6 @@ def leave_starter_pack(
     description: str,
     mastodon_csv: Path | None,
 ) -> None:
-    """Create or update the Bluesky list and starter pack (idempotent: re-run to update)."""
     setup_django()
     from envol.leaving import services
 
@@ -108,10 +123,14 @@ def leave_starter_pack(
     except services.LeavingError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"Starter pack '{pack.name}': {report.created} added, {report.deleted} removed, "
-        f"{report.kept} unchanged."
+        _("Starter pack '{name}': {added}, {removed}, {kept}.").format(
+            name=pack.name,
+            added=ngettext("{n} added", "{n} added", report.created).format(n=report.created),
+            removed=ngettext("{n} removed", "{n} removed", report.deleted).format(n=report.deleted),
+            kept=ngettext("{n} unchanged", "{n} unchanged", report.kept).format(n=report.kept),
+        )
     )
     click.echo(pack.web_url)
     if mastodon_csv is not None:
         mastodon_csv.write_text(services.mastodon_follow_csv(selection), encoding="utf-8")
-        click.echo(f"Mastodon follow import file: {mastodon_csv}")
+        click.echo(_("Mastodon follow import file: {path}").format(path=mastodon_csv))

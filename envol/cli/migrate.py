@@ -11,6 +11,7 @@ import click
 import orjson
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, gettext_noop, group, ngettext
 from envol.migration import texts
 
 if TYPE_CHECKING:
@@ -27,21 +28,40 @@ def _duration(seconds: float) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{hours:d}:{minutes:02d}:{secs:02d}"
-    return f"{days} j {text}" if days else text
+    return f"{ngettext('{n} day', '{n} days', days).format(n=days)} {text}" if days else text
 
 
-@click.group()
+@group(
+    help=gettext_noop(
+        "Follow again, on Bluesky or Mastodon, the accepted matches of an X archive import."
+    )
+)
 def migrate() -> None:
-    """Follow again, on Bluesky or Mastodon, the accepted matches of an X archive import."""
+    pass
 
 
-@migrate.command("follows")
-@click.option("--import", "import_id", required=True, type=int, help="archive import id")
+@migrate.command(
+    "follows",
+    help=gettext_noop(
+        "Create a migration job (and run it with --wait, or hand it to the workers)."
+    ),
+)
+@click.option(
+    "--import", "import_id", required=True, type=int, help=gettext_noop("archive import id")
+)
 @click.option("--network", required=True, type=click.Choice(["bluesky", "mastodon"]))
-@click.option("--account", "handle", required=True, help="the connected account's handle")
-@click.option("--dry-run", is_flag=True, help="count and estimate only; follow nobody")
-@click.option("--wait", is_flag=True, help="run here to the end (sleeping through rate limits)")
-@click.option("--json", "as_json", is_flag=True, help="print the dry run or the job as JSON")
+@click.option(
+    "--account", "handle", required=True, help=gettext_noop("the connected account's handle")
+)
+@click.option(
+    "--dry-run", is_flag=True, help=gettext_noop("count and estimate only; follow nobody")
+)
+@click.option(
+    "--wait", is_flag=True, help=gettext_noop("run here to the end (sleeping through rate limits)")
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=gettext_noop("print the dry run or the job as JSON")
+)
 @click.option("--batch-size", type=click.IntRange(1, 200), default=None, hidden=True)
 def follows(
     import_id: int,
@@ -52,7 +72,6 @@ def follows(
     as_json: bool,
     batch_size: int | None,
 ) -> None:
-    """Create a migration job (and run it with --wait, or hand it to the workers)."""
     setup_django()
     from envol.migration import services
     from envol.orgs.accounts import AccountError
@@ -76,7 +95,9 @@ def follows(
                 click.echo(texts.PENDING_REVIEW % {"n": estimate.pending_review})
             if estimate.rejected:
                 click.echo(texts.REJECTED % {"n": estimate.rejected})
-            click.echo(texts.DURATION % {"d": _duration(estimate.seconds)})
+            from envol.web.templatetags.envol_format import duration
+
+            click.echo(texts.DURATION % {"d": duration(estimate.seconds)})
             return
         options = {"batch_size": batch_size} if batch_size else {}
         job = services.create_job(org, import_id, account, network, options=options)
@@ -138,11 +159,10 @@ def _job(job_id: int) -> MigrationJob:
     return job
 
 
-@migrate.command("status")
+@migrate.command("status", help=gettext_noop("Where a migration stands."))
 @click.argument("job_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def status(job_id: int, as_json: bool) -> None:
-    """Where a migration stands."""
     setup_django()
     from envol.migration import services
 
@@ -151,9 +171,16 @@ def status(job_id: int, as_json: bool) -> None:
         _print_json(services.status(job))
         return
     click.echo(f"{job.pk}: {job.get_state_display()} ({job.account})")
+    labels = {
+        "done": _("followed"),
+        "already": _("already followed"),
+        "skipped": _("skipped"),
+        "failed": _("failed"),
+        "pending": _("to do"),
+    }
     for name, value in services.status(job).items():
         if name != "state":
-            click.echo(f"  {name}: {value}")
+            click.echo(f"  {labels.get(name, name)} : {value}")
     if job.resume_at and job.is_active:
         click.echo(texts.RESUMES_AT % {"t": job.resume_at.isoformat(timespec="seconds")})
     if job.last_error:
@@ -173,18 +200,22 @@ def _change(action: str, job_id: int) -> None:
     _print_json(services.status(job))
 
 
-@migrate.command("pause")
+@migrate.command(
+    "pause",
+    help=gettext_noop("Stop after the batch in flight; `resume` carries on where it stopped."),
+)
 @click.argument("job_id", type=int)
 def pause(job_id: int) -> None:
-    """Stop after the batch in flight; `resume` carries on where it stopped."""
     _change("pause", job_id)
 
 
-@migrate.command("resume")
+@migrate.command(
+    "resume",
+    help=gettext_noop("Resume a paused (or failed, once the account is reconnected) migration."),
+)
 @click.argument("job_id", type=int)
-@click.option("--wait", is_flag=True, help="run here to the end")
+@click.option("--wait", is_flag=True, help=gettext_noop("run here to the end"))
 def resume(job_id: int, wait: bool) -> None:
-    """Resume a paused (or failed, once the account is reconnected) migration."""
     setup_django()
     from envol.migration.models import JobState
 
@@ -195,8 +226,7 @@ def resume(job_id: int, wait: bool) -> None:
         _run_with_progress(job_id)
 
 
-@migrate.command("cancel")
+@migrate.command("cancel", help=gettext_noop("Stop for good (what was followed stays followed)."))
 @click.argument("job_id", type=int)
 def cancel(job_id: int) -> None:
-    """Stop for good (what was followed stays followed)."""
     _change("cancel", job_id)

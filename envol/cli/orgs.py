@@ -5,16 +5,17 @@ from __future__ import annotations
 import click
 
 from envol.cli.common import read_secret, setup_django
+from envol.cli.i18n import _, gettext_noop, group
 
 
-@click.group()
+@group(help=gettext_noop("Organisations."))
 def org() -> None:
-    """Organisations."""
+    pass
 
 
-@org.command("create")
+@org.command("create", help=gettext_noop("Create an organisation."))
 @click.argument("slug")
-@click.option("--name", required=True, help='Display name, e.g. "Ville de Rennes".')
+@click.option("--name", required=True, help=gettext_noop('Display name, e.g. "Ville de Rennes".'))
 @click.option(
     "--kind",
     default="city",
@@ -23,9 +24,10 @@ def org() -> None:
         ["city", "region", "university", "ministry", "agency", "association", "person"]
     ),
 )
-@click.option("--website", default="", help="Its own domain, e.g. https://www.ville.fr")
+@click.option(
+    "--website", default="", help=gettext_noop("Its own domain, e.g. https://www.ville.fr")
+)
 def org_create(slug: str, name: str, kind: str, website: str) -> None:
-    """Create an organisation."""
     setup_django()
     from envol.orgs.services import OrgError, create_organisation
 
@@ -33,12 +35,13 @@ def org_create(slug: str, name: str, kind: str, website: str) -> None:
         created = create_organisation(slug, name, kind, website=website)
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Created organisation {created.slug} ({created.name}).")
+    click.echo(
+        _("Created organisation {slug} ({name}).").format(slug=created.slug, name=created.name)
+    )
 
 
-@org.command("list")
+@org.command("list", help=gettext_noop("List organisations."))
 def org_list() -> None:
-    """List organisations."""
     setup_django()
     from envol.orgs.models import Organisation
 
@@ -46,14 +49,19 @@ def org_list() -> None:
         click.echo(f"{o.slug}\t{o.kind}\t{o.name}")
 
 
-@click.group()
+@group(help=gettext_noop("People and their roles."))
 def user() -> None:
-    """People and their roles."""
+    pass
 
 
-@user.command("create")
+@user.command(
+    "create",
+    help=gettext_noop(
+        "Create a user (or update their role); the password is read from stdin or a prompt."
+    ),
+)
 @click.argument("email")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 @click.option(
     "--role",
     default="viewer",
@@ -61,7 +69,6 @@ def user() -> None:
     type=click.Choice(["admin", "editor", "reviewer", "viewer"]),
 )
 def user_create(email: str, org_slug: str, role: str) -> None:
-    """Create a user (or update their role); the password is read from stdin or a prompt."""
     setup_django()
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -72,10 +79,16 @@ def user_create(email: str, org_slug: str, role: str) -> None:
         organisation = get_organisation(org_slug)
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
-    password = read_secret("Password", confirm=True)
+    password = read_secret(_("Password"), confirm=True)
     try:
         validate_password(password)
     except ValidationError as exc:
         raise click.ClickException(" ".join(exc.messages)) from None
     membership = add_member(organisation, email, role, password=password)
-    click.echo(f"{membership.user.get_username()} is {role} of {organisation.slug}.")
+    click.echo(
+        _("{user} is {role} of {org}.").format(
+            user=membership.user.get_username(),
+            role=membership.get_role_display(),
+            org=organisation.slug,
+        )
+    )

@@ -9,48 +9,69 @@ from typing import Any
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, command, gettext_noop, ngettext
 
 
-@click.command()
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@command(
+    help=gettext_noop("Publish TEXT (or - for stdin) to the organisation's connected accounts.")
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 @click.option(
     "--to",
     "targets",
     required=True,
-    help="Comma-separated networks (bluesky,mastodon) or account handles.",
+    help=gettext_noop("Comma-separated networks (bluesky,mastodon) or account handles."),
 )
 @click.option(
     "--image",
     "images",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="An image to attach (repeatable); each needs an --alt, in the same order.",
+    help=gettext_noop("An image to attach (repeatable); each needs an --alt, in the same order."),
 )
-@click.option("--alt", "alts", multiple=True, help="Alternative text of the image at this rank.")
-@click.option("--cw", default="", help="Content warning (Mastodon).")
+@click.option(
+    "--alt", "alts", multiple=True, help=gettext_noop("Alternative text of the image at this rank.")
+)
+@click.option("--cw", default="", help=gettext_noop("Content warning (Mastodon)."))
 @click.option("--lang", default="fr", show_default=True)
 @click.option(
     "--numbering/--no-numbering",
     default=True,
     show_default=True,
-    help="Add 1/n to the parts of a thread.",
+    help=gettext_noop("Add 1/n to the parts of a thread."),
 )
-@click.option("--dry-run", is_flag=True, help="Show each network's variant; publish nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help=gettext_noop("Show each network's variant; publish nothing.")
+)
 @click.option(
     "--short-links",
     is_flag=True,
-    help="Give each network's variant its own short link (ENVOL_PUBLIC_URL/l/…) per web address.",
+    help=gettext_noop(
+        "Give each network's variant its own short link (ENVOL_PUBLIC_URL/l/…) per web address."
+    ),
 )
-@click.option("--campaign", default="", help="Campaign of the short links (created if new).")
-@click.option("--utm", is_flag=True, help="Add utm_source/utm_medium/utm_campaign to the targets.")
+@click.option(
+    "--campaign", default="", help=gettext_noop("Campaign of the short links (created if new).")
+)
+@click.option(
+    "--utm",
+    is_flag=True,
+    help=gettext_noop("Add utm_source/utm_medium/utm_campaign to the targets."),
+)
 @click.option(
     "--schedule",
     default="",
     metavar="'YYYY-MM-DD HH:MM'",
-    help="Go out at this time of the organisation's time zone, through the desk (needs --as).",
+    help=gettext_noop(
+        "Go out at this time of the organisation's time zone, through the desk (needs --as)."
+    ),
 )
-@click.option("--submit", is_flag=True, help="Send the post to the desk's review (needs --as).")
-@click.option("--as", "author_email", default="", help="The member who writes it (email).")
+@click.option(
+    "--submit", is_flag=True, help=gettext_noop("Send the post to the desk's review (needs --as).")
+)
+@click.option(
+    "--as", "author_email", default="", help=gettext_noop("The member who writes it (email).")
+)
 @click.argument("text")
 def post(
     org_slug: str,
@@ -69,7 +90,6 @@ def post(
     author_email: str,
     text: str,
 ) -> None:
-    """Publish TEXT (or - for stdin) to the organisation's connected accounts."""
     setup_django()
     from django.db import transaction
 
@@ -81,8 +101,10 @@ def post(
         text = sys.stdin.read()
     if len(alts) != len(images):
         raise click.UsageError(
-            f"{len(images)} image(s) but {len(alts)} --alt: every image needs an alternative "
-            "text (accessibility is mandatory for public bodies)."
+            _(
+                "{images} image(s) but {alts} --alt: every image needs an alternative text "
+                "(accessibility is mandatory for public bodies)."
+            ).format(images=len(images), alts=len(alts))
         )
     try:
         org = get_organisation(org_slug)
@@ -97,12 +119,14 @@ def post(
     missing = [t for t in wanted if not any(t in (a.network, a.handle) for a in accounts)]
     if missing:
         raise click.ClickException(
-            f"No connected account for {', '.join(missing)} in {org.slug}: "
-            f"see `envol accounts list --org {org.slug}`."
+            _(
+                "No connected account for {targets} in {org}: "
+                "see `envol accounts list --org {org}`."
+            ).format(targets=", ".join(missing), org=org.slug)
         )
     if schedule or submit:
         if dry_run:
-            raise click.UsageError("--dry-run shows variants; it does not go with the desk.")
+            raise click.UsageError(_("--dry-run shows variants; it does not go with the desk."))
         _to_the_desk(
             org,
             accounts,
@@ -133,9 +157,8 @@ def post(
             )
             for variant in variants:
                 click.secho(
-                    f"{variant.account.get_network_display()} {variant.account.handle}: "
-                    f"{len(variant.parts)} part(s), limit {variant.limit} "
-                    f"{variant.unit}",
+                    f"{variant.account.get_network_display()} {variant.account.handle} : "
+                    + _parts_and_limit(len(variant.parts), variant.limit, variant.unit),
                     bold=True,
                 )
                 for index, (part, count) in enumerate(
@@ -164,14 +187,20 @@ def post(
         label = f"{outcome.account.get_network_display()} {outcome.account.handle}"
         if outcome.error:
             failed = True
-            click.secho(f"{label}: FAILED — {outcome.error}", fg="red", err=True)
+            click.secho(
+                _("{label}: FAILED — {error}").format(label=label, error=outcome.error),
+                fg="red",
+                err=True,
+            )
         else:
             for url in outcome.urls:
                 click.echo(f"{label}: {url}")
     if failed:
         raise click.ClickException(
-            f"Post {created.pk} was not published everywhere; run `envol post-retry {created.pk}` "
-            "to try again (nothing already published will be sent twice)."
+            _(
+                "Post {id} was not published everywhere; run `envol post-retry {id}` to try "
+                "again (nothing already published will be sent twice)."
+            ).format(id=created.pk)
         )
 
 
@@ -197,7 +226,9 @@ def _to_the_desk(
     from envol.publishing.compose import NewImage, PostInput, local_to_utc, save_post
 
     if not author_email:
-        raise click.UsageError("--schedule and --submit need --as EMAIL (the member who writes).")
+        raise click.UsageError(
+            _("--schedule and --submit need --as EMAIL (the member who writes).")
+        )
     member = org.memberships.filter(user__email__iexact=author_email).select_related("user")
     found = member.first()
     if found is None:
@@ -208,7 +239,7 @@ def _to_the_desk(
             try:
                 moment = datetime.strptime(schedule.strip(), "%Y-%m-%d %H:%M")
             except ValueError:
-                raise click.UsageError("--schedule takes 'YYYY-MM-DD HH:MM'.") from None
+                raise click.UsageError(_("--schedule takes 'YYYY-MM-DD HH:MM'.")) from None
             planned = local_to_utc(org, moment.date(), moment.time())
         data = PostInput(
             text=text,
@@ -226,10 +257,10 @@ def _to_the_desk(
         made = save_post(org, found.user, data)
         if submit:
             workflow.submit_for_review(made, found.user)
-            click.echo(f"Post {made.pk} submitted for review.")
+            click.echo(_("Post {id} submitted for review.").format(id=made.pk))
         else:
             workflow.publish(made, found.user)
-            click.echo(f"Post {made.pk} scheduled.")
+            click.echo(_("Post {id} scheduled.").format(id=made.pk))
     except workflow.DeskError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -238,7 +269,7 @@ def _variant_links(org: Any, wanted: bool, campaign: str, utm: bool, dry_run: bo
     """The short-link rewriter of `--short-links` (insights app), or None."""
     if not wanted:
         if campaign or utm:
-            raise click.UsageError("--campaign and --utm go with --short-links.")
+            raise click.UsageError(_("--campaign and --utm go with --short-links."))
         return None
     from envol.insights.services import save_campaign
     from envol.insights.shortlinks import VariantLinks
@@ -251,17 +282,33 @@ def _variant_links(org: Any, wanted: bool, campaign: str, utm: bool, dry_run: bo
     return VariantLinks(org, campaign=found, utm=utm, dry_run=dry_run)
 
 
-@click.command("post-retry")
+@command(
+    "post-retry",
+    help=gettext_noop(
+        "Send again what a post could not publish (exactly once: published parts are skipped)."
+    ),
+)
 @click.argument("post_id", type=int)
 def post_retry(post_id: int) -> None:
-    """Send again what a post could not publish (exactly once: published parts are skipped)."""
     setup_django()
     from envol.publishing import services
     from envol.publishing.models import Post
 
     found = Post.objects.filter(pk=post_id).first()
     if found is None:
-        raise click.ClickException(f"No post {post_id}.")
+        raise click.ClickException(_("No post {id}.").format(id=post_id))
     for outcome in services.publish(found):
         label = f"{outcome.account.get_network_display()} {outcome.account.handle}"
         click.echo(f"{label}: {outcome.error or ' '.join(outcome.urls)}")
+
+
+def _parts_and_limit(parts: int, limit: int, unit: str) -> str:
+    """ "2 parts, limit 300 graphemes": counts agree with their words (ngettext)."""
+    text = ngettext("{n} part", "{n} parts", parts).format(n=parts)
+    if unit == "weighted":
+        return text + ", " + _("limit {limit} (weighted characters)").format(limit=limit)
+    return (
+        text
+        + ", "
+        + ngettext("limit {limit} grapheme", "limit {limit} graphemes", limit).format(limit=limit)
+    )

@@ -8,11 +8,16 @@ from typing import Any
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import gettext_noop, group
 
 
-@click.group()
+@group(
+    help=gettext_noop(
+        "Relays: a feed or an account published again on the organisation's accounts."
+    )
+)
 def relay() -> None:
-    """Relays: a feed or an account published again on the organisation's accounts."""
+    pass
 
 
 def _org(slug: str) -> Any:
@@ -34,17 +39,27 @@ def _relay(relay_id: int) -> Any:
     return found
 
 
-@relay.command("add")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@relay.command(
+    "add",
+    help=gettext_noop("Create a relay (or, with --dry-run, show what it would publish)."),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 @click.option("--source", "kind", required=True, type=click.Choice(["rss", "bluesky", "mastodon"]))
-@click.option("--from", "source", required=True, help="The feed's URL or the account's handle.")
 @click.option(
-    "--to", "targets", required=True, help="Comma-separated account handles (or networks)."
+    "--from", "source", required=True, help=gettext_noop("The feed's URL or the account's handle.")
+)
+@click.option(
+    "--to",
+    "targets",
+    required=True,
+    help=gettext_noop("Comma-separated account handles (or networks)."),
 )
 @click.option(
     "--template",
     default="",
-    help="e.g. '{title}\\n\\n{link}' ({text} {title} {link} {url} {author} {source}).",
+    help=gettext_noop(
+        "e.g. '{title}\\n\\n{link}' ({text} {title} {link} {url} {author} {source})."
+    ),
 )
 @click.option("--max-per-hour", default=4, show_default=True, type=click.IntRange(1, 500))
 @click.option(
@@ -52,7 +67,7 @@ def _relay(relay_id: int) -> Any:
     default=0,
     show_default=True,
     type=click.IntRange(0, 50),
-    help="Relay the last K items now (0: only new ones).",
+    help=gettext_noop("Relay the last K items now (0: only new ones)."),
 )
 @click.option(
     "--interval",
@@ -60,10 +75,12 @@ def _relay(relay_id: int) -> Any:
     default=10,
     show_default=True,
     type=click.IntRange(1, 1440),
-    help="Minutes between polls.",
+    help=gettext_noop("Minutes between polls."),
 )
 @click.option(
-    "--dry-run", is_flag=True, help="Print what the first poll would publish; save nothing."
+    "--dry-run",
+    is_flag=True,
+    help=gettext_noop("Print what the first poll would publish; save nothing."),
 )
 def relay_add(
     org_slug: str,
@@ -76,7 +93,6 @@ def relay_add(
     interval_minutes: int,
     dry_run: bool,
 ) -> None:
-    """Create a relay (or, with --dry-run, show what it would publish)."""
     setup_django()
     from envol.relays import services, texts
 
@@ -108,10 +124,14 @@ def relay_add(
     click.echo(texts.created(made))
 
 
-@relay.command("list")
-@click.option("--org", "org_slug", required=True, help="Organisation slug.")
+@relay.command(
+    "list",
+    help=gettext_noop(
+        "The organisation's relays: state, last and next poll, relayed today, failures."
+    ),
+)
+@click.option("--org", "org_slug", required=True, help=gettext_noop("Organisation slug."))
 def relay_list(org_slug: str) -> None:
-    """The organisation's relays: state, last and next poll, relayed today, failures."""
     setup_django()
     from envol.relays import services, texts
 
@@ -125,10 +145,12 @@ def relay_list(org_slug: str) -> None:
         click.echo(texts.row(row))
 
 
-@relay.command("pause")
+@relay.command(
+    "pause",
+    help=gettext_noop("Stop a relay (it neither reads nor publishes until resumed)."),
+)
 @click.argument("relay_id", type=int)
 def relay_pause(relay_id: int) -> None:
-    """Stop a relay (it neither reads nor publishes until resumed)."""
     setup_django()
     from envol.relays import services, texts
 
@@ -136,10 +158,14 @@ def relay_pause(relay_id: int) -> None:
     click.echo(texts.paused(found, services.pause(found)))
 
 
-@relay.command("resume")
+@relay.command(
+    "resume",
+    help=gettext_noop(
+        "Start a paused relay again (only new items: the age rule skips what is too old)."
+    ),
+)
 @click.argument("relay_id", type=int)
 def relay_resume(relay_id: int) -> None:
-    """Start a paused relay again (only new items: the age rule skips what is too old)."""
     setup_django()
     from envol.relays import services, texts
 
@@ -147,10 +173,14 @@ def relay_resume(relay_id: int) -> None:
     click.echo(texts.resumed(found, services.resume(found)))
 
 
-@relay.command("run")
+@relay.command(
+    "run",
+    help=gettext_noop(
+        "Poll a relay now, here, and publish what it hands over (a worker's step, run once)."
+    ),
+)
 @click.argument("relay_id", type=int)
 def relay_run(relay_id: int) -> None:
-    """Poll a relay now, here, and publish what it hands over (a worker's step, run once)."""
     setup_django()
     from envol.relays import services, texts
 
@@ -162,12 +192,16 @@ def relay_run(relay_id: int) -> None:
     click.echo(texts.ran(*result))
 
 
-@relay.command("move")
+@relay.command(
+    "move",
+    help=gettext_noop(
+        "The source moved (a feed's new URL, an account on another server): keep every item "
+        "seen, relay only what is published after the move."
+    ),
+)
 @click.argument("relay_id", type=int)
-@click.option("--from", "source", required=True, help="The source's new address.")
+@click.option("--from", "source", required=True, help=gettext_noop("The source's new address."))
 def relay_move(relay_id: int, source: str) -> None:
-    """The source moved (a feed's new URL, an account on another server): keep every item seen,
-    relay only what is published after the move."""
     setup_django()
     from envol.relays import services, texts
 

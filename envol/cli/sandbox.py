@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, command, gettext_noop
 
 
 def start_sandbox(
@@ -59,21 +60,30 @@ def print_sandbox(sandbox: object) -> None:
 
     assert isinstance(sandbox, Sandbox)
     info = sandbox.describe()
-    click.secho("envol sandbox (local servers, loopback only)", bold=True)
-    click.echo(f"  Bluesky PDS: {info['bluesky_pds'] or 'not running'}")
-    click.echo(f"  Bluesky AppView: {info['bluesky_appview'] or 'not running'}")
+    click.secho(_("envol sandbox (local servers, loopback only)"), bold=True)
+    click.echo(f"  Bluesky PDS: {info['bluesky_pds'] or _('not running')}")
+    click.echo(f"  Bluesky AppView: {info['bluesky_appview'] or _('not running')}")
     click.echo(f"  Mastodon:    {info['mastodon']}")
     for account in sandbox.accounts:
         secret = account.password or account.token
-        role = account.partner or "organisation"
+        role = account.partner or _("organisation")
         click.echo(f"  {account.network:9} {account.handle:40} {role:13} {secret}")
     for problem in sandbox.problems:
         click.secho(f"  ! {problem}", fg="yellow")
 
 
-@click.command()
-@click.option("--connect-org", default=None, help="Connect this organisation to the sandbox.")
-@click.option("--json", "as_json", is_flag=True, help="Print URLs and accounts as JSON.")
+@command(
+    help=gettext_noop(
+        "Start a local Bluesky PDS and AppView and a Mastodon test server with demo accounts "
+        "(Ctrl-C stops)."
+    )
+)
+@click.option(
+    "--connect-org", default=None, help=gettext_noop("Connect this organisation to the sandbox.")
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=gettext_noop("Print URLs and accounts as JSON.")
+)
 @click.option("--pds-port", default=2583, show_default=True, type=int)
 @click.option("--plc-port", default=2582, show_default=True, type=int)
 @click.option("--mastodon-port", default=3000, show_default=True, type=int)
@@ -82,7 +92,9 @@ def print_sandbox(sandbox: object) -> None:
     "--appview/--no-appview",
     default=True,
     show_default=True,
-    help="Run the Bluesky AppView (profiles, counts, feeds) on a throwaway PostgreSQL.",
+    help=gettext_noop(
+        "Run the Bluesky AppView (profiles, counts, feeds) on a throwaway PostgreSQL."
+    ),
 )
 def sandbox(
     connect_org: str | None,
@@ -93,8 +105,6 @@ def sandbox(
     appview_port: int,
     appview: bool,
 ) -> None:
-    """Start a local Bluesky PDS and AppView and a Mastodon test server with demo accounts
-    (Ctrl-C stops)."""
     running = start_sandbox(
         connect_org, (pds_port, plc_port, mastodon_port, appview_port), appview=appview
     )
@@ -109,7 +119,7 @@ def sandbox(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    click.echo("Ctrl-C stops the sandbox.")
+    click.echo(_("Ctrl-C stops the sandbox."))
     stop.wait()
     running.stop()  # type: ignore[attr-defined]
-    click.echo("Sandbox stopped.")
+    click.echo(_("Sandbox stopped."))

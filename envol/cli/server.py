@@ -11,14 +11,17 @@ from typing import Any
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, command, gettext_noop
 from envol.processes import die_with_parent
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    help=gettext_noop("Run a Django management command (e.g. `envol manage migrate`)."),
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
-    """Run a Django management command (e.g. `envol manage migrate`)."""
-    setup_django()
+    setup_django(check_database=False)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["envol manage", *args])
@@ -26,7 +29,7 @@ def manage(args: tuple[str, ...]) -> None:
 
 def prepare(verbosity: int = 1) -> None:
     """Everything a fresh data dir needs before serving: tables and static files."""
-    setup_django()
+    setup_django(check_database=False)
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
@@ -49,7 +52,7 @@ def run_server(host: str, port: int, with_worker: bool, workers: int = 1) -> Non
 
     supervisor = WorkerSupervisor(_spawn_worker).start() if with_worker else None
     if supervisor:
-        click.echo(f"Worker started (pid {supervisor.pid}).")
+        click.echo(_("Worker started (pid {pid}).").format(pid=supervisor.pid))
     try:
         uvicorn.run(
             "envol.asgi:application",
@@ -76,23 +79,24 @@ def default_web_workers(embedded: bool) -> int:
     return 1 if embedded else max(os.cpu_count() or 1, 1)
 
 
-@click.command()
+@command(
+    help=gettext_noop("Serve the web interface (and, on the embedded default, a worker beside it).")
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--worker/--no-worker",
     default=None,
-    help="Run a task worker beside the server (default: yes on the embedded SQLite).",
+    help=gettext_noop("Run a task worker beside the server (default: yes on the embedded SQLite)."),
 )
 @click.option(
     "--workers",
     "web_workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Web processes (default: one per core; one on the embedded SQLite).",
+    help=gettext_noop("Web processes (default: one per core; one on the embedded SQLite)."),
 )
 def serve(host: str, port: int, worker: bool | None, web_workers: int | None) -> None:
-    """Serve the web interface (and, on the embedded default, a worker beside it)."""
     prepare(verbosity=0)
     embedded = _embedded()
     run_server(
@@ -103,20 +107,23 @@ def serve(host: str, port: int, worker: bool | None, web_workers: int | None) ->
     )
 
 
-@click.command(name="worker")
+@command(
+    name="worker",
+    help=gettext_noop(
+        "Run a task worker (as many as you like, on as many machines, in production). Beside "
+        "the queue of one-off tasks, it advances every long job (follow migrations, imports, "
+        "publishing, matching) that is due, including those whose worker died."
+    ),
+)
 @click.option("--queue", default="default", show_default=True)
 @click.option(
     "--interval",
     default=1.0,
     show_default=True,
     type=float,
-    help="Seconds between polls when the queue is empty.",
+    help=gettext_noop("Seconds between polls when the queue is empty."),
 )
 def worker_command(queue: str, interval: float) -> None:
-    """Run a task worker (as many as you like, on as many machines, in production).
-
-    Beside the queue of one-off tasks, it advances every long job (follow migrations, imports,
-    publishing, matching) that is due, including those whose worker died."""
     import threading
 
     setup_django()
@@ -135,19 +142,22 @@ def worker_command(queue: str, interval: float) -> None:
             runner.join(timeout=10)  # a step in flight may end; a long one is resumed later
 
 
-@click.command()
+@command(
+    help=gettext_noop(
+        "Create the data dir, migrate, seed a demo organisation and user, then serve."
+    )
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Prepare the demo data and stop.")
+@click.option("--no-serve", is_flag=True, help=gettext_noop("Prepare the demo data and stop."))
 @click.option(
     "--sandbox/--no-sandbox",
     "with_sandbox",
     default=True,
     show_default=True,
-    help="Start the local Bluesky and Mastodon servers and connect the demo to them.",
+    help=gettext_noop("Start the local Bluesky and Mastodon servers and connect the demo to them."),
 )
 def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
-    """Create the data dir, migrate, seed a demo organisation and user, then serve."""
     if with_sandbox:
         os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"
     # The demo's four weeks of readings are generated (seed_demo_snapshots): a snapshot job of
@@ -172,27 +182,37 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
         from envol.demo import seed_demo_desk
 
         if seed_demo_desk(demo_org, login.email):
-            click.echo("  Publishing desk: drafts, a post to review, one scheduled, one published.")
-        click.echo("  Demo X archive imported; matches ready to review and migrate.")
+            click.echo(
+                "  " + _("Publishing desk: drafts, a post to review, one scheduled, one published.")
+            )
+        click.echo("  " + _("Demo X archive imported; matches ready to review and migrate."))
         from envol.demo import plan_demo_history
 
         for line in plan_demo_history(demo_org, demo_archive):
-            click.echo(f"  history plan: {line}")
+            click.echo("  " + _("history plan: {line}").format(line=line))
         click.echo(
-            f"  Archive site of the demo posts: http://{host}:{port}/{login.org_slug}/archive/"
+            "  "
+            + _("Archive site of the demo posts: {url}").format(
+                url=f"http://{host}:{port}/{login.org_slug}/archive/"
+            )
         )
         from envol.demo import seed_demo_relay
 
         seed_demo_relay(Organisation.objects.get(slug=login.org_slug), f"http://{host}:{port}")
         click.echo(
-            f"  Demo relay (a local feed → the sandbox accounts): /o/{login.org_slug}/relays/"
+            "  "
+            + _("Demo relay (a local feed → the sandbox accounts): {path}").format(
+                path=f"/o/{login.org_slug}/relays/"
+            )
         )
     from envol.demo import seed_demo_insights
     from envol.orgs.models import Organisation as DemoOrganisation
 
     seed_demo_insights(DemoOrganisation.objects.get(slug=login.org_slug))
-    click.echo("  Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports).")
-    click.echo("  Four weeks of Bluesky and Mastodon readings seeded (followers, posts, clicks).")
+    click.echo("  " + _("Demo flood campaign imported (Facebook, Instagram, LinkedIn, X exports)."))
+    click.echo(
+        "  " + _("Four weeks of Bluesky and Mastodon readings seeded (followers, posts, clicks).")
+    )
     from django.conf import settings as demo_settings
     from django.contrib.auth import get_user_model
 
@@ -203,11 +223,11 @@ def demo(host: str, port: int, no_serve: bool, with_sandbox: bool) -> None:
         Path(demo_settings.DATA_DIR) / "demo" / "decide",
         get_user_model().objects.get(username=login.email),
     )
-    click.echo("  Demo effort, costs, assessments and a signed decision seeded (Decide).")
-    click.secho("envol demo is ready.", fg="green", bold=True)
-    click.echo(f"  URL:      http://{host}:{port}/")
-    click.echo(f"  Login:    {login.email}")
-    click.echo(f"  Password: {login.password}")
+    click.echo("  " + _("Demo effort, costs, assessments and a signed decision seeded (Decide)."))
+    click.secho(_("envol demo is ready."), fg="green", bold=True)
+    click.echo("  " + _("Address: {url}").format(url=f"http://{host}:{port}/"))
+    click.echo("  " + _("Login: {email}").format(email=login.email))
+    click.echo("  " + _("Password: {password}").format(password=login.password))
     try:
         if not no_serve:
             run_server(host, port, with_worker=True)

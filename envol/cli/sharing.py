@@ -6,14 +6,21 @@ from __future__ import annotations
 import click
 
 from envol.cli.common import setup_django
+from envol.cli.i18n import _, command, gettext_noop, group
 
 
-@click.command("subscribe")
+@command(
+    "subscribe",
+    help=gettext_noop(
+        "Subscribe to another envol instance's public crosswalk feed, and pull it once."
+    ),
+)
 @click.argument("url")
-@click.option("--source", required=True, help="name of the dataset the links are recorded under")
+@click.option(
+    "--source", required=True, help=gettext_noop("name of the dataset the links are recorded under")
+)
 @click.option("--confidence", default=0.9, show_default=True, type=float)
 def subscribe(url: str, source: str, confidence: float) -> None:
-    """Subscribe to another envol instance's public crosswalk feed, and pull it once."""
     setup_django()
     from django.utils.translation import gettext as _
 
@@ -36,10 +43,14 @@ def subscribe(url: str, source: str, confidence: float) -> None:
     )
 
 
-@click.command("pull")
-@click.option("--source", default="", help="only this subscription (default: all)")
+@command(
+    "pull",
+    help=gettext_noop(
+        "Pull what changed in the subscribed feeds now (the workers also pull them on schedule)."
+    ),
+)
+@click.option("--source", default="", help=gettext_noop("only this subscription (default: all)"))
 def pull(source: str) -> None:
-    """Pull what changed in the subscribed feeds now (the workers also pull them on schedule)."""
     setup_django()
     from django.utils.translation import gettext as _
 
@@ -66,27 +77,33 @@ def pull(source: str) -> None:
         raise SystemExit(1)
 
 
-@click.command("subscriptions")
+@command(
+    "subscriptions",
+    help=gettext_noop("List the feeds this instance subscribes to."),
+)
 def subscriptions() -> None:
-    """List the feeds this instance subscribes to."""
     setup_django()
     from envol.sharing.models import Subscription
 
     for s in Subscription.objects.order_by("pk"):
-        state = s.last_error or (f"cursor {s.cursor}" if s.last_pulled_at else "never pulled")
-        click.echo(f"{s.source}\t{s.url}\tconfidence {s.confidence}\t{state}")
+        pulled = _("cursor {cursor}").format(cursor=s.cursor)
+        state = s.last_error or (pulled if s.last_pulled_at else _("never pulled"))
+        confidence = _("confidence {value}").format(value=s.confidence)
+        click.echo(f"{s.source}\t{s.url}\t{confidence}\t{state}")
 
 
-@click.group()
+@group(help=gettext_noop("Personal spaces (people who sign in with Bluesky or Mastodon)."))
 def people() -> None:
-    """Personal spaces (people who sign in with Bluesky or Mastodon)."""
+    pass
 
 
-@people.command("invite")
+@people.command(
+    "invite",
+    help=gettext_noop("Print invitation links (one personal space each), for ENVOL_SIGNUP=invite."),
+)
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--note", default="", help="who it is for (kept with the invitation)")
+@click.option("--note", default="", help=gettext_noop("who it is for (kept with the invitation)"))
 def invite(count: int, note: str) -> None:
-    """Print invitation links (one personal space each), for ENVOL_SIGNUP=invite."""
     setup_django()
     from django.conf import settings
     from django.urls import reverse

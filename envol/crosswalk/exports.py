@@ -6,6 +6,7 @@ import csv
 import io
 
 import orjson
+from django.utils.translation import gettext as _
 
 from envol.crosswalk.models import Decision, Match
 from envol.portability.models import ArchiveImport
@@ -60,5 +61,9 @@ def export(archive: ArchiveImport, network: str, fmt: str) -> tuple[str, str, st
     if fmt == "json" and network == "bluesky":
         return bluesky_json(archive), "application/json", f"bluesky-dids-{archive.pk}.json"
     raise ExportError(
-        f"No {fmt} export for {network}: use mastodon-csv for Mastodon, csv or json for Bluesky."
+        _(
+            "No %(format)s export for %(network)s: use mastodon-csv for Mastodon, "
+            "csv or json for Bluesky."
+        )
+        % {"format": fmt, "network": network.capitalize()}
     )

@@ -4,9 +4,8 @@ are kept here so that the app's catalogue translates them)."""
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-IMPORTED = _(
-    "Import %(id)s — %(platform)s, %(label)s: %(rows)s rows, %(new)s new, %(updated)s updated"
-)
+IMPORTED = _("Import %(id)s — %(platform)s, %(label)s: %(counts)s")
+FILE_IMPORTED = _("%(file)s imported: %(counts)s.")
 PERIOD = _("Period: %(start)s → %(end)s")
 CAMPAIGN = _("Campaign “%(name)s”")
 CAMPAIGN_PERIOD = _("Period: %(start)s → %(end)s")
@@ -29,3 +28,14 @@ def snapshot_read(account: object, day: object, posts: int) -> str:
         "%(account)s: read on %(day)s, %(posts)s posts of the period",
         posts,
     ) % {"account": account, "day": day, "posts": posts}
+
+
+def row_counts(rows: int, new: int, updated: int) -> str:
+    """ "3 lignes, 1 nouvelle, 0 mise à jour": each count agrees with its word (ngettext)."""
+    return ", ".join(
+        (
+            ngettext("%(n)s row", "%(n)s rows", rows) % {"n": rows},
+            ngettext("%(n)s new", "%(n)s new", new) % {"n": new},
+            ngettext("%(n)s updated", "%(n)s updated", updated) % {"n": updated},
+        )
+    )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from envol.insights import services
+from envol.insights import services, texts
 from envol.insights.exports import columns as cols
 from envol.insights.exports.parse import ExportError, Mapping
 from envol.insights.exports.readers import MAX_BYTES
@@ -121,8 +121,8 @@ def _import(
     name_file.unlink(missing_ok=True)
     messages.success(
         request,
-        _("%(file)s imported: %(rows)s rows, %(new)s new, %(updated)s updated.")
-        % {"file": name, "rows": done.rows, "new": done.new, "updated": done.updated},
+        texts.FILE_IMPORTED
+        % {"file": name, "counts": texts.row_counts(done.rows, done.new, done.updated)},
     )
     return redirect("insights:index", org=org.slug)
 

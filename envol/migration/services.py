@@ -37,6 +37,7 @@ from envol.migration.planning import BLUESKY_PACE, MASTODON_PACE, seconds_to_fol
 from envol.networks.base import AuthError, Network, NetworkError, RateLimited
 from envol.orgs.accounts import AccountError, explain, network_for
 from envol.orgs.models import ConnectedAccount, Organisation
+from envol.orgs.models import Network as NetworkName
 from envol.orgs.services import OrgError, audit
 from envol.portability.models import ArchiveImport, Relation
 from envol.spreadsheet import safe_cell
@@ -105,13 +106,18 @@ def _archive(org: Organisation, import_id: int) -> ArchiveImport:
     return archive
 
 
+def network_name(network: str) -> str:
+    """ "Bluesky", not "bluesky", in messages."""
+    return str(NetworkName(network).label) if network in NetworkName.values else network
+
+
 def _check_account(org: Organisation, account: ConnectedAccount, network: str) -> None:
     if network not in NETWORKS:
         raise MigrationError(_("Unknown network '%(network)s'.") % {"network": network})
     if account.organisation_id != org.pk or account.network != network:
         raise MigrationError(
             _("The account %(handle)s is not this organisation's %(network)s account.")
-            % {"handle": account.handle, "network": network}
+            % {"handle": account.handle, "network": network_name(network)}
         )
 
 
@@ -127,7 +133,7 @@ def find_account(org: Organisation, network: str, handle: str) -> ConnectedAccou
                 "No connected %(network)s account %(handle)s: connect it first "
                 "(envol accounts connect, or the Accounts page)."
             )
-            % {"network": network, "handle": wanted}
+            % {"network": network_name(network), "handle": wanted}
         )
     return account
 
@@ -213,7 +219,7 @@ def create_job(
     if not chosen.targets:
         raise MigrationError(
             _("No accepted match on %(network)s for this import: review the matches first.")
-            % {"network": network}
+            % {"network": network_name(network)}
         )
     job = MigrationJob.objects.create(
         organisation=org,

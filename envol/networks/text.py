@@ -9,9 +9,13 @@ what its composer displays:
 - Mastodon: `StatusLengthValidator`: grapheme clusters of the content warning followed by the
   text, after each URL with a scheme is replaced by `characters_reserved_per_url` characters and
   each `@user@domain` mention by `@user`. The limit is per instance (`/api/v2/instance`).
-- X (announcements only): the twitter-text v3 weighted length: NFC first; code points in
-  0–4351, 8192–8205, 8208–8223 and 8242–8247 weigh 1, every other one 2; each emoji sequence
-  weighs 2; each URL (bare domains included) weighs 23; at most 280.
+- X (announcements only): twitter-text's `parseTweet` (v3, what X's composer validates with),
+  step for step: NFC first; each URL (bare domains of the top-level domains twitter-text knows
+  included) weighs 23; each emoji of twitter-text's list weighs 2 (a sequence missing from that
+  list, such as one newer than it, is weighed code point by code point); other code points in
+  0–4351, 8192–8205, 8208–8223 and 8242–8247 weigh 1, every other one 2; at most 280; an empty
+  text, or one holding U+FEFF, U+FFFE or U+FFFF, is refused. The two lists (x_emoji.txt,
+  x_tlds.txt) are generated from the npm package, and the tests compare envol with it.
 
 `split_thread` cuts a long text at whitespace only — paragraph breaks first, then lines, then
 sentences (French and English punctuation), then words — so a URL, a mention, a hashtag or a
@@ -24,10 +28,12 @@ the IANA list of top-level domains from the `tlds` package (the list Bluesky's o
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from encodings import idna
+from pathlib import Path
 from typing import Literal
 
 import regex
@@ -136,10 +142,8 @@ def is_known_tld(label: str) -> bool:
     return label.lower() in TLDS
 
 
-# --- URLs as twitter-text finds them (X; Mastodon with its own path rules) -------------------
+# --- URLs: Mastodon (twitter-text as Mastodon redefines it), then X (twitter-text itself) -----
 
-_X_PATH_CHAR = rf"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\[\]\-\u2013_~&|@{_LATIN_ACCENTS}]"
-_X_PATH_END = rf"[+\-a-z\u0400-\u04ff0-9=_#/{_LATIN_ACCENTS}]"
 _MASTODON_PATH_CHAR = r"[^\p{White_Space}()?]"
 _MASTODON_PATH_END = r"[^\p{White_Space}()?!*';:=,.$%\[\]~&|@]"
 _QUERY_CHAR = r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"
@@ -171,28 +175,16 @@ def _url_start(schemes: str) -> regex.Pattern[str]:
 class _UrlFlavour:
     start: regex.Pattern[str]
     tail: regex.Pattern[str]
-    scheme_required: bool
     scheme_before: regex.Pattern[str]
 
 
-_X_SCHEMES = "https?"
 _MASTODON_SCHEMES = "https?|dat|dweb|ipfs|ipns|ssb|gopher"
-_X_URLS = _UrlFlavour(
-    _url_start(_X_SCHEMES),
-    _url_tail(_X_PATH_CHAR, _X_PATH_END),
-    False,
-    regex.compile(rf"(?:{_X_SCHEMES})://$", regex.IGNORECASE),
-)
 # Mastodon: config/initializers/twitter_regex.rb widens the path and the schemes; the
 # validator extracts with `extract_url_without_protocol: false`.
 _MASTODON_URLS = _UrlFlavour(
     _url_start(_MASTODON_SCHEMES),
     _url_tail(_MASTODON_PATH_CHAR, _MASTODON_PATH_END),
-    True,
     regex.compile(rf"(?:{_MASTODON_SCHEMES})://$", regex.IGNORECASE),
-)
-_ASCII_DOMAIN = regex.compile(
-    rf"(?:[\-a-z0-9{_LATIN_ACCENTS}]+\.)+{_LABEL_CHAR}+", regex.IGNORECASE
 )
 _TCO_URL = regex.compile(
     rf"https?://t\.co/(?P<slug>[a-z0-9]+)(?:\?{_QUERY_CHAR}*{_QUERY_END})?", regex.IGNORECASE
@@ -243,18 +235,6 @@ def _valid_host_length(host: str, after: str) -> int:
     return 0
 
 
-def _ascii_domains(text: str, start: int, end: int) -> list[Entity]:
-    """The ASCII domains inside a host, each ending at its TLD (twitter-text's own scan)."""
-    domains: list[Entity] = []
-    while domain := _ASCII_DOMAIN.search(text, start, end):
-        following = text[domain.end()] if domain.end() < len(text) else ""
-        length = _valid_host_length(domain.group(), following)
-        start = domain.start() + length if length else domain.end()
-        if length:
-            domains.append(Entity("url", domain.start(), start))
-    return domains
-
-
 _NOT_LABEL_CHARS = frozenset(
     """!"#$%&'()*+,./:;<=>?@[\\]^`{|}~"""
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2028\u2029\u202f\u205f\u3000"
@@ -295,7 +275,7 @@ def _find_urls(text: str, flavour: _UrlFlavour) -> list[Entity]:
     while match := _next_candidate(text, flavour, position):
         position = match.start() + 1  # an invalid candidate may hide a URL that starts later
         scheme = match.group("scheme")
-        if scheme is None and flavour.scheme_required:
+        if scheme is None:
             continue
         host_start, host_end = match.span("host")
         after = text[host_end] if host_end < len(text) else ""
@@ -304,30 +284,150 @@ def _find_urls(text: str, flavour: _UrlFlavour) -> list[Entity]:
             continue
         tail = flavour.tail.match(text, host_start + valid)
         end = tail.end() if tail else host_start + valid
-        if scheme is not None:
-            tco = _TCO_URL.match(text, match.start(), end)
-            if tco and len(tco.group("slug")) > _MAX_TCO_SLUG:
-                continue
-            end = tco.end() if tco else end
-            found.append(Entity("url", match.start(), end))
-            position = end
+        tco = _TCO_URL.match(text, match.start(), end)
+        if tco and len(tco.group("slug")) > _MAX_TCO_SLUG:
             continue
-        # No scheme (X only): not after `-_./`, and only the ASCII domains inside the host.
-        if match.start() > 0 and text[match.start() - 1] in "-_./":
-            continue
-        domains = _ascii_domains(text, host_start, host_start + valid)
-        if not domains:
-            continue
-        if tail and tail.group("path"):
-            domains[-1] = Entity("url", domains[-1].start, end)
-        found.extend(domains)
-        position = domains[-1].end
+        end = tco.end() if tco else end
+        found.append(Entity("url", match.start(), end))
+        position = end
     return found
 
 
+# X: twitter-text's `extractUrlsWithIndices` (v3.1.0), rewritten from its definitions, with the
+# top-level domains it knows (x_tlds.txt, generated from the npm package: a list of a given date,
+# not IANA's of today, since that is what X's composer counts with).
+_TT_PUNCT = r"""!'#%&()*+,\\\-./:;<=>?@\[\]^_{|}~$"""  # no `"` nor backquote: twitter-text's list
+_TT_DOMAIN_CHAR = f"[^{_TT_PUNCT}{_SPACES}{_INVALID}{_DIRECTIONAL}]"
+_TT_PATH_CHAR = rf"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\[\]\-\u2013_~@|&{_LATIN_ACCENTS}]"
+_TT_PARENS = rf"\((?:{_TT_PATH_CHAR}+|(?:{_TT_PATH_CHAR}*\({_TT_PATH_CHAR}+\){_TT_PATH_CHAR}*))\)"
+_TT_PATH_END = rf"(?:[+\-a-z\u0400-\u04ff0-9=_#/{_LATIN_ACCENTS}]|(?:{_TT_PARENS}))"
+_TT_PATH = (
+    rf"(?:(?:{_TT_PATH_CHAR}*(?:{_TT_PARENS}{_TT_PATH_CHAR}*)*{_TT_PATH_END})"
+    rf"|(?:@{_TT_PATH_CHAR}+/))"
+)
+_TT_QUERY = r"(?:\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/])"
+_TT_TLD_END = r"(?=[^0-9a-zA-Z@+-]|\Z)"
+X_TLD_FILE = Path(__file__).with_name("x_tlds.txt")
+
+
+@dataclass(frozen=True)
+class _XUrlGrammar:
+    url: regex.Pattern[str]
+    ascii_domain: regex.Pattern[str]
+    tco: regex.Pattern[str]
+
+    @classmethod
+    def load(cls, path: Path = X_TLD_FILE) -> _XUrlGrammar:
+        names: dict[str, list[str]] = {"gtld": [], "cctld": []}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                kind, name = line.split(" ", 1)
+                names[kind].append(regex.escape(name))
+        tld = (
+            f"(?:(?:(?:{'|'.join(names['gtld'])}){_TT_TLD_END})"
+            f"|(?:(?:{'|'.join(names['cctld'])}){_TT_TLD_END})|(?:xn--[\\-0-9a-z]+))"
+        )
+        char = _TT_DOMAIN_CHAR
+        domain = (
+            rf"(?:(?:(?:{char}(?:[_-]|{char})*)?{char}\.)*"
+            rf"(?:(?:{char}(?:-|{char})*)?{char}\.){tld})"
+        )
+        preceding = rf"(?:[^A-Za-z0-9@＠$#＃{_INVALID}]|[{_DIRECTIONAL}]|^)"
+        url = regex.compile(
+            rf"(?P<before>{preceding})(?P<url>(?P<protocol>https?://)?(?P<domain>{domain})"
+            rf"(?::[0-9]+)?(?P<path>/{_TT_PATH}*)?{_TT_QUERY}?)",
+            regex.IGNORECASE,
+        )
+        ascii_domain = regex.compile(
+            rf"(?:(?:[\-a-z0-9{_LATIN_ACCENTS}]+)\.)+{tld}", regex.IGNORECASE
+        )
+        tco = regex.compile(rf"https?://t\.co/(?P<slug>[a-z0-9]+){_TT_QUERY}?", regex.IGNORECASE)
+        return cls(url, ascii_domain, tco)
+
+
+@functools.cache
+def _x_url_grammar() -> _XUrlGrammar:
+    return _XUrlGrammar.load()
+
+
+_TT_NOT_LABEL_CHARS = frozenset(
+    "!'#%&()*+,\\./:;<=>?@[]^{|}~$\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2028\u2029\u202f\u205f\u3000"
+    "\ufffe\ufeff\uffff\u061c\u200e\u200f"
+) | frozenset(map(chr, [*range(0x2000, 0x200B), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+_TT_MAX_URL_LENGTH = 4096
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _punycode_domain(domain: str, ascii_domain: regex.Pattern[str]) -> str | None:
+    """twitter-text's `idna.toAscii`: each label punycoded, none empty or over 63 characters."""
+    if domain[:4] == "xn--" and not ascii_domain.search(domain):
+        return None
+    labels = []
+    for label in domain.split("."):
+        try:
+            encoded = label if label.isascii() else "xn--" + label.encode("punycode").decode()
+        except UnicodeError:
+            return None
+        if not 1 <= len(encoded) <= 63:
+            return None
+        labels.append(encoded)
+    return ".".join(labels)
+
+
+def _search_start(text: str, position: int) -> int:
+    """Where a URL could start at the earliest: its domain holds a dot, and only label
+    characters lead to that dot, after at most `http(s)://` and the one character before.
+    Saves trying the URL expression at every character of a long text."""
+    dot = text.find(".", position)
+    if dot < 0:
+        return -1
+    run_start = dot
+    while run_start > position and text[run_start - 1] not in _TT_NOT_LABEL_CHARS:
+        run_start -= 1
+    return max(position, run_start - 1 - len("https://"))
+
+
 def x_urls(text: str) -> list[Entity]:
-    """URLs as twitter-text extracts them: with `http(s)://` or bare domains of known TLDs."""
-    return _find_urls(text, _X_URLS) if "." in text else []
+    """URLs as twitter-text's `extractUrlsWithIndices` finds them, in the same order: with
+    `http(s)://`, or bare domains of the top-level domains it knows."""
+    return _scan_x_urls(text, _search_start) if "." in text else []
+
+
+def _scan_x_urls(text: str, search_start: Callable[[str, int], int]) -> list[Entity]:
+    grammar = _x_url_grammar()
+    found: list[Entity] = []
+    position = 0
+    while (start := search_start(text, position)) >= 0 and (
+        match := grammar.url.search(text, start)
+    ):
+        position = match.end()  # a refused candidate is skipped whole, as a regex scan does
+        url, protocol, domain = match.group("url"), match.group("protocol"), match.group("domain")
+        punycoded = _punycode_domain(domain, grammar.ascii_domain)
+        if punycoded is None:
+            continue
+        length = _utf16_length(url) + _utf16_length(punycoded) - _utf16_length(domain)
+        if len(protocol or "https://") + length > _TT_MAX_URL_LENGTH:
+            continue
+        url_start = match.start("url")
+        if protocol:
+            tco = grammar.tco.match(url)
+            if tco and len(tco.group("slug")) > _MAX_TCO_SLUG:
+                continue
+            found.append(Entity("url", url_start, url_start + (tco.end() if tco else len(url))))
+            continue
+        if match.group("before")[-1:] in ("-", "_", ".", "/"):
+            continue
+        domains = [
+            Entity("url", url_start + ascii.start(), url_start + ascii.end())
+            for ascii in grammar.ascii_domain.finditer(domain)
+        ]
+        if domains and match.group("path"):
+            domains[-1] = Entity("url", domains[-1].start, match.end())
+        found += domains
+    return found
 
 
 def mastodon_urls(text: str) -> list[Entity]:
@@ -477,18 +577,63 @@ def _without_overlaps(spans: list[Entity]) -> list[Entity]:
 
 # --- Counting ---------------------------------------------------------------------------------
 
-# twitter-text v3: these code points weigh 1, all others 2.
-_X_HEAVY = regex.compile(r"[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
-# An emoji sequence weighs 2 whatever its length (twitter-text's emoji parsing): flags, keycaps,
-# ©®™♟ only with the emoji selector, and pictographs with selectors, skin tones, tags and ZWJ.
-_EMOJI = regex.compile(
-    r"[\U0001f1e6-\U0001f1ff]{2}"
-    r"|[#*0-9]\ufe0f?\u20e3"
-    r"|[\u00a9\u00ae\u2122\u265f]\ufe0f"
-    r"|(?![\u00a9\u00ae\u2122\u265f])\p{Extended_Pictographic}"
-    r"[\ufe0f\U0001f3fb-\U0001f3ff]*[\U000e0020-\U000e007f]*"
-    r"(?:\u200d\p{Extended_Pictographic}[\ufe0f\U0001f3fb-\U0001f3ff]*)*"
-)
+# twitter-text v3 (`parseTweet`, default configuration): these code points weigh 1, all others 2.
+_X_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+_X_INVALID = frozenset("\ufeff\ufffe\uffff")
+X_EMOJI_FILE = Path(__file__).with_name("x_emoji.txt")
+
+
+@dataclass(frozen=True)
+class _EmojiList:
+    """twitter-text's emoji (its bundled twemoji-parser's list): each weighs 2 whatever its
+    length; a sequence missing from it is weighed code point by code point."""
+
+    sequences: dict[str, bool]  # sequence → only when the next character is not U+FE0E
+    first_chars: frozenset[str]
+    longest: int
+
+    @classmethod
+    def load(cls, path: Path = X_EMOJI_FILE) -> _EmojiList:
+        sequences: dict[str, bool] = {}
+        for line in path.read_text(encoding="ascii").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            fields = line.split()
+            not_before_fe0e = fields[-1] == "!fe0e"
+            sequence = "".join(chr(int(f, 16)) for f in fields if f != "!fe0e")
+            sequences[sequence] = sequences.get(sequence, True) and not_before_fe0e
+        return cls(sequences, frozenset(s[0] for s in sequences), max(len(s) for s in sequences))
+
+    def match(self, text: str, start: int) -> int:
+        """The end of the emoji starting at `start`, 0 when none does (longest first)."""
+        if text[start] not in self.first_chars:
+            return 0
+        for end in range(min(len(text), start + self.longest), start, -1):
+            not_before_fe0e = self.sequences.get(text[start:end])
+            if not_before_fe0e is None:
+                continue
+            if not_before_fe0e and text[end : end + 1] == "\ufe0e":
+                continue
+            return end
+        return 0
+
+    def find(self, text: str) -> dict[int, int]:
+        """start → end of each emoji, scanning left to right without overlaps (a regex scan)."""
+        found: dict[int, int] = {}
+        position = 0
+        while position < len(text):
+            end = self.match(text, position)
+            if end:
+                found[position] = end
+                position = end
+            else:
+                position += 1
+        return found
+
+
+@functools.cache
+def x_emoji_list() -> _EmojiList:
+    return _EmojiList.load()
 
 
 def grapheme_count(text: str) -> int:
@@ -503,26 +648,45 @@ def graphemes(text: str) -> list[str]:
     return found
 
 
-def _x_weight_plain(text: str) -> int:
-    return len(text) + len(_X_HEAVY.findall(text))
+def _x_char_weight(char: str) -> int:
+    code = ord(char)
+    return 1 if any(low <= code <= high for low, high in _X_LIGHT) else 2
 
 
-def _x_weight_without_urls(text: str) -> int:
-    total, position = 0, 0
-    for emoji in _EMOJI.finditer(text):
-        total += _x_weight_plain(text[position : emoji.start()]) + 2
-        position = emoji.end()
-    return total + _x_weight_plain(text[position:])
+@dataclass(frozen=True)
+class XLength:
+    """twitter-text's `parseTweet`: the weighted length, and whether X's composer accepts it."""
+
+    weighted: int
+    valid: bool
+
+
+def x_parse(text: str, url_weight: int = 23, limit: int = 280) -> XLength:
+    """twitter-text v3's `parseTweet`, step for step: NFC; then, left to right, a URL weighs
+    `url_weight`, an emoji of its list 2, any other code point 1 or 2; U+FEFF, U+FFFE or U+FFFF
+    make the text invalid, and so does an empty one."""
+    text = unicodedata.normalize("NFC", text)
+    urls = {url.start: url.end for url in x_urls(text)}
+    emoji = x_emoji_list().find(text) if not text.isascii() else {}
+    total, valid, position = 0, True, 0
+    while position < len(text):
+        if position in urls:
+            total += url_weight
+            end = urls[position]
+        elif position in emoji:
+            total += 2
+            end = emoji[position]
+        else:
+            total += _x_char_weight(text[position])
+            end = position + 1
+        valid = valid and text[end - 1] not in _X_INVALID  # the last unit of each step, as X
+        position = end
+    return XLength(total, valid and 0 < total <= limit)
 
 
 def x_weighted_length(text: str, url_weight: int = 23) -> int:
     """The twitter-text v3 `weightedLength` of `text`."""
-    text = unicodedata.normalize("NFC", text)
-    total, position = 0, 0
-    for url in x_urls(text):
-        total += _x_weight_without_urls(text[position : url.start]) + url_weight
-        position = url.end
-    return total + _x_weight_without_urls(text[position:])
+    return x_parse(text, url_weight).weighted
 
 
 def mastodon_countable_text(text: str, url_weight: int = 23) -> str:
@@ -556,7 +720,10 @@ def count(text: str, rules: TextRules, spoiler: str = "") -> int:
 
 
 def fits(text: str, rules: TextRules, spoiler: str = "") -> bool:
-    """Whether the server accepts this text: the count and, where checked, the UTF-8 bytes."""
+    """Whether the server accepts this text: the count and, where checked, the UTF-8 bytes;
+    on X, twitter-text's `valid` (no U+FEFF, U+FFFE, U+FFFF; not empty)."""
+    if rules.network == "x":
+        return x_parse(text, rules.url_weight or 23, rules.limit).valid
     if rules.byte_limit is not None and len(text.encode()) > rules.byte_limit:
         return False
     return count(text, rules, spoiler) <= rules.limit
@@ -613,21 +780,13 @@ def _is_glued(text: str, start: int, end: int) -> bool:
     return text[end] in _GLUED_AFTER or text[start - 1] in _GLUED_BEFORE
 
 
-def _protected_spans(text: str) -> list[Entity]:
-    """What a last-resort cut must keep whole: every URL, mention or hashtag any network sees."""
-    spans: list[Entity] = []
-    for network in NETWORKS:
-        spans += entities(text, network)
-    return spans
-
-
 def _hard_pieces(
     text: str, start: int, end: int, fits_part: Callable[[str], bool], rules: TextRules
 ) -> Iterator[tuple[int, int]]:
     """Cut one over-long word by grapheme clusters, keeping URLs, mentions and hashtags whole."""
     units: list[tuple[int, int, EntityKind | None]] = []
     word = text[start:end]
-    protected = sorted(_protected_spans(word), key=lambda span: span.start)
+    protected = entities(word, rules.network)  # what this network links stays whole
     position = 0
     for span in protected:
         if span.start < position:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from envol.testing.faketime import skip_threaded_child_under_fake_clock
 from envol.testing.postgres import free_port
 
 
@@ -24,6 +25,7 @@ def running_envol(
     `timeout` is a ceiling for a loaded machine (a fresh SQLite is migrated at start), never a
     measure: the CI machine runs other work too.
     """
+    skip_threaded_child_under_fake_clock()
     port = free_port()
     full_env = {**os.environ, "ENVOL_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("ENVOL_DATABASE_URL", None) if "ENVOL_DATABASE_URL" not in (env or {}) else None

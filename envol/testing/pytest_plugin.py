@@ -8,9 +8,16 @@ reads the settings: ``--db=postgres`` starts a throwaway PostgreSQL cluster and 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 import pytest
+
+from envol.testing.faketime import reexec_under_faketime
+
+# `--clock`: restart pytest under libfaketime now, before output capture or any server starts.
+reexec_under_faketime([*os.environ.get("PYTEST_ADDOPTS", "").split(), *sys.argv[1:]])
 
 pytest_plugins = [
     "envol.testing.fixtures.postgres",
@@ -18,6 +25,7 @@ pytest_plugins = [
     "envol.testing.fixtures.appview",
     "envol.testing.fixtures.mastodon",
     "envol.testing.fixtures.browser",
+    "envol.testing.fixtures.clock",
 ]
 
 _cluster = None
@@ -41,6 +49,7 @@ def pytest_load_initial_conftests(
     # ORM calls from tests that also drive the browser. The tests are single-threaded.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     os.environ.setdefault("ENVOL_DATA_DIR", tempfile.mkdtemp(prefix="envol-test-"))
+    _remove_stale_sqlite_journals(Path(os.environ["ENVOL_DATA_DIR"]) / "test.sqlite3")
     os.environ.setdefault("ENVOL_SECRET_KEY", "test-secret-key-not-for-production")
     os.environ.setdefault("ENVOL_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
     # The test servers listen on 127.0.0.1, as the sandbox does: the guarded transport lets the
@@ -84,3 +93,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _remove_stale_sqlite_journals(database: Path) -> None:
+    """A run killed mid-way leaves the test database's -wal and -shm files behind once the
+    database itself is deleted; SQLite then fails the next run's first query with "disk I/O
+    error". Without the database they belong to nothing: remove them."""
+    if database.exists():
+        return
+    for suffix in ("-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)

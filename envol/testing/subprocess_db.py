@@ -12,6 +12,8 @@ import sys
 
 from django.db import connection
 
+from envol.testing.faketime import skip_threaded_child_under_fake_clock
+
 
 def test_database_url() -> str:
     settings = connection.settings_dict
@@ -29,7 +31,8 @@ def env_for_child() -> dict[str, str]:
 
 def start_worker(**env: str) -> subprocess.Popen[bytes]:
     """The real `envol worker` on the current test database, polling every 50 ms (the SIGKILL
-    tests kill it); `env` adds to its environment."""
+    tests kill it); `env` adds to its environment. Skipped under a fake clock (see faketime)."""
+    skip_threaded_child_under_fake_clock()
     return subprocess.Popen(
         [sys.executable, "-m", "envol", "worker", "--interval", "0.05"],
         env={**env_for_child(), **env},

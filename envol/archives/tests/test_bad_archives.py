@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from envol.archives.errors import ArchiveError
+from envol.archives.errors import UNSAFE_NAME_REASONS_FR, ArchiveError
 from envol.archives.source import ArchiveLimits
 from envol.archives.tests.helpers import make_zip, read_everything, unzip
 from envol.archives.x import XArchive
@@ -48,6 +48,10 @@ def test_entries_that_escape_the_folder_are_refused(
     error = fail(make_zip({**members, evil_name: b"x"}))
     assert error.code == "unsafe_path"
     assert evil_name.replace("\\", "\\\\") in str(error) and reason in str(error)
+    french = error.message("fr")
+    assert "nom dangereux" in french
+    assert any(words in french for words in UNSAFE_NAME_REASONS_FR.values())
+    assert not any(words in french for words in UNSAFE_NAME_REASONS_FR)  # no English inside
 
 
 def test_symbolic_link_entries_are_refused(members: dict[str, bytes]) -> None:

@@ -169,7 +169,7 @@ def test_a_killed_import_command_resumes_where_it_stopped(tmp_path: Path) -> Non
     assert connection.vendor != "sqlite" or path.stat().st_size > chunks.CHILD_ABOVE_BYTES
     command = [sys.executable, "-m", "envol", "crosswalk", "import", str(path)]
     command += ["--source", "big", "--json"]
-    env = {**env_for_child(), "ENVOL_CROSSWALK_CHUNK_LINKS": "20000"}
+    env = {**env_for_child(), "ENVOL_CROSSWALK_CHUNK_LINKS": "20000", "ENVOL_LANGUAGE": "en"}
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not DatasetImport.objects.filter(lines_done__gt=0).exists():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,43 @@ def test_matching_runs_as_a_job_the_list_follows(tmp_path: Path) -> None:
     done = client.get(f"/o/ville-a/matches/?import={archive.pk}").content.decode()
     assert 'id="matching-done"' in done and 'http-equiv="refresh"' not in done
     assert job.summary["matched"] == 1 and Match.objects.count() == 1
+
+
+def flash(response: object) -> list[str]:
+    return [str(message) for message in response.context["messages"]]  # type: ignore[attr-defined]
+
+
+def test_messages_agree_with_their_count_and_name_the_network(
+    setup: tuple[Client, ArchiveImport, ArchiveImport],
+) -> None:
+    client, mine, _ = setup
+    one = Match.objects.filter(archive_import=mine, network="bluesky").first()
+    assert one is not None
+    decided = client.post(
+        "/o/ville-a/matches/decide/",
+        {"import": mine.pk, "action": "reject", "match": [one.pk]},
+        follow=True,
+    )
+    assert "1 correspondance mise à jour." in flash(decided)
+    add_member(mine.organisation, "eve@a.test", Role.EDITOR, password=PASSWORD)
+    editor = Client()
+    assert editor.login(username="eve@a.test", password=PASSWORD)
+    editor.post(
+        "/o/ville-a/matches/compute/",
+        {"import": mine.pk, "network": "bluesky", "kind": "following"},
+    )
+    run_to_end(MatchingJob.objects.get())  # what a worker does
+    page = editor.get(f"/o/ville-a/matches/?import={mine.pk}&network=bluesky").content.decode()
+    assert "3 comptes sur 4 retrouvés sur Bluesky." in page
+
+
+def test_band_counts_in_each_language_s_format(
+    setup: tuple[Client, ArchiveImport, ArchiveImport],
+) -> None:
+    client, mine, _ = setup
+    french = client.get(f"/o/ville-a/matches/?import={mine.pk}").content.decode()
+    english = client.get(
+        f"/o/ville-a/matches/?import={mine.pk}", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert re.search(r'id="count-auto">Automatique : \d+<', french)
+    assert re.search(r'id="count-auto">Automatic: \d+<', english)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -442,3 +443,24 @@ def test_cli_prints_the_json_and_a_bad_file_exits_1_with_one_line(
     assert failed.returncode == 1
     assert failed.stdout == "" and len(failed.stderr.strip().splitlines()) == 1
     assert "bad.csv" in failed.stderr and "Traceback" not in failed.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_summary_names_the_metrics_in_the_command_line_s_language(
+    org: Organisation, folder: Path
+) -> None:
+    path = ex.youtube_table(folder / "Table data.csv", posts(views=100), "fr")
+    french = _envol("insights", "import", str(path), "--org", org.slug, env=env_for_child())
+    assert french.returncode == 0, french.stderr
+    assert re.search(r"^  vues +\d+$", french.stdout, re.M), french.stdout
+    assert ": 3 lignes, 3 nouvelles, 0 mise à jour" in french.stdout  # French: 0 is singular
+    english = _envol(
+        "insights",
+        "import",
+        str(path),
+        "--org",
+        org.slug,
+        env=env_for_child() | {"ENVOL_LANGUAGE": "en"},
+    )
+    assert re.search(r"^  views +\d+$", english.stdout, re.M), english.stdout
+    assert ": 3 rows, 0 new, 3 updated" in english.stdout  # the same file again

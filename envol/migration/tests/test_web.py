@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -54,6 +55,11 @@ def test_estimate_start_follow_pause_resume_cancel_report(org: Organisation) -> 
         native = html.index("format=mastodon-csv")
         assert native < html.index(f'action="/o/{org.slug}/migration/start/"')  # CSV first
         assert 'id="estimate-to-follow"' in html and "3" in html
+        said = re.search(r'id="estimate-duration">([^<]*)<', html)
+        assert said and re.fullmatch(  # in words, counted: never "environ 1 secondes"
+            r"Durée aux limites du réseau : environ (1 seconde|\d+ secondes|\d+\xa0\w+.*)",
+            said.group(1),
+        ), said
 
         started = editor.post(f"{base}start/", {"import": archive.pk, "account": account.pk})
         job = MigrationJob.objects.get(organisation=org)

@@ -207,7 +207,9 @@ def test_facet_byte_ranges_slice_exactly_the_entity(text: str) -> None:
     | st.lists(st.sampled_from([*"ab.-_/:@é日 ", "https://", "co", "fr", "\u202a"])).map("".join)
 )
 def test_fast_url_scan_finds_what_a_plain_regex_search_finds(text: str) -> None:
-    for flavour in (text_rules._X_URLS, text_rules._MASTODON_URLS):
+    every_position = text_rules._scan_x_urls(text, lambda _text, position: position)
+    assert text_rules.x_urls(text) == every_position
+    for flavour in (text_rules._MASTODON_URLS,):
         plain, fast = [], []
         position = 0
         while match := flavour.start.search(text, position):

@@ -20,6 +20,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pw-browser-123456"
 
 
+def table_rows(page: Any, table: str) -> dict[str, list[str]]:
+    """Each body row of `table` as {its header cell's text: [its data cells' texts]}."""
+    rows: dict[str, list[str]] = page.locator(f"{table} tbody tr").evaluate_all(
+        """rows => Object.fromEntries(rows.map(row => [
+            row.querySelector("th").innerText.trim(),
+            [...row.querySelectorAll("td")].map(cell => cell.innerText.trim()),
+        ]))"""
+    )
+    return rows
+
+
 def test_upload_progress_and_summary(page: Any, tmp_path: Path) -> None:
     org = create_organisation("ville-a", "Ville A")
     add_member(org, "com@a.test", Role.EDITOR, password=PASSWORD)
@@ -40,8 +51,9 @@ def test_upload_progress_and_summary(page: Any, tmp_path: Path) -> None:
         page.get_by_role("button", name="Envoyer et importer").click()
         page.wait_for_selector("#import-done", timeout=60_000)  # the page refreshes itself
         assert "Import terminé" in page.locator("#import-done").inner_text()
-        counts = page.locator("#import-counts").inner_text()
-        assert "Comptes suivis" in counts and "400" in counts
+        counts = table_rows(page, "#import-counts")
+        assert counts["Comptes suivis"][0] == "50"  # "in the archive", next to its label
+        assert counts["Publications (retweets et réponses compris)"][0] == "400"
         assert page.locator("#top-mentions li").count() > 0
         screenshot(page, "portability-summary-fr")
     done = ArchiveImport.objects.get()

@@ -189,7 +189,7 @@ def test_cli_dry_run_and_publish(org: Organisation, pds: PdsServer, targets: tup
     no_alt = runner.invoke(
         main, ["post", "--org", "ville-a", "--to", "bluesky", "--image", "x.png", "Texte"]
     )
-    assert no_alt.exit_code == 2 and "alternative" in no_alt.output
+    assert no_alt.exit_code == 2 and "texte alternatif" in no_alt.output  # French by default
     real = runner.invoke(
         main,
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -131,6 +132,20 @@ class MastodonTestServer:
 
     def advance_clock(self, seconds: float) -> None:
         self.backend.clock.advance(seconds)
+
+    def now(self) -> dt.datetime:
+        """The server's clock (the wall clock moved by `advance_clock` and `start_window`)."""
+        return self.backend.clock.utcnow()
+
+    def start_window(self, period: int, margin: float = 1.0) -> None:
+        """Move the clock to `margin` seconds into the next window of `period` seconds.
+
+        Windows are aligned on multiples of their period since the epoch (as Mastodon's are), so
+        a test that counts requests within one window calls this first: otherwise it would fail
+        whenever a window happens to end while it runs (at midnight UTC for the daily ones).
+        """
+        clock = self.backend.clock
+        clock.advance(-clock.now() % period + margin)
 
     def set_budget(self, name: str, limit: int, period: int | None = None) -> None:
         """Change a budget: api, unauthenticated_api, media, deletes, follows or statuses."""
