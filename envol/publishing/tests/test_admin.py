@@ -12,8 +12,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
-from envol.orgs.models import AuditEvent, ConnectedAccount, Network, Organisation, Role
-from envol.orgs.services import add_member, create_organisation
+from envol.orgs.models import AuditEvent, Organisation, Role
+from envol.orgs.services import add_member
 from envol.publishing import workflow
 from envol.publishing.compose import PostInput, save_post
 from envol.publishing.models import Post, PostComment, PostState
@@ -21,13 +21,6 @@ from envol.publishing.models import Post, PostComment, PostState
 pytestmark = pytest.mark.django_db
 S = PostState
 CHANGELIST = "admin:publishing_post_changelist"
-
-
-@pytest.fixture
-def org(db: None) -> Organisation:
-    org = create_organisation("quimper", "Quimper")
-    ConnectedAccount.objects.create(organisation=org, network=Network.BLUESKY, handle="q.test")
-    return org
 
 
 def superuser(org: Organisation, role: str) -> Any:
