@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from envol.jobs.runner import step
-from envol.orgs.models import AuditEvent, ConnectedAccount, Network, Organisation, Role
-from envol.orgs.services import add_member, create_organisation
+from envol.orgs.models import AuditEvent, Organisation, Role
+from envol.orgs.services import add_member
 from envol.publishing import workflow
 from envol.publishing.compose import PostInput, local_to_utc, save_post
 from envol.publishing.models import Post, PostState
@@ -21,13 +21,6 @@ from envol.publishing.workflow import DeskError
 pytestmark = pytest.mark.django_db
 S = PostState
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def org(db: None) -> Organisation:
-    org = create_organisation("brest", "Brest")
-    ConnectedAccount.objects.create(organisation=org, network=Network.BLUESKY, handle="b.test")
-    return org
 
 
 def user(org: Organisation, role: str) -> Any:
