@@ -416,3 +416,55 @@ def test_migrating_the_same_posts_again_writes_nothing_twice(
     network = network_for(account)
     assert isinstance(network, BlueskyNetwork)
     assert len(list(network.list_records(POST))) == 5
+
+
+# A note tweet with an entity of every kind in each of its parts, multibyte letters around them.
+NOTE_PIECES = [
+    "Élément {n} : à lire sur https://www.example.org/dossiers/{n}/participation-citoyenne "
+    "avec @partner, #Concertation{n} — café ☕ et crème brûlée 🥐 pour tous.",
+]
+NOTE = " ".join(NOTE_PIECES[0].format(n=n) for n in range(8))
+
+
+@pytest.mark.django_db
+def test_facets_of_a_long_post_split_into_a_thread_are_valid_in_every_part(
+    org: Organisation, pds: Any, pds_account: Any
+) -> None:
+    """Each part's facets are byte ranges of that part's own text, on the very entity they name
+    (the offsets are recomputed per part, never carried from the whole text)."""
+    partner = random_did()
+    archive = accepted_import(org, "bluesky", [partner])
+    add_post(archive, 801, 0, NOTE, is_note=True, mentions=[{"id": "1000", "username": "partner"}])
+    account = connected_bluesky(org, pds, pds_account)
+    job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert job.state == MoveState.DONE and job.count_failed == 0
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    items = list(job.items.order_by("part"))
+    assert len(items) >= 3  # split into a self-thread
+    kinds: Counter[str] = Counter()
+    for item in items:
+        stored = network.get_post(item.record_key)  # as the PDS accepted it
+        assert stored is not None
+        text = stored["text"].encode()
+        assert stored["facets"], f"part {item.part} lost its facets"
+        for facet in stored["facets"]:
+            start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            assert 0 <= start < end <= len(text), (item.part, facet)
+            piece = text[start:end].decode()  # raises if the range cuts a character
+            feature = facet["features"][0]
+            kind = feature["$type"].rsplit("#", 1)[-1]
+            kinds[kind] += 1
+            if kind == "mention":
+                assert feature["did"] == partner and piece == "@h0.test"
+            elif kind == "tag":
+                assert piece == "#" + feature["tag"] and feature["tag"].startswith("Concertation")
+            else:
+                assert kind == "link"
+                assert piece.startswith("www.example.org/dossiers/")
+                assert feature["uri"].startswith("https://" + piece.rstrip("…"))
+                assert feature["uri"].endswith("/participation-citoyenne")
+    # every entity of the note is clickable in one part: 8 links, 8 mentions, 8 tags
+    assert kinds == {"link": 8, "mention": 8, "tag": 8}
+    joined = " ".join(network.get_post(i.record_key)["text"] for i in items)  # type: ignore[index]
+    assert "@partner" not in joined and joined.count("@h0.test") == 8
