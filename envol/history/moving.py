@@ -254,17 +254,40 @@ def mention_targets(org: Organisation, archive: ArchiveImport) -> dict[str, Ment
     }
 
 
+def migrated_refs(account: ConnectedAccount) -> dict[str, _Refs]:
+    """X status id → where the account's earlier history migrations put it (first and last
+    part, thread root): a later migration (another date range…) quotes and answers those posts
+    as Bluesky posts instead of leaving a dead X link or a broken thread."""
+    refs: dict[str, _Refs] = {}
+    rows = (
+        HistoryPost.objects.filter(
+            job__account=account, state__in=(PostState.DONE, PostState.ALREADY)
+        )
+        .order_by("x_id", "part")
+        .values_list("x_id", "part", "record_key", "cid", "record__reply__root")
+    )
+    for x_id, part, key, cid, root in rows.iterator(chunk_size=2000):
+        ref = StrongRef(f"at://{account.remote_id}/{POST}/{key}", cid)
+        if part == 0:
+            above = StrongRef(root["uri"], root["cid"]) if isinstance(root, Mapping) else ref
+            refs[x_id] = _Refs(ref, ref, above)
+        elif x_id in refs:
+            refs[x_id].last = ref
+    return refs
+
+
 def build_records(
     posts: Iterable[ArchivedPost],
     did: str,
     matches: Mapping[str, MentionTarget],
     tally: Tally,
     media: PostMedia | None = None,
+    migrated: Mapping[str, _Refs] | None = None,
 ) -> Iterator[Built]:
     """Every record of `posts` (oldest first), with its key and CID: threads as reply chains to
     the post they answered (its last part), long posts as self-threads, quotes of a post already
-    in the list as Bluesky quotes."""
-    refs: dict[str, _Refs] = {}
+    in the list, or `migrated` earlier, as Bluesky quotes."""
+    refs: dict[str, _Refs] = dict(migrated or {})
     used: set[str] = set()
     for post in posts:
         quoted = quoted_status(post.quoted_post_url)
@@ -410,7 +433,9 @@ def plan(
     tally = Tally()
     matches = mention_targets(org, archive)
     posts = chosen_posts(source, choice)
-    for _built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
+    for _built in build_records(
+        posts, account.remote_id, matches, tally, post_media(source), migrated_refs(account)
+    ):
         pass
     alongside = sharing_budget(account)
     if spent is None:  # the account's budget as its jobs left it (already spent this hour…)
@@ -467,7 +492,8 @@ def create_job(
     chunk: list[HistoryPost] = []
     matches = mention_targets(org, archive)
     posts = chosen_posts(source, choice)
-    for built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
+    media, migrated = post_media(source), migrated_refs(account)
+    for built in build_records(posts, account.remote_id, matches, tally, media, migrated):
         chunk.append(
             HistoryPost(
                 job=job,

@@ -468,3 +468,51 @@ def test_facets_of_a_long_post_split_into_a_thread_are_valid_in_every_part(
     assert kinds == {"link": 8, "mention": 8, "tag": 8}
     joined = " ".join(network.get_post(i.record_key)["text"] for i in items)  # type: ignore[index]
     assert "@partner" not in joined and joined.count("@h0.test") == 8
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("earlier_job", [False, True], ids=["same-job", "earlier-job"])
+def test_a_quote_with_an_image_is_a_record_with_media(
+    org: Organisation, pds: Any, pds_account: Any, earlier_job: bool
+) -> None:
+    """A post quoting an earlier one and carrying an image: `recordWithMedia`, the quoted
+    post's strong ref (as the PDS stores it) and the image with its alt text from the archive —
+    whether the quoted post goes in the same migration or went in an earlier one."""
+    archive = accepted_import(org, "bluesky", [])
+    add_post(archive, 901, 0, "Le plan du quartier est publié.")
+    add_post(
+        archive,
+        902,
+        60 * 24 * 3,
+        "Il est en ligne depuis lundi. https://twitter.com/ville/status/901",
+        quoted_post_url="https://twitter.com/ville/status/901",
+    )
+    add_media(archive, "902", "photo", "Photo de la réunion publique, salle comble")
+    account = connected_bluesky(org, pds, pds_account)
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    if earlier_job:
+        first = run_to_end(
+            moving.create_job(org, archive.pk, account, moving.Choice(until=START.date()))
+        )
+        quoted = first.items.get(x_id="901")
+        later = moving.Choice(since=START.date() + timedelta(days=1))
+        job = run_to_end(moving.create_job(org, archive.pk, account, later))
+    else:
+        job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+        quoted = job.items.get(x_id="901")
+    assert job.state == MoveState.DONE and job.count_failed == 0
+    quoting = job.items.get(x_id="902")
+    stored_quoted = network.post_ref(quoted.record_key)
+    assert stored_quoted == (f"at://{network.did}/{POST}/{quoted.record_key}", quoted.cid)
+    record = network.get_post(quoting.record_key)
+    assert record is not None
+    embed = record["embed"]
+    assert embed["$type"] == "app.bsky.embed.recordWithMedia"
+    assert plain(embed["record"]["record"]) == {"uri": stored_quoted[0], "cid": stored_quoted[1]}
+    assert embed["media"]["$type"] == "app.bsky.embed.images"
+    assert [i["alt"] for i in embed["media"]["images"]] == [
+        "Photo de la réunion publique, salle comble"
+    ]
+    assert embed["media"]["images"][0]["image"]["mimeType"] == "image/png"
+    assert record["text"] == "Il est en ligne depuis lundi."  # the quoted URL is the embed
