@@ -53,11 +53,12 @@ from envol.networks.bluesky import (
     BlueskyNetwork,
     ImageBlob,
     StrongRef,
+    VideoBlob,
     post_langs,
     post_record,
     tid_at,
 )
-from envol.networks.cid import blob_cid, blob_ref, image_mime, record_cid
+from envol.networks.cid import blob_cid, blob_ref, image_mime, record_cid, video_mime
 from envol.networks.ratelimit import BLUESKY_WRITE_COSTS, BLUESKY_WRITE_POLICIES
 from envol.networks.richtext import MentionTarget, bluesky_parts
 from envol.networks.text import TextTooLong
@@ -76,6 +77,10 @@ PACE = NetworkPace(
 ITEM_FIELDS = ["state", "remote_uri", "attempts", "reason", "last_error"]
 CREATE_CHUNK = 1000
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images: an image blob of at most 1,000,000 bytes
+# app.bsky.embed.video takes video/mp4 up to 300 MB, but the PDS refuses any upload over its
+# blobUploadLimit (PDS_BLOB_UPLOAD_LIMIT, 5 MiB by default): a longer video stays on the site.
+MAX_VIDEO_BYTES = 5 * 1024 * 1024
+VIDEO_KINDS = {"video": False, "animated_gif": True}  # X's media type → played as a GIF
 
 
 class HistoryMoveError(OrgError):
@@ -168,7 +173,8 @@ class Tally:
     quotes: int = 0
     images: int = 0  # uploaded with the post
     images_without_alt: int = 0  # flagged: the team should write their alt text
-    media_not_carried: int = 0  # videos and GIFs, files not kept by the import, too large
+    videos: int = 0  # videos and GIFs uploaded with the post (MP4 within the PDS's limit)
+    media_not_carried: int = 0  # files not kept by the import, too large, a second video
     skipped: int = 0  # nothing Bluesky can show (a media-only post), or one word too long
 
 
@@ -179,36 +185,66 @@ class Upload:
     image: ImageBlob
 
 
+@dataclass(frozen=True)
+class VideoUpload:
+    path: str  # under MEDIA_ROOT
+    video: VideoBlob
+
+
 @dataclass
 class PostMedia:
     uploads: dict[str, list[Upload]] = field(default_factory=dict)  # X status id → images
+    videos: dict[str, VideoUpload] = field(default_factory=dict)  # X status id → its video
     not_carried: Counter[str] = field(default_factory=Counter)  # X status id → media left
+
+    def leave(self, x_id: str) -> None:
+        self.not_carried[x_id] += 1
+
+
+def _kept_file(root: Path, stored_path: str, limit: int) -> bytes:
+    """The bytes of a file the import kept under MEDIA_ROOT, b'' when absent or over `limit`
+    (never read whole: a 2 GB video is not loaded to learn it is too large)."""
+    path = (root / stored_path).resolve() if stored_path else None
+    if path is None or not path.is_relative_to(root):
+        return b""
+    try:
+        if path.stat().st_size > limit:
+            return b""
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def post_media(source: SourceAccount) -> PostMedia:
-    """X status id → its images as Bluesky will show them (blob references computed from the
-    kept files, alt text from the archive). Videos, GIFs, files the import did not keep and
-    images over the PDS's limit are counted, not carried: the archive site keeps them."""
+    """X status id → its images, or its video or GIF (MP4), as Bluesky will show them: blob
+    references computed from the kept files, alt text from the archive. Files the import did
+    not keep and files over the PDS's limits are counted, not carried: the archive site keeps
+    them. A post holds images or one video: a second video is left, images win."""
     root = Path(settings.MEDIA_ROOT).resolve()
     found = PostMedia()
     rows = ArchivedMedia.objects.filter(source_account=source).order_by(
         "post_remote_id", "position"
     )
     for media in rows.iterator(chunk_size=2000):
-        path = (root / media.stored_path).resolve() if media.stored_path else None
-        data = b""
-        if media.kind == "photo" and path is not None and path.is_relative_to(root):
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b""
-        mime = image_mime(data)
-        if not mime or len(data) > MAX_IMAGE_BYTES:
-            found.not_carried[media.post_remote_id] += 1
+        x_id, alt = media.post_remote_id, media.alt_text[:2000]
+        if media.kind in VIDEO_KINDS:
+            data = _kept_file(root, media.stored_path, MAX_VIDEO_BYTES)
+            if not video_mime(data) or x_id in found.videos:
+                found.leave(x_id)
+                continue
+            video = VideoBlob(blob_ref(data, "video/mp4"), alt, gif=VIDEO_KINDS[media.kind])
+            found.videos[x_id] = VideoUpload(media.stored_path, video)
             continue
-        image = ImageBlob(blob_ref(data, mime), media.alt_text[:2000])
-        upload = Upload(media.stored_path, mime, image)
-        found.uploads.setdefault(media.post_remote_id, []).append(upload)
+        data = _kept_file(root, media.stored_path, MAX_IMAGE_BYTES)
+        mime = image_mime(data) if media.kind == "photo" else ""
+        if not mime:
+            found.leave(x_id)
+            continue
+        upload = Upload(media.stored_path, mime, ImageBlob(blob_ref(data, mime), alt))
+        found.uploads.setdefault(x_id, []).append(upload)
+    for x_id in set(found.videos) & set(found.uploads):  # images win
+        del found.videos[x_id]
+        found.leave(x_id)
     return found
 
 
@@ -308,10 +344,12 @@ def build_records(
             continue
         media = media or PostMedia()
         images = media.uploads.get(post.remote_id, [])[: CAPABILITIES.max_images]
-        if not any(p.text.strip() for p in parts) and quote is None and not images:
+        video = media.videos.get(post.remote_id)
+        if not any(p.text.strip() for p in parts) and quote is None and not images and not video:
             tally.skipped += 1  # nothing left to show (a video only, a file not kept)
             continue
         tally.images += len(images)
+        tally.videos += video is not None
         tally.media_not_carried += media.not_carried[post.remote_id]
         tally.images_without_alt += sum(1 for u in images if not u.image.alt.strip())
         above = refs.get(post.reply_to_post_id)
@@ -332,6 +370,7 @@ def build_records(
                 parent=parent,
                 quote=quote if number == 0 else None,
                 images=[u.image for u in images] if number == 0 else (),
+                video=video.video if video and number == 0 else None,
             )
             cid = record_cid(record)
             ref = StrongRef(f"at://{did}/{POST}/{key}", cid)
@@ -339,7 +378,10 @@ def build_records(
             root = root or ref
             parent = ref
             tally.records += 1
-            uploads = [{"path": u.path, "mime": u.mime} for u in images] if number == 0 else []
+            uploads = [{"path": u.path, "mime": u.mime} for u in images]
+            if video is not None:
+                uploads.append({"path": video.path, "mime": "video/mp4"})
+            uploads = uploads if number == 0 else []
             yield Built(post.remote_id, number, post.created_at, key, cid, record, uploads)
         assert first is not None and parent is not None and root is not None
         refs[post.remote_id] = _Refs(first, parent, root)
@@ -359,6 +401,7 @@ class Plan:
     images_without_alt: int
     media_not_carried: int
     skipped: int
+    videos: int
     alongside: int  # items the account's other jobs still send from the same budget
     seconds: float
 
@@ -373,6 +416,7 @@ class Plan:
             "images_without_alt": self.images_without_alt,
             "media_not_carried": self.media_not_carried,
             "skipped": self.skipped,
+            "videos": self.videos,
             "alongside": self.alongside,
             "seconds": self.seconds,
         }
@@ -453,6 +497,7 @@ def plan(
         tally.images_without_alt,
         tally.media_not_carried,
         tally.skipped,
+        tally.videos,
         alongside,
         seconds_to_send(
             tally.records,

@@ -516,3 +516,66 @@ def test_a_quote_with_an_image_is_a_record_with_media(
     ]
     assert embed["media"]["images"][0]["image"]["mimeType"] == "image/png"
     assert record["text"] == "Il est en ligne depuis lundi."  # the quoted URL is the embed
+
+
+def add_video(archive: ArchiveImport, x_id: str, kind: str, alt: str, size: int = 0) -> bytes:
+    """An MP4 file the import kept (an `ftyp` box of the `isom` brand, then its data); `size`
+    makes a sparse file of that many bytes (over the PDS's limit) without writing them."""
+    folder = Path(settings.MEDIA_ROOT) / "x"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{x_id}-{kind}.mp4"
+    data = (
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+        + b"\x00\x00\x00\x10mdat"
+        + (x_id.encode() * 4)[:8]
+    )
+    with (folder / name).open("wb") as out:
+        out.write(data)
+        if size:
+            out.truncate(size)
+    ArchivedMedia.objects.create(
+        source_account=archive.source_account,
+        post_remote_id=x_id,
+        position=0,
+        kind=kind,
+        file_name=name,
+        alt_text=alt,
+        stored_path=f"x/{name}",
+    )
+    return data
+
+
+@pytest.mark.django_db
+def test_videos_and_gifs_within_the_pds_limit_land_as_video_embeds(
+    org: Organisation, pds: Any, pds_account: Any
+) -> None:
+    """An MP4 video and an X GIF (an MP4 too) are uploaded as blobs and embedded
+    (`app.bsky.embed.video`, a GIF played as one); a video over the PDS's upload limit is
+    counted as not carried and its post goes without it."""
+    from envol.networks.cid import blob_cid
+
+    archive = accepted_import(org, "bluesky", [])
+    add_post(archive, 951, 0, "La vidéo de l'inauguration")
+    video = add_video(archive, "951", "video", "Le maire coupe le ruban")
+    add_post(archive, 952, 1, "Quand le tram arrive")
+    gif = add_video(archive, "952", "animated_gif", "Un tram qui arrive, en boucle")
+    add_post(archive, 953, 2, "Le conseil en entier")
+    add_video(archive, "953", "video", "", size=moving.MAX_VIDEO_BYTES + 1)
+    account = connected_bluesky(org, pds, pds_account)
+    planned = moving.plan(org, archive.pk, account, moving.Choice())
+    assert (planned.posts, planned.videos, planned.media_not_carried) == (3, 2, 1)
+    job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert job.state == MoveState.DONE and job.count_done == 3 and job.count_failed == 0
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    stored = {i.x_id: network.get_post(i.record_key) for i in job.items.all()}
+    for x_id, data, alt in (("951", video, "Le maire coupe le ruban"), ("952", gif, None)):
+        embed = stored[x_id]["embed"]  # type: ignore[index]
+        assert embed["$type"] == "app.bsky.embed.video"
+        assert embed["video"]["ref"]["$link"] == blob_cid(data)  # the PDS holds that blob
+        assert embed["video"]["mimeType"] == "video/mp4" and embed["video"]["size"] == len(data)
+        if alt:
+            assert embed["alt"] == alt and "presentation" not in embed
+    assert stored["952"]["embed"]["presentation"] == "gif"  # type: ignore[index]
+    assert stored["952"]["embed"]["alt"] == "Un tram qui arrive, en boucle"  # type: ignore[index]
+    assert "embed" not in stored["953"]  # type: ignore[operator]
