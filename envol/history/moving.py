@@ -733,12 +733,15 @@ def _send(
         item.move_to(PostState.SENT)
         item.attempts += 1
     update_rows(HistoryPost, ITEM_FIELDS, items)  # committed BEFORE the write
-    _upload_files(network, items)
+    files_refused: dict[str, InvalidContent] = {}
     try:
+        files_refused = _upload_files(network, items)
+        if files_refused:
+            raise next(iter(files_refused.values()))
         created = network.create_posts([(item.record_key, item.record) for item in items])
     except InvalidContent as refused:
         budgets.settle(key)
-        _send_one_by_one(network, items, refused)
+        _send_one_by_one(network, items, refused, files_refused)
         return
     except RateLimited:
         budgets.settle(key)  # a refused call still counts; the items stay `sent`: reconciled
@@ -750,26 +753,38 @@ def _send(
     update_rows(HistoryPost, ITEM_FIELDS, items)
 
 
-def _upload_files(network: BlueskyNetwork, items: list[HistoryPost]) -> None:
-    """The images of a batch, before its records (uploading is content-addressed: uploading
-    again after a crash stores nothing twice). A file that changed since the job was created
-    no longer matches its record's reference: the PDS would refuse the batch, so stop here."""
+def _upload_files(network: BlueskyNetwork, items: list[HistoryPost]) -> dict[str, InvalidContent]:
+    """The images and videos of a batch, before its records (uploading is content-addressed:
+    uploading again after a crash stores nothing twice). Record key → why a file of that post
+    could not go: over this PDS's own upload limit (lower than the default envol assumes), or
+    changed since the job was created (its record's reference no longer matches)."""
     root = Path(settings.MEDIA_ROOT)
+    refused: dict[str, InvalidContent] = {}
     for item in items:
         for upload in item.uploads:
             data = (root / upload["path"]).read_bytes()
-            blob = network.upload_blob(data, upload["mime"])
+            try:
+                blob = network.upload_blob(data, upload["mime"])
+            except InvalidContent as exc:
+                refused[item.record_key] = exc
+                break
             if blob.get("ref", {}).get("$link") != blob_cid(data):
-                raise InvalidContent("blob_changed", f"{upload['path']} changed: plan again.")
+                message = f"{upload['path']} changed: plan again."
+                refused[item.record_key] = InvalidContent("blob_changed", message)
+                break
+    return refused
 
 
 def _send_one_by_one(
-    network: BlueskyNetwork, items: list[HistoryPost], refused: InvalidContent
+    network: BlueskyNetwork,
+    items: list[HistoryPost],
+    refused: InvalidContent,
+    files_refused: Mapping[str, InvalidContent],
 ) -> None:
-    """A batch the PDS refused: one record made it refuse. Each is sent alone, so that only the
-    refused ones fail (with the PDS's words) — and a reply to a refused post fails with it. A
-    record already at its key is this very post, written by an earlier migration (keys come
-    from the posts): `already`, never a second copy."""
+    """A batch the PDS refused: one record made it refuse (or one of its files). Each is sent
+    alone, so that only the refused ones fail (with the PDS's words) — and a reply to a refused
+    post fails with it. A record already at its key is this very post, written by an earlier
+    migration (keys come from the posts): `already`, never a second copy."""
     failed: set[str] = set()
     for item in items:
         parent = item.record.get("reply", {}).get("parent", {}).get("uri", "")
@@ -777,6 +792,9 @@ def _send_one_by_one(
         if existing is not None:
             item.move_to(PostState.ALREADY)
             item.remote_uri = existing[0]
+        elif item.record_key in files_refused:
+            failed.add(item.record_key)
+            _refuse(item, files_refused[item.record_key])
         elif parent.rsplit("/", 1)[-1] in failed:
             failed.add(item.record_key)
             _refuse(item, refused, reason="parent_refused")

@@ -579,3 +579,31 @@ def test_videos_and_gifs_within_the_pds_limit_land_as_video_embeds(
     assert stored["952"]["embed"]["presentation"] == "gif"  # type: ignore[index]
     assert stored["952"]["embed"]["alt"] == "Un tram qui arrive, en boucle"  # type: ignore[index]
     assert "embed" not in stored["953"]  # type: ignore[operator]
+
+
+@pytest.mark.django_db
+def test_a_video_over_this_pds_upload_limit_fails_its_post_alone(
+    org: Organisation, pds: Any, pds_account: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDS whose upload limit is lower than the one envol assumes (here envol assumes 8 MiB,
+    the PDS keeps its default 5 MiB): the post with that video fails with the PDS's reason, a
+    reply to it with it, the rest of the batch lands and the job ends."""
+    monkeypatch.setattr(moving, "MAX_VIDEO_BYTES", 8 * 1024 * 1024)
+    archive = accepted_import(org, "bluesky", [])
+    me = own_id(archive)
+    add_post(archive, 961, 0, "Le conseil municipal en entier")
+    add_video(archive, "961", "video", "", size=6 * 1024 * 1024)
+    add_post(archive, 962, 1, "La suite", reply_to_post_id="961", reply_to_user_id=me)
+    add_post(archive, 963, 2, "Autre chose")
+    account = connected_bluesky(org, pds, pds_account)
+    job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert job.state == MoveState.DONE
+    states = {i.x_id: (i.state, i.reason) for i in job.items.all()}
+    assert states == {
+        "961": (PostState.FAILED, "too_large"),
+        "962": (PostState.FAILED, "parent_refused"),
+        "963": (PostState.DONE, ""),
+    }
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    assert [v["text"] for _k, v in network.list_records(POST)] == ["Autre chose"]
