@@ -564,6 +564,11 @@ def test_videos_and_gifs_within_the_pds_limit_land_as_video_embeds(
     account = connected_bluesky(org, pds, pds_account)
     planned = moving.plan(org, archive.pk, account, moving.Choice())
     assert (planned.posts, planned.videos, planned.media_not_carried) == (3, 2, 1)
+    from envol.history.move_texts import plan_lines
+
+    lines = plan_lines(planned)  # in French (the conftest's default)
+    assert "2 vidéos ou GIF avec leurs publications" in lines
+    assert any(line.startswith("1 vidéo, GIF ou fichier non conservé") for line in lines)
     job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
     assert job.state == MoveState.DONE and job.count_done == 3 and job.count_failed == 0
     network = network_for(account)
