@@ -52,12 +52,22 @@ def add_post(archive: ArchiveImport, x_id: int, minutes: int, text: str, **field
 
 def add_media(archive: ArchiveImport, x_id: str, kind: str, alt: str) -> None:
     """A media file the import kept (a real PNG for a photo)."""
-    folder = Path(settings.MEDIA_ROOT) / "x"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{x_id}-{kind}.png"
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (31, 79, 143)).save(out, format="PNG")
-    (folder / name).write_bytes(out.getvalue())
+    keep_file(archive, x_id, kind, alt, f"{x_id}-{kind}.png", out.getvalue())
+
+
+def keep_file(
+    archive: ArchiveImport, x_id: str, kind: str, alt: str, name: str, data: bytes, size: int = 0
+) -> None:
+    """`data` kept by the import as `name`, media of post `x_id`; `size` makes it a sparse file
+    of that many bytes (over a limit) without writing them."""
+    folder = Path(settings.MEDIA_ROOT) / "x"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / name).open("wb") as out:
+        out.write(data)
+        if size:
+            out.truncate(size)
     ArchivedMedia.objects.create(
         source_account=archive.source_account,
         post_remote_id=x_id,
@@ -519,29 +529,13 @@ def test_a_quote_with_an_image_is_a_record_with_media(
 
 
 def add_video(archive: ArchiveImport, x_id: str, kind: str, alt: str, size: int = 0) -> bytes:
-    """An MP4 file the import kept (an `ftyp` box of the `isom` brand, then its data); `size`
-    makes a sparse file of that many bytes (over the PDS's limit) without writing them."""
-    folder = Path(settings.MEDIA_ROOT) / "x"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{x_id}-{kind}.mp4"
+    """An MP4 file the import kept (an `ftyp` box of the `isom` brand, then its data)."""
     data = (
         b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
         + b"\x00\x00\x00\x10mdat"
         + (x_id.encode() * 4)[:8]
     )
-    with (folder / name).open("wb") as out:
-        out.write(data)
-        if size:
-            out.truncate(size)
-    ArchivedMedia.objects.create(
-        source_account=archive.source_account,
-        post_remote_id=x_id,
-        position=0,
-        kind=kind,
-        file_name=name,
-        alt_text=alt,
-        stored_path=f"x/{name}",
-    )
+    keep_file(archive, x_id, kind, alt, f"{x_id}-{kind}.mp4", data, size)
     return data
 
 
