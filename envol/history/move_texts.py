@@ -57,6 +57,15 @@ def plan_lines(plan: Plan) -> list[str]:
             ngettext("%(n)s image with the post", "%(n)s images with their posts", plan.images)
             % {"n": plan.images}
         )
+    if plan.videos:
+        lines.append(
+            ngettext(
+                "%(n)s video or GIF with its post",
+                "%(n)s videos or GIFs with their posts",
+                plan.videos,
+            )
+            % {"n": plan.videos}
+        )
     if plan.images_without_alt:
         lines.append(
             ngettext(

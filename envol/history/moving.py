@@ -53,11 +53,12 @@ from envol.networks.bluesky import (
     BlueskyNetwork,
     ImageBlob,
     StrongRef,
+    VideoBlob,
     post_langs,
     post_record,
     tid_at,
 )
-from envol.networks.cid import blob_cid, blob_ref, image_mime, record_cid
+from envol.networks.cid import blob_cid, blob_ref, image_mime, record_cid, video_mime
 from envol.networks.ratelimit import BLUESKY_WRITE_COSTS, BLUESKY_WRITE_POLICIES
 from envol.networks.richtext import MentionTarget, bluesky_parts
 from envol.networks.text import TextTooLong
@@ -76,6 +77,10 @@ PACE = NetworkPace(
 ITEM_FIELDS = ["state", "remote_uri", "attempts", "reason", "last_error"]
 CREATE_CHUNK = 1000
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images: an image blob of at most 1,000,000 bytes
+# app.bsky.embed.video takes video/mp4 up to 300 MB, but the PDS refuses any upload over its
+# blobUploadLimit (PDS_BLOB_UPLOAD_LIMIT, 5 MiB by default): a longer video stays on the site.
+MAX_VIDEO_BYTES = 5 * 1024 * 1024
+VIDEO_KINDS = {"video": False, "animated_gif": True}  # X's media type → played as a GIF
 
 
 class HistoryMoveError(OrgError):
@@ -168,7 +173,8 @@ class Tally:
     quotes: int = 0
     images: int = 0  # uploaded with the post
     images_without_alt: int = 0  # flagged: the team should write their alt text
-    media_not_carried: int = 0  # videos and GIFs, files not kept by the import, too large
+    videos: int = 0  # videos and GIFs uploaded with the post (MP4 within the PDS's limit)
+    media_not_carried: int = 0  # files not kept by the import, too large, a second video
     skipped: int = 0  # nothing Bluesky can show (a media-only post), or one word too long
 
 
@@ -179,36 +185,66 @@ class Upload:
     image: ImageBlob
 
 
+@dataclass(frozen=True)
+class VideoUpload:
+    path: str  # under MEDIA_ROOT
+    video: VideoBlob
+
+
 @dataclass
 class PostMedia:
     uploads: dict[str, list[Upload]] = field(default_factory=dict)  # X status id → images
+    videos: dict[str, VideoUpload] = field(default_factory=dict)  # X status id → its video
     not_carried: Counter[str] = field(default_factory=Counter)  # X status id → media left
+
+    def leave(self, x_id: str) -> None:
+        self.not_carried[x_id] += 1
+
+
+def _kept_file(root: Path, stored_path: str, limit: int) -> bytes:
+    """The bytes of a file the import kept under MEDIA_ROOT, b'' when absent or over `limit`
+    (never read whole: a 2 GB video is not loaded to learn it is too large)."""
+    path = (root / stored_path).resolve() if stored_path else None
+    if path is None or not path.is_relative_to(root):
+        return b""
+    try:
+        if path.stat().st_size > limit:
+            return b""
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def post_media(source: SourceAccount) -> PostMedia:
-    """X status id → its images as Bluesky will show them (blob references computed from the
-    kept files, alt text from the archive). Videos, GIFs, files the import did not keep and
-    images over the PDS's limit are counted, not carried: the archive site keeps them."""
+    """X status id → its images, or its video or GIF (MP4), as Bluesky will show them: blob
+    references computed from the kept files, alt text from the archive. Files the import did
+    not keep and files over the PDS's limits are counted, not carried: the archive site keeps
+    them. A post holds images or one video: a second video is left, images win."""
     root = Path(settings.MEDIA_ROOT).resolve()
     found = PostMedia()
     rows = ArchivedMedia.objects.filter(source_account=source).order_by(
         "post_remote_id", "position"
     )
     for media in rows.iterator(chunk_size=2000):
-        path = (root / media.stored_path).resolve() if media.stored_path else None
-        data = b""
-        if media.kind == "photo" and path is not None and path.is_relative_to(root):
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b""
-        mime = image_mime(data)
-        if not mime or len(data) > MAX_IMAGE_BYTES:
-            found.not_carried[media.post_remote_id] += 1
+        x_id, alt = media.post_remote_id, media.alt_text[:2000]
+        if media.kind in VIDEO_KINDS:
+            data = _kept_file(root, media.stored_path, MAX_VIDEO_BYTES)
+            if not video_mime(data) or x_id in found.videos:
+                found.leave(x_id)
+                continue
+            video = VideoBlob(blob_ref(data, "video/mp4"), alt, gif=VIDEO_KINDS[media.kind])
+            found.videos[x_id] = VideoUpload(media.stored_path, video)
             continue
-        image = ImageBlob(blob_ref(data, mime), media.alt_text[:2000])
-        upload = Upload(media.stored_path, mime, image)
-        found.uploads.setdefault(media.post_remote_id, []).append(upload)
+        data = _kept_file(root, media.stored_path, MAX_IMAGE_BYTES)
+        mime = image_mime(data) if media.kind == "photo" else ""
+        if not mime:
+            found.leave(x_id)
+            continue
+        upload = Upload(media.stored_path, mime, ImageBlob(blob_ref(data, mime), alt))
+        found.uploads.setdefault(x_id, []).append(upload)
+    for x_id in set(found.videos) & set(found.uploads):  # images win
+        del found.videos[x_id]
+        found.leave(x_id)
     return found
 
 
@@ -254,17 +290,40 @@ def mention_targets(org: Organisation, archive: ArchiveImport) -> dict[str, Ment
     }
 
 
+def migrated_refs(account: ConnectedAccount) -> dict[str, _Refs]:
+    """X status id → where the account's earlier history migrations put it (first and last
+    part, thread root): a later migration (another date range…) quotes and answers those posts
+    as Bluesky posts instead of leaving a dead X link or a broken thread."""
+    refs: dict[str, _Refs] = {}
+    rows = (
+        HistoryPost.objects.filter(
+            job__account=account, state__in=(PostState.DONE, PostState.ALREADY)
+        )
+        .order_by("x_id", "part")
+        .values_list("x_id", "part", "record_key", "cid", "record__reply__root")
+    )
+    for x_id, part, key, cid, root in rows.iterator(chunk_size=2000):
+        ref = StrongRef(f"at://{account.remote_id}/{POST}/{key}", cid)
+        if part == 0:
+            above = StrongRef(root["uri"], root["cid"]) if isinstance(root, Mapping) else ref
+            refs[x_id] = _Refs(ref, ref, above)
+        elif x_id in refs:
+            refs[x_id].last = ref
+    return refs
+
+
 def build_records(
     posts: Iterable[ArchivedPost],
     did: str,
     matches: Mapping[str, MentionTarget],
     tally: Tally,
     media: PostMedia | None = None,
+    migrated: Mapping[str, _Refs] | None = None,
 ) -> Iterator[Built]:
     """Every record of `posts` (oldest first), with its key and CID: threads as reply chains to
     the post they answered (its last part), long posts as self-threads, quotes of a post already
-    in the list as Bluesky quotes."""
-    refs: dict[str, _Refs] = {}
+    in the list, or `migrated` earlier, as Bluesky quotes."""
+    refs: dict[str, _Refs] = dict(migrated or {})
     used: set[str] = set()
     for post in posts:
         quoted = quoted_status(post.quoted_post_url)
@@ -285,10 +344,12 @@ def build_records(
             continue
         media = media or PostMedia()
         images = media.uploads.get(post.remote_id, [])[: CAPABILITIES.max_images]
-        if not any(p.text.strip() for p in parts) and quote is None and not images:
+        video = media.videos.get(post.remote_id)
+        if not any(p.text.strip() for p in parts) and quote is None and not images and not video:
             tally.skipped += 1  # nothing left to show (a video only, a file not kept)
             continue
         tally.images += len(images)
+        tally.videos += video is not None
         tally.media_not_carried += media.not_carried[post.remote_id]
         tally.images_without_alt += sum(1 for u in images if not u.image.alt.strip())
         above = refs.get(post.reply_to_post_id)
@@ -309,6 +370,7 @@ def build_records(
                 parent=parent,
                 quote=quote if number == 0 else None,
                 images=[u.image for u in images] if number == 0 else (),
+                video=video.video if video and number == 0 else None,
             )
             cid = record_cid(record)
             ref = StrongRef(f"at://{did}/{POST}/{key}", cid)
@@ -316,7 +378,10 @@ def build_records(
             root = root or ref
             parent = ref
             tally.records += 1
-            uploads = [{"path": u.path, "mime": u.mime} for u in images] if number == 0 else []
+            uploads = [{"path": u.path, "mime": u.mime} for u in images]
+            if video is not None:
+                uploads.append({"path": video.path, "mime": "video/mp4"})
+            uploads = uploads if number == 0 else []
             yield Built(post.remote_id, number, post.created_at, key, cid, record, uploads)
         assert first is not None and parent is not None and root is not None
         refs[post.remote_id] = _Refs(first, parent, root)
@@ -336,6 +401,7 @@ class Plan:
     images_without_alt: int
     media_not_carried: int
     skipped: int
+    videos: int
     alongside: int  # items the account's other jobs still send from the same budget
     seconds: float
 
@@ -350,6 +416,7 @@ class Plan:
             "images_without_alt": self.images_without_alt,
             "media_not_carried": self.media_not_carried,
             "skipped": self.skipped,
+            "videos": self.videos,
             "alongside": self.alongside,
             "seconds": self.seconds,
         }
@@ -410,7 +477,9 @@ def plan(
     tally = Tally()
     matches = mention_targets(org, archive)
     posts = chosen_posts(source, choice)
-    for _built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
+    for _built in build_records(
+        posts, account.remote_id, matches, tally, post_media(source), migrated_refs(account)
+    ):
         pass
     alongside = sharing_budget(account)
     if spent is None:  # the account's budget as its jobs left it (already spent this hour…)
@@ -428,6 +497,7 @@ def plan(
         tally.images_without_alt,
         tally.media_not_carried,
         tally.skipped,
+        tally.videos,
         alongside,
         seconds_to_send(
             tally.records,
@@ -467,7 +537,8 @@ def create_job(
     chunk: list[HistoryPost] = []
     matches = mention_targets(org, archive)
     posts = chosen_posts(source, choice)
-    for built in build_records(posts, account.remote_id, matches, tally, post_media(source)):
+    media, migrated = post_media(source), migrated_refs(account)
+    for built in build_records(posts, account.remote_id, matches, tally, media, migrated):
         chunk.append(
             HistoryPost(
                 job=job,
@@ -662,12 +733,15 @@ def _send(
         item.move_to(PostState.SENT)
         item.attempts += 1
     update_rows(HistoryPost, ITEM_FIELDS, items)  # committed BEFORE the write
-    _upload_files(network, items)
+    files_refused: dict[str, InvalidContent] = {}
     try:
+        files_refused = _upload_files(network, items)
+        if files_refused:
+            raise next(iter(files_refused.values()))
         created = network.create_posts([(item.record_key, item.record) for item in items])
     except InvalidContent as refused:
         budgets.settle(key)
-        _send_one_by_one(network, items, refused)
+        _send_one_by_one(network, items, refused, files_refused)
         return
     except RateLimited:
         budgets.settle(key)  # a refused call still counts; the items stay `sent`: reconciled
@@ -679,26 +753,38 @@ def _send(
     update_rows(HistoryPost, ITEM_FIELDS, items)
 
 
-def _upload_files(network: BlueskyNetwork, items: list[HistoryPost]) -> None:
-    """The images of a batch, before its records (uploading is content-addressed: uploading
-    again after a crash stores nothing twice). A file that changed since the job was created
-    no longer matches its record's reference: the PDS would refuse the batch, so stop here."""
+def _upload_files(network: BlueskyNetwork, items: list[HistoryPost]) -> dict[str, InvalidContent]:
+    """The images and videos of a batch, before its records (uploading is content-addressed:
+    uploading again after a crash stores nothing twice). Record key → why a file of that post
+    could not go: over this PDS's own upload limit (lower than the default envol assumes), or
+    changed since the job was created (its record's reference no longer matches)."""
     root = Path(settings.MEDIA_ROOT)
+    refused: dict[str, InvalidContent] = {}
     for item in items:
         for upload in item.uploads:
             data = (root / upload["path"]).read_bytes()
-            blob = network.upload_blob(data, upload["mime"])
+            try:
+                blob = network.upload_blob(data, upload["mime"])
+            except InvalidContent as exc:
+                refused[item.record_key] = exc
+                break
             if blob.get("ref", {}).get("$link") != blob_cid(data):
-                raise InvalidContent("blob_changed", f"{upload['path']} changed: plan again.")
+                message = f"{upload['path']} changed: plan again."
+                refused[item.record_key] = InvalidContent("blob_changed", message)
+                break
+    return refused
 
 
 def _send_one_by_one(
-    network: BlueskyNetwork, items: list[HistoryPost], refused: InvalidContent
+    network: BlueskyNetwork,
+    items: list[HistoryPost],
+    refused: InvalidContent,
+    files_refused: Mapping[str, InvalidContent],
 ) -> None:
-    """A batch the PDS refused: one record made it refuse. Each is sent alone, so that only the
-    refused ones fail (with the PDS's words) — and a reply to a refused post fails with it. A
-    record already at its key is this very post, written by an earlier migration (keys come
-    from the posts): `already`, never a second copy."""
+    """A batch the PDS refused: one record made it refuse (or one of its files). Each is sent
+    alone, so that only the refused ones fail (with the PDS's words) — and a reply to a refused
+    post fails with it. A record already at its key is this very post, written by an earlier
+    migration (keys come from the posts): `already`, never a second copy."""
     failed: set[str] = set()
     for item in items:
         parent = item.record.get("reply", {}).get("parent", {}).get("uri", "")
@@ -706,6 +792,9 @@ def _send_one_by_one(
         if existing is not None:
             item.move_to(PostState.ALREADY)
             item.remote_uri = existing[0]
+        elif item.record_key in files_refused:
+            failed.add(item.record_key)
+            _refuse(item, files_refused[item.record_key])
         elif parent.rsplit("/", 1)[-1] in failed:
             failed.add(item.record_key)
             _refuse(item, refused, reason="parent_refused")

@@ -95,6 +95,15 @@ def image_mime(data: bytes) -> str:
     return next((mime for magic, mime in IMAGE_SIGNATURES if data.startswith(magic)), "")
 
 
+MP4_BRANDS = (b"isom", b"iso2", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash")
+
+
+def video_mime(data: bytes) -> str:
+    """`video/mp4` for an MP4 file (an `ftyp` box of a video brand: what the PDS sniffs), the
+    only type `app.bsky.embed.video` accepts; '' otherwise."""
+    return "video/mp4" if data[4:8] == b"ftyp" and data[8:12] in MP4_BRANDS else ""
+
+
 def blob_ref(data: bytes, mime: str) -> dict[str, Any]:
     """The blob reference (JSON form) a record holds for `data` once uploaded: known before
     the upload, so a record with images has its CID before anything is sent."""

@@ -52,12 +52,22 @@ def add_post(archive: ArchiveImport, x_id: int, minutes: int, text: str, **field
 
 def add_media(archive: ArchiveImport, x_id: str, kind: str, alt: str) -> None:
     """A media file the import kept (a real PNG for a photo)."""
-    folder = Path(settings.MEDIA_ROOT) / "x"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{x_id}-{kind}.png"
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (31, 79, 143)).save(out, format="PNG")
-    (folder / name).write_bytes(out.getvalue())
+    keep_file(archive, x_id, kind, alt, f"{x_id}-{kind}.png", out.getvalue())
+
+
+def keep_file(
+    archive: ArchiveImport, x_id: str, kind: str, alt: str, name: str, data: bytes, size: int = 0
+) -> None:
+    """`data` kept by the import as `name`, media of post `x_id`; `size` makes it a sparse file
+    of that many bytes (over a limit) without writing them."""
+    folder = Path(settings.MEDIA_ROOT) / "x"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / name).open("wb") as out:
+        out.write(data)
+        if size:
+            out.truncate(size)
     ArchivedMedia.objects.create(
         source_account=archive.source_account,
         post_remote_id=x_id,
@@ -416,3 +426,183 @@ def test_migrating_the_same_posts_again_writes_nothing_twice(
     network = network_for(account)
     assert isinstance(network, BlueskyNetwork)
     assert len(list(network.list_records(POST))) == 5
+
+
+# A note tweet with an entity of every kind in each of its parts, multibyte letters around them.
+NOTE_PIECES = [
+    "Élément {n} : à lire sur https://www.example.org/dossiers/{n}/participation-citoyenne "
+    "avec @partner, #Concertation{n} — café ☕ et crème brûlée 🥐 pour tous.",
+]
+NOTE = " ".join(NOTE_PIECES[0].format(n=n) for n in range(8))
+
+
+@pytest.mark.django_db
+def test_facets_of_a_long_post_split_into_a_thread_are_valid_in_every_part(
+    org: Organisation, pds: Any, pds_account: Any
+) -> None:
+    """Each part's facets are byte ranges of that part's own text, on the very entity they name
+    (the offsets are recomputed per part, never carried from the whole text)."""
+    partner = random_did()
+    archive = accepted_import(org, "bluesky", [partner])
+    add_post(archive, 801, 0, NOTE, is_note=True, mentions=[{"id": "1000", "username": "partner"}])
+    account = connected_bluesky(org, pds, pds_account)
+    job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert job.state == MoveState.DONE and job.count_failed == 0
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    items = list(job.items.order_by("part"))
+    assert len(items) >= 3  # split into a self-thread
+    kinds: Counter[str] = Counter()
+    for item in items:
+        stored = network.get_post(item.record_key)  # as the PDS accepted it
+        assert stored is not None
+        text = stored["text"].encode()
+        assert stored["facets"], f"part {item.part} lost its facets"
+        for facet in stored["facets"]:
+            start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            assert 0 <= start < end <= len(text), (item.part, facet)
+            piece = text[start:end].decode()  # raises if the range cuts a character
+            feature = facet["features"][0]
+            kind = feature["$type"].rsplit("#", 1)[-1]
+            kinds[kind] += 1
+            if kind == "mention":
+                assert feature["did"] == partner and piece == "@h0.test"
+            elif kind == "tag":
+                assert piece == "#" + feature["tag"] and feature["tag"].startswith("Concertation")
+            else:
+                assert kind == "link"
+                assert piece.startswith("www.example.org/dossiers/")
+                assert feature["uri"].startswith("https://" + piece.rstrip("…"))
+                assert feature["uri"].endswith("/participation-citoyenne")
+    # every entity of the note is clickable in one part: 8 links, 8 mentions, 8 tags
+    assert kinds == {"link": 8, "mention": 8, "tag": 8}
+    joined = " ".join(network.get_post(i.record_key)["text"] for i in items)  # type: ignore[index]
+    assert "@partner" not in joined and joined.count("@h0.test") == 8
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("earlier_job", [False, True], ids=["same-job", "earlier-job"])
+def test_a_quote_with_an_image_is_a_record_with_media(
+    org: Organisation, pds: Any, pds_account: Any, earlier_job: bool
+) -> None:
+    """A post quoting an earlier one and carrying an image: `recordWithMedia`, the quoted
+    post's strong ref (as the PDS stores it) and the image with its alt text from the archive —
+    whether the quoted post goes in the same migration or went in an earlier one."""
+    archive = accepted_import(org, "bluesky", [])
+    add_post(archive, 901, 0, "Le plan du quartier est publié.")
+    add_post(
+        archive,
+        902,
+        60 * 24 * 3,
+        "Il est en ligne depuis lundi. https://twitter.com/ville/status/901",
+        quoted_post_url="https://twitter.com/ville/status/901",
+    )
+    add_media(archive, "902", "photo", "Photo de la réunion publique, salle comble")
+    account = connected_bluesky(org, pds, pds_account)
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    if earlier_job:
+        first = run_to_end(
+            moving.create_job(org, archive.pk, account, moving.Choice(until=START.date()))
+        )
+        quoted = first.items.get(x_id="901")
+        later = moving.Choice(since=START.date() + timedelta(days=1))
+        job = run_to_end(moving.create_job(org, archive.pk, account, later))
+    else:
+        job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+        quoted = job.items.get(x_id="901")
+    assert job.state == MoveState.DONE and job.count_failed == 0
+    quoting = job.items.get(x_id="902")
+    stored_quoted = network.post_ref(quoted.record_key)
+    assert stored_quoted == (f"at://{network.did}/{POST}/{quoted.record_key}", quoted.cid)
+    record = network.get_post(quoting.record_key)
+    assert record is not None
+    embed = record["embed"]
+    assert embed["$type"] == "app.bsky.embed.recordWithMedia"
+    assert plain(embed["record"]["record"]) == {"uri": stored_quoted[0], "cid": stored_quoted[1]}
+    assert embed["media"]["$type"] == "app.bsky.embed.images"
+    assert [i["alt"] for i in embed["media"]["images"]] == [
+        "Photo de la réunion publique, salle comble"
+    ]
+    assert embed["media"]["images"][0]["image"]["mimeType"] == "image/png"
+    assert record["text"] == "Il est en ligne depuis lundi."  # the quoted URL is the embed
+
+
+def add_video(archive: ArchiveImport, x_id: str, kind: str, alt: str, size: int = 0) -> bytes:
+    """An MP4 file the import kept (an `ftyp` box of the `isom` brand, then its data)."""
+    data = (
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+        + b"\x00\x00\x00\x10mdat"
+        + (x_id.encode() * 4)[:8]
+    )
+    keep_file(archive, x_id, kind, alt, f"{x_id}-{kind}.mp4", data, size)
+    return data
+
+
+@pytest.mark.django_db
+def test_videos_and_gifs_within_the_pds_limit_land_as_video_embeds(
+    org: Organisation, pds: Any, pds_account: Any
+) -> None:
+    """An MP4 video and an X GIF (an MP4 too) are uploaded as blobs and embedded
+    (`app.bsky.embed.video`, a GIF played as one); a video over the PDS's upload limit is
+    counted as not carried and its post goes without it."""
+    from envol.networks.cid import blob_cid
+
+    archive = accepted_import(org, "bluesky", [])
+    add_post(archive, 951, 0, "La vidéo de l'inauguration")
+    video = add_video(archive, "951", "video", "Le maire coupe le ruban")
+    add_post(archive, 952, 1, "Quand le tram arrive")
+    gif = add_video(archive, "952", "animated_gif", "Un tram qui arrive, en boucle")
+    add_post(archive, 953, 2, "Le conseil en entier")
+    add_video(archive, "953", "video", "", size=moving.MAX_VIDEO_BYTES + 1)
+    account = connected_bluesky(org, pds, pds_account)
+    planned = moving.plan(org, archive.pk, account, moving.Choice())
+    assert (planned.posts, planned.videos, planned.media_not_carried) == (3, 2, 1)
+    from envol.history.move_texts import plan_lines
+
+    lines = plan_lines(planned)  # in French (the conftest's default)
+    assert "2 vidéos ou GIF avec leurs publications" in lines
+    assert any(line.startswith("1 vidéo, GIF ou fichier non conservé") for line in lines)
+    job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert job.state == MoveState.DONE and job.count_done == 3 and job.count_failed == 0
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    stored = {i.x_id: network.get_post(i.record_key) for i in job.items.all()}
+    for x_id, data, alt in (("951", video, "Le maire coupe le ruban"), ("952", gif, None)):
+        embed = stored[x_id]["embed"]  # type: ignore[index]
+        assert embed["$type"] == "app.bsky.embed.video"
+        assert embed["video"]["ref"]["$link"] == blob_cid(data)  # the PDS holds that blob
+        assert embed["video"]["mimeType"] == "video/mp4" and embed["video"]["size"] == len(data)
+        if alt:
+            assert embed["alt"] == alt and "presentation" not in embed
+    assert stored["952"]["embed"]["presentation"] == "gif"  # type: ignore[index]
+    assert stored["952"]["embed"]["alt"] == "Un tram qui arrive, en boucle"  # type: ignore[index]
+    assert "embed" not in stored["953"]  # type: ignore[operator]
+
+
+@pytest.mark.django_db
+def test_a_video_over_this_pds_upload_limit_fails_its_post_alone(
+    org: Organisation, pds: Any, pds_account: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDS whose upload limit is lower than the one envol assumes (here envol assumes 8 MiB,
+    the PDS keeps its default 5 MiB): the post with that video fails with the PDS's reason, a
+    reply to it with it, the rest of the batch lands and the job ends."""
+    monkeypatch.setattr(moving, "MAX_VIDEO_BYTES", 8 * 1024 * 1024)
+    archive = accepted_import(org, "bluesky", [])
+    me = own_id(archive)
+    add_post(archive, 961, 0, "Le conseil municipal en entier")
+    add_video(archive, "961", "video", "", size=6 * 1024 * 1024)
+    add_post(archive, 962, 1, "La suite", reply_to_post_id="961", reply_to_user_id=me)
+    add_post(archive, 963, 2, "Autre chose")
+    account = connected_bluesky(org, pds, pds_account)
+    job = run_to_end(moving.create_job(org, archive.pk, account, moving.Choice()))
+    assert job.state == MoveState.DONE
+    states = {i.x_id: (i.state, i.reason) for i in job.items.all()}
+    assert states == {
+        "961": (PostState.FAILED, "too_large"),
+        "962": (PostState.FAILED, "parent_refused"),
+        "963": (PostState.DONE, ""),
+    }
+    network = network_for(account)
+    assert isinstance(network, BlueskyNetwork)
+    assert [v["text"] for _k, v in network.list_records(POST)] == ["Autre chose"]
