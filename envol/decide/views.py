@@ -50,18 +50,19 @@ def _org(request: HttpRequest) -> Any:
 
 
 def default_period(org: Any, today: date) -> tuple[date, date]:
-    """Six calendar months ending with the last month that holds data (effort or figures),
-    else with this month: the pages open on something to read."""
+    """Six calendar months ending with the last month that holds logged hours, else figures,
+    else this month: the pages open on something to read, and on the months where a return per
+    hour can be computed (figures without hours give none)."""
     from envol.insights.models import ChannelPost
 
-    days = [
-        EffortEntry.objects.filter(organisation=org, day__lte=today).aggregate(d=Max("day"))["d"],
-        ChannelPost.objects.filter(channel__organisation=org, published_on__lte=today).aggregate(
+    last = (
+        EffortEntry.objects.filter(organisation=org, day__lte=today).aggregate(d=Max("day"))["d"]
+        or ChannelPost.objects.filter(channel__organisation=org, published_on__lte=today).aggregate(
             d=Max("published_on")
-        )["d"],
-    ]
-    known = [d for d in days if d]
-    end = roi.month_end(max(known) if known else today)
+        )["d"]
+        or today
+    )
+    end = roi.month_end(last)
     first = end.replace(day=1)
     for _i in range(MONTHS_SHOWN - 1):
         first = (first - timedelta(days=1)).replace(day=1)
