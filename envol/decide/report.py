@@ -136,7 +136,7 @@ def context(
         "campaigns": campaigns,
         "logo": _data_url("image/png", bytes(logo.png)) if logo else "",
         "dsfr": settings.ENVOL_THEME == "dsfr",
-        **roi_context(org, start, end, costs_visible=costs_visible),
+        **roi_context(org, start, end, costs_visible=costs_visible, standalone_charts=True),
     }
 
 
