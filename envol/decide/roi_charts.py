@@ -2,8 +2,9 @@
 (interactions per hour: the one engagement figure every network defines alike, beside the X
 baseline), and that ratio month by month. Figures in the reader's language; unknown is said in
 words ("unknown"), never drawn as a zero bar. Drawn by `envol.web.charts`, like the insights
-pages: the ROI page links their stylesheet (the CSP refuses inline styles), the report's charts
-are standalone (each carries it: WeasyPrint draws an inline SVG with its own styles only).
+pages: the ROI page and the report's HTML file link their stylesheet (the CSP refuses inline
+styles); the PDF's charts are standalone (each carries it: WeasyPrint draws an inline SVG with
+its own styles only).
 """
 
 from __future__ import annotations

@@ -43,4 +43,7 @@ def test_figures_by_hand_on_the_page_and_in_the_report(
     assert "X : 15,0 h" in page  # French figures and typography on a French page
     html = report.render(org, *MARCH, fmt="html", lang="fr").decode()
     assert html.count('class="chart chart--') == 3 and "X : 12,7" in html
-    assert html.count("<style>") == 3  # each chart carries its colours (WeasyPrint needs it)
+    assert "<style" not in html  # the HTML file links its stylesheet, the charts' included
+    assert ".chart__series--0" in report.stylesheet("envol", "")
+    pdf_html = report.render_html(org, *MARCH, lang="fr", for_pdf=True)
+    assert pdf_html.count("<style>") == 3  # WeasyPrint draws an SVG with its own styles only
