@@ -23,14 +23,17 @@ from envol.decide import assessments, decision
 from envol.decide.models import Decision, NetworkChoice, Scenario
 from envol.decide.questions import QUESTIONS
 from envol.orgs.models import Organisation
+from envol.web import charts
 
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one line per step
 STATIC = Path(__file__).resolve().parent / "static" / "decide"
 
 
 def stylesheet(theme: str, colour: str) -> str:
-    """The report's CSS: the common sheet, the theme's accent, the organisation's colour."""
+    """The report's CSS: the common sheet, the charts', the theme's accent, the organisation's
+    colour."""
     css = (STATIC / "report.css").read_text(encoding="utf-8")
+    css += charts.STYLESHEET.read_text(encoding="utf-8")
     if theme == "dsfr":
         css += (STATIC / "report-dsfr.css").read_text(encoding="utf-8")
         css += _marianne()
@@ -65,7 +68,12 @@ def _label(code: str) -> str:
 
 
 def context(
-    org: Organisation, start: date, end: date, *, costs_visible: bool = True
+    org: Organisation,
+    start: date,
+    end: date,
+    *,
+    costs_visible: bool = True,
+    standalone_charts: bool = False,
 ) -> dict[str, Any]:
     """Everything the report shows, computed once for both formats."""
     from envol.decide.views import roi_context
@@ -136,15 +144,26 @@ def context(
         "campaigns": campaigns,
         "logo": _data_url("image/png", bytes(logo.png)) if logo else "",
         "dsfr": settings.ENVOL_THEME == "dsfr",
-        **roi_context(org, start, end, costs_visible=costs_visible),
+        **roi_context(
+            org, start, end, costs_visible=costs_visible, standalone_charts=standalone_charts
+        ),
     }
 
 
 def render_html(
-    org: Organisation, start: date, end: date, *, lang: str = "fr", costs_visible: bool = True
+    org: Organisation,
+    start: date,
+    end: date,
+    *,
+    lang: str = "fr",
+    costs_visible: bool = True,
+    for_pdf: bool = False,
 ) -> str:
+    """The report's HTML. Its charts take their colours from the linked stylesheet, except for
+    the PDF: WeasyPrint draws an inline SVG with the SVG's own `<style>` only (and no `var()`),
+    so there each chart is standalone."""
     with translation.override(lang):
-        data = context(org, start, end, costs_visible=costs_visible)
+        data = context(org, start, end, costs_visible=costs_visible, standalone_charts=for_pdf)
         css = stylesheet(settings.ENVOL_THEME, org.colour)
         return render_to_string(
             "decide/report.html",
@@ -162,7 +181,9 @@ def render(
     costs_visible: bool = True,
 ) -> bytes:
     """The report as bytes: a standalone HTML document, or a PDF."""
-    html = render_html(org, start, end, lang=lang, costs_visible=costs_visible)
+    html = render_html(
+        org, start, end, lang=lang, costs_visible=costs_visible, for_pdf=fmt == "pdf"
+    )
     if fmt == "html":
         return html.encode("utf-8")
     from weasyprint import HTML

@@ -317,7 +317,9 @@ def roi_page(request: HttpRequest) -> HttpResponse:
     return render(request, "decide/roi.html", {"org": org, "form": form, **context})
 
 
-def roi_context(org: Any, start: date, end: date, *, costs_visible: bool) -> dict[str, Any]:
+def roi_context(
+    org: Any, start: date, end: date, *, costs_visible: bool, standalone_charts: bool = False
+) -> dict[str, Any]:
     """What the ROI page and the report show: per network, the figures and ratios; the X
     baseline; which comparisons hold; month by month."""
     period = roi.compute(org, start, end)
@@ -345,7 +347,7 @@ def roi_context(org: Any, start: date, end: date, *, costs_visible: bool) -> dic
         ],
         "months": [m.start for m in months],
         "trend": trend,
-        "charts": roi_charts.all_charts(period, baseline, months),
+        "charts": roi_charts.all_charts(period, baseline, months, standalone=standalone_charts),
     }
 
 

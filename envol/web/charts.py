@@ -14,7 +14,7 @@ Accessibility, by construction:
   next to it.
 - Colours come from CSS classes (`chart__series--N`, styled by `static/envol/charts.css` with the
   theme's variables), so the same SVG follows the theme; `standalone=True` embeds that
-  stylesheet for use outside a page (a PDF, a file).
+  stylesheet, colours written out, for use outside a page (a PDF, a file).
 
 Pure Python (no Django): the caller formats numbers and dates in the reader's language and
 writes the title and description. ElementTree builds the markup, so every text is escaped.
@@ -23,6 +23,7 @@ writes the title and description. ElementTree builds the markup, so every text i
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,10 +42,11 @@ LINE_HEIGHT = 15
 @dataclass(frozen=True)
 class Series:
     """One line: a label (e.g. a network), its points, and its style index (0…): the same
-    index gives the same colour, dash and marker in every chart of a page."""
+    index gives the same colour, dash and marker in every chart of a page. A None point is
+    unknown: the line breaks there (a gap, never a zero)."""
 
     label: str
-    points: Sequence[tuple[date, float]]
+    points: Sequence[tuple[date, float | None]]
     style: int = 0
 
 
@@ -80,14 +82,14 @@ def line_chart(
 ) -> str:
     """Lines over time, each labelled at its last point with its marker, label and value."""
     svg = _svg(labels, "line", width, height, standalone)
-    drawn = [s for s in series if s.points]
+    drawn = [s for s in series if _known(s.points)]
     if not drawn:
         return _markup(svg)
-    xs = [x for s in drawn for x, _ in s.points]
-    ys = [y for s in drawn for _, y in s.points]
+    xs = [x for s in drawn for x, _ in _known(s.points)]
+    ys = [y for s in drawn for _, y in _known(s.points)]
     lo, hi, ticks = nice_scale(min(ys), max(ys))
     y_labels = [format_y(t) for t in ticks]
-    end_labels = [f"{s.label} {format_y(s.points[-1][1])}" for s in drawn]
+    end_labels = [f"{s.label} {format_y(_known(s.points)[-1][1])}" for s in drawn]
     left = 8 + _text_width(max(y_labels, key=len))
     right = 26 + _text_width(max(end_labels, key=len))
     top, bottom = 12, 30
@@ -118,15 +120,17 @@ def line_chart(
     ends: list[tuple[float, Series, str]] = []
     for one, end_label in zip(drawn, end_labels, strict=True):
         group = ET.SubElement(svg, "g", {"class": f"chart__series {_style(one.style)}"})
-        points = [(px(x), py(y)) for x, y in one.points]
-        if len(points) > 1:
+        for run in _runs(one.points):
+            if len(run) < 2:
+                continue
             attrs = {
                 "class": "chart__line",
-                "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in points),
+                "points": " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in run),
             }
             if DASHES[one.style % len(DASHES)]:
                 attrs["stroke-dasharray"] = DASHES[one.style % len(DASHES)]
             ET.SubElement(group, "polyline", attrs)
+        points = [(px(x), py(y)) for x, y in _known(one.points)]
         shown = points if len(points) <= 16 else [points[0], points[-1]]
         for x, y in shown:
             _marker(group, one.style, x, y)
@@ -174,6 +178,39 @@ def bar_chart(
             )
         _text(group, length + 6, y + 21, bar.text, cls="chart__label")
     return _markup(svg)
+
+
+def _known(points: Sequence[tuple[date, float | None]]) -> list[tuple[date, float]]:
+    return [(day, value) for day, value in points if value is not None]
+
+
+def _runs(points: Sequence[tuple[date, float | None]]) -> list[list[tuple[date, float]]]:
+    """The runs of known points: an unknown one ends a run (the line breaks, it never dips)."""
+    runs: list[list[tuple[date, float]]] = [[]]
+    for day, value in points:
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append((day, value))
+    return [run for run in runs if run]
+
+
+def standalone_stylesheet() -> str:
+    """charts.css as a standalone SVG carries it, drawn alike by browsers and by WeasyPrint (the
+    PDF report), whose SVG drawing resolves no CSS custom property (`fill: var(--series)` draws
+    black) and sizes nothing by CSS (the page's `.chart` width rule blanks the drawing): each
+    `var(--x, fallback)` becomes its fallback (envol's own colours), each series class gets its
+    colour written out, and the page's sizing rule is left to the page."""
+    css = STYLESHEET.read_text(encoding="utf-8")
+    css = re.sub(r"^\.chart \{[^}]*\}\n", "", css, flags=re.MULTILINE)
+    css = re.sub(r"var\(--[\w-]+, (#[0-9a-fA-F]{3,6})\)", r"\1", css)
+    colours = re.findall(r"\.chart__series--(\d+) \{ --series: (#[0-9a-fA-F]{6}); \}", css)
+    return css + "".join(
+        f".chart__series--{n} .chart__line {{ stroke: {colour}; }}\n"
+        f".chart__series--{n} .chart__marker, .chart__series--{n} .chart__bar "
+        f"{{ fill: {colour}; }}\n"
+        for n, colour in colours
+    )
 
 
 # --- scales ------------------------------------------------------------------------------------
@@ -244,7 +281,7 @@ def _svg(labels: Labels, kind: str, width: int, height: int, standalone: bool) -
         },
     )
     if standalone:
-        ET.SubElement(svg, "style").text = STYLESHEET.read_text(encoding="utf-8")
+        ET.SubElement(svg, "style").text = standalone_stylesheet()
     ET.SubElement(svg, "title", {"id": title_id}).text = labels.title
     ET.SubElement(svg, "desc", {"id": desc_id}).text = labels.description
     return svg

@@ -99,6 +99,20 @@ def test_empty_and_single_point_charts() -> None:
     assert not one.findall(".//svg:polyline", NS) and one.findall(".//svg:circle", NS)
 
 
+def test_an_unknown_point_breaks_the_line_and_is_never_a_zero() -> None:
+    gap = charts.Series(
+        "Bluesky",
+        [(START, 2.0), (START + timedelta(days=1), None), (START + timedelta(days=2), 4.0)],
+    )
+    root = parse(line(gap, series("Mastodon", [3, 5, 6], 1)))
+    lines = root.findall(".//svg:polyline", NS)
+    assert len(lines) == 1  # Bluesky has two runs of one point: no line, no dip to zero
+    assert len(root.findall(".//svg:circle", NS)) == 3  # its two known points and its end label
+    assert "Bluesky 4" in [t.text for t in root.iter(f"{{{charts.SVG_NS}}}text")]  # last known
+    only_unknown = charts.Series("X", [(START, None)], 2)
+    assert "X" not in line(only_unknown).split("</desc>")[1]  # nothing to draw, nothing said
+
+
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
     [
@@ -117,6 +131,14 @@ def test_end_labels_never_overlap() -> None:
     items = [(100.0, charts.Series(str(i), [], i), str(i)) for i in range(4)]
     placed = [y for y, _s, _t in charts.spread(items, 10, 200, charts.LINE_HEIGHT)]
     assert all(b - a >= charts.LINE_HEIGHT for a, b in itertools.pairwise(placed))
+
+
+def test_a_standalone_svg_has_its_colours_written_out_for_weasyprint() -> None:
+    css = charts.standalone_stylesheet()
+    assert "var(--chart" not in css and "max-width" not in css.split(".chart-figure")[0]
+    assert ".chart__series--0 .chart__line { stroke: #1b4f72; }" in css
+    for n in range(charts.PALETTE_SIZE):
+        assert f".chart__series--{n} .chart__marker, .chart__series--{n} .chart__bar" in css
 
 
 def _chart_colours(css: str) -> dict[str, str]:
