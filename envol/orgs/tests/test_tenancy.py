@@ -24,6 +24,8 @@ from django.utils import timezone
 from envol.crosswalk.models import Band, Match, MatchingJob
 from envol.decide.models import Assessment
 from envol.history.models import HistoryMigration
+from envol.insights import services as insights
+from envol.insights.models import Campaign, Channel
 from envol.leaving.models import PublicLink
 from envol.migration.models import MigrationJob
 from envol.migration.views import ACTIONS
@@ -111,6 +113,14 @@ def _relay(org: Organisation) -> Relay:
     )
 
 
+def _channel(org: Organisation) -> Channel:
+    return insights.channel_for_account(_account(org))
+
+
+def _campaign(org: Organisation) -> Campaign:
+    return insights.save_campaign(org, f"Campagne {next(_numbers)}", tags=["Vélo"])
+
+
 def _post(org: Organisation) -> Post:
     return Post.objects.create(organisation=org, text="Bonjour")
 
@@ -141,6 +151,8 @@ URL_ARGUMENTS: dict[tuple[str, str], Callable[[Organisation], list[str]]] = {
     ("people", "account_id"): lambda org: [str(_account(org).pk)],
     ("history", "job_id"): lambda org: [str(_history_migration(org).pk)],
     ("relays", "pk"): lambda org: [str(_relay(org).pk)],
+    ("insights", "channel_id"): lambda org: [str(_channel(org).pk)],
+    ("insights", "campaign_id"): lambda org: [str(_campaign(org).pk)],
 }
 # Arguments that name no object of an organisation: under A's own slug they are A's.
 NOT_IDS = {("migration", "action"), ("decide", "network"), ("publishing", "action")}
