@@ -4,7 +4,6 @@ its columns by hand when envol does not know them. The reading pages are in `pag
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,14 @@ class UploadForm(forms.Form):
 def _pending_dir(org_id: int) -> Path:
     folder = Path(settings.DATA_DIR) / "insights-uploads" / str(org_id)
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():  # files never mapped are forgotten after a day
-        if old.stat().st_mtime < time.time() - PENDING_TTL:
+    # Files never mapped are forgotten after a day. Their times are the file system's clock:
+    # "now" is read from it too (a touched marker), never from the process, whose clock may
+    # differ (a network mount, or the test suite's faked clock).
+    marker = folder / ".now"
+    marker.touch()
+    now = marker.stat().st_mtime
+    for old in folder.iterdir():
+        if old != marker and old.stat().st_mtime < now - PENDING_TTL:
             old.unlink(missing_ok=True)
     return folder
 

@@ -152,3 +152,12 @@ def skip_threaded_child_under_fake_clock() -> None:
         pytest.skip(
             "envol in a threaded child process: not run under libfaketime (see faketime.py)"
         )
+
+
+def skip_other_clocks_under_fake_clock() -> None:
+    """Skip the calling test under `pytest --clock` when it compares envol's clock with a
+    server's own (the PDS stamps records with its clock, which libfaketime's per-test rewind of
+    envol's does not follow): the two would be days apart for the library's sake, not envol's.
+    The clock-dependent rules themselves are tested in-process with injected clocks."""
+    if os.environ.get("FAKETIME_TIMESTAMP_FILE"):
+        pytest.skip("compares envol's clock with a test server's own: not run under libfaketime")
