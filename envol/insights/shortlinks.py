@@ -212,16 +212,21 @@ def count_click(link_id: int, digest: str, today: date) -> None:
         )
 
 
+def local_today() -> date:
+    return timezone.localdate()
+
+
 def follow(
     code: str,
     *,
     method: str,
     address: str,
     user_agent: str,
-    today: Callable[[], date] = timezone.localdate,
+    today: Callable[[], date] | None = None,
 ) -> str | None:
     """The link's target (None when there is no such code); counts the click unless it comes
-    from a bot or is not a GET."""
+    from a bot or is not a GET. `today` defaults to `local_today` (looked up at each call, so
+    a test can fix the day)."""
     if not CODE_PATTERN.match(code):
         return None
     found = ShortLink.objects.filter(code=code).values_list("pk", "target_url").first()
@@ -229,6 +234,6 @@ def follow(
         return None
     link_id, target = found
     if method == "GET" and not is_bot(user_agent):
-        day = today()
+        day = (today or local_today)()
         count_click(link_id, visitor_digest(daily_salt(day), link_id, address, user_agent), day)
     return str(target)
