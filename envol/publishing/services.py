@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from envol.jobs.kinds import Outcome, Step, to
+from envol.jobs.kinds import Outcome, Step, retry, to
 from envol.jobs.runner import run_to_end
 from envol.jobs.transitions import move
 from envol.networks import text as text_rules
@@ -37,6 +38,7 @@ from envol.networks.base import (
     NetworkError,
     PostDraft,
     RateLimited,
+    Transient,
 )
 from envol.networks.base import Publication as RemotePublication
 from envol.networks.bluesky import new_tid
@@ -286,11 +288,19 @@ def create_post(
     return post
 
 
+# A network that answers "too many requests" or cannot be reached is asked again (same keys,
+# so never twice) rather than giving up: at its window's reset, or after the engine's backoff.
+# This many failed attempts in a row, and the post is left partial or failed for a person to see.
+TRANSIENT_ATTEMPTS = 5
+
+
 @dataclass(frozen=True)
 class AccountOutcome:
     account: ConnectedAccount
     urls: list[str]
     error: str = ""
+    transient: bool = False  # a rate limit or a network failure: worth another attempt
+    retry_at: datetime | None = None  # for a rate limit: when the network's window reopens
 
 
 def queue(post: Post, actor: Any = None) -> Post:
@@ -319,6 +329,9 @@ def publish_step(post: Post, step: Step) -> Outcome:
         return to(Post.State.DONE, errors={})
     with ThreadPoolExecutor(max_workers=len(account_ids)) as pool:
         sent = list(pool.map(lambda aid: _publish_account(post.pk, aid), account_ids))
+    transient = [o for o in sent if o.transient]
+    if transient and post.consecutive_errors + 1 < TRANSIENT_ATTEMPTS:
+        return _try_again(transient)
     finished = {o.account.pk for o in sent if not o.error}
     state = (
         Post.State.DONE
@@ -328,6 +341,16 @@ def publish_step(post: Post, step: Step) -> Outcome:
         else Post.State.FAILED
     )
     return to(state, errors={o.account.handle: o.error for o in sent if o.error})
+
+
+def _try_again(transient: list[AccountOutcome]) -> Outcome:
+    """Stay `publishing`: at the latest reset when every failure is a rate limit (not counted as
+    an error: the network said when), otherwise after the engine's backoff (counted)."""
+    error = "; ".join(f"{o.account.handle}: {o.error}" for o in transient)
+    resets = [o.retry_at for o in transient if o.retry_at is not None]
+    if len(resets) == len(transient):
+        return Outcome(due=max(resets), fields={"last_error": error[:2000]})
+    return retry(error)
 
 
 def outcomes(post: Post) -> list[AccountOutcome]:
@@ -413,7 +436,13 @@ def _publish_account(post_id: int, account_id: int) -> AccountOutcome:
                     state=Publication.State.FAILED if final else Publication.State.SENT,
                     last_error=str(exc)[:1000],
                 )
-                return AccountOutcome(account, [], str(exc))
+                return AccountOutcome(
+                    account,
+                    [],
+                    str(exc),
+                    transient=isinstance(exc, (RateLimited, Transient)),
+                    retry_at=exc.reset_at if isinstance(exc, RateLimited) else None,
+                )
             Publication.objects.filter(pk=row.pk).update(
                 state=Publication.State.DONE,
                 done_at=timezone.now(),

@@ -19,6 +19,7 @@ from envol.orgs import accounts
 from envol.orgs.mastodon_accounts import connect_with_token
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.services import create_organisation
+from envol.jobs.runner import step
 from envol.publishing import services
 from envol.publishing.models import Post, Publication
 from envol.testing.fixtures.mastodon import MastodonAccount
@@ -222,3 +223,56 @@ def test_a_mastodon_instance_with_its_own_limit_gets_parts_that_fit(
         outcomes = services.publish(post)
         assert [o.error for o in outcomes] == [""]
         assert len(small.statuses("mairie")) == len(rows)
+
+
+def test_a_rate_limit_waits_for_the_window_then_each_part_goes_out_once(
+    org: Organisation,
+) -> None:
+    """Mastodon's 429 leaves the post `publishing`, due when the window reopens (not a failure,
+    not counted as one); the parts already out are not sent again."""
+    with MastodonTestServer.start("limite.test") as server:
+        _, token = server.create_account("mairie")
+        server.set_budget("statuses", 1, 3600)
+        server.start_window(3600)
+        account = connect_with_token(org, server.url, token)
+        post = services.queue(services.create_post(org, LONG_FR, [account]))
+        parts = post.publications.count()
+        assert parts >= 2
+        assert step(post).ran
+        post.refresh_from_db()
+        assert post.state == Post.State.PUBLISHING
+        assert post.due_at is not None and post.consecutive_errors == 0
+        assert account.handle in post.last_error
+        states = list(post.publications.order_by("part_index").values_list("state", flat=True))
+        assert states[0] == Publication.State.DONE and Publication.State.FAILED not in states
+        assert len(server.statuses("mairie")) == 1
+
+        server.set_budget("statuses", 300)
+        server.advance_clock(3600)  # the next window
+        Post.objects.filter(pk=post.pk).update(due_at=timezone.now())
+        post.refresh_from_db()
+        assert step(post).ran
+        post.refresh_from_db()
+        assert post.state == Post.State.DONE and post.last_error == ""
+        assert len(server.statuses("mairie")) == parts
+
+
+def test_an_unreachable_network_is_retried_then_the_post_fails(org: Organisation) -> None:
+    """A network that cannot be reached is tried again after the engine's backoff, a few
+    times; then the post is failed, for a person to retry."""
+    with MastodonTestServer.start("panne.test") as server:
+        _, token = server.create_account("mairie")
+        account = connect_with_token(org, server.url, token)
+    post = services.queue(services.create_post(org, "Bonjour !", [account]))  # server gone
+    assert step(post).ran
+    post.refresh_from_db()
+    assert post.state == Post.State.PUBLISHING and post.consecutive_errors == 1
+    assert post.due_at is not None  # after the engine's backoff
+    Post.objects.filter(pk=post.pk).update(
+        consecutive_errors=services.TRANSIENT_ATTEMPTS - 1, due_at=timezone.now()
+    )
+    post.refresh_from_db()
+    assert step(post).ran
+    post.refresh_from_db()
+    assert post.state == Post.State.FAILED
+    assert post.publications.get().state == Publication.State.SENT  # retried with its key
