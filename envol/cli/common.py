@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
+import orjson
 
 from envol.cli.i18n import _, cli_language
 
-__all__ = ["cli_language", "read_secret", "setup_django"]
+__all__ = ["change_job", "cli_language", "print_json", "read_secret", "setup_django"]
 
 
 def setup_django(check_database: bool = True) -> None:
@@ -94,3 +95,23 @@ def organisation_or_exit(slug: str) -> Any:
         return get_organisation(slug)
     except OrgError as exc:
         fail(str(exc))
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on one line of standard output (`--json`, and a job's status)."""
+    sys.stdout.write(orjson.dumps(data).decode() + "\n")
+
+
+def change_job(
+    job: Any,
+    change: Callable[[Any], Any],
+    status: Callable[[Any], Mapping[str, Any]],
+    error_class: type[Exception],
+) -> None:
+    """A person's pause, resume or cancel of a job from the command line: the app's refusal
+    (`error_class`, already in the person's language) as a one-line error, else the status."""
+    try:
+        change(job)
+    except error_class as exc:
+        raise click.ClickException(str(exc)) from None
+    print_json(status(job))

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from envol.cli.common import setup_django
+from envol.cli.common import change_job, print_json, setup_django
 from envol.cli.i18n import gettext_noop, group
 
 
@@ -97,10 +96,6 @@ def history_site(
 
 
 # --- the migration of the posts to Bluesky ----------------------------------------------------
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
 
 
 def _choice_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -188,7 +183,7 @@ def history_plan(
     except moving.HistoryMoveError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        _print_json(plan.as_json())
+        print_json(plan.as_json())
         return
     for line in move_texts.plan_lines(plan):
         click.echo(line)
@@ -228,7 +223,7 @@ def history_migrate(
         _run_with_progress(job.pk)
         return
     if as_json:
-        _print_json({"job": job.pk, **moving.status(job)})
+        print_json({"job": job.pk, **moving.status(job)})
     else:
         click.echo(move_texts.created(job.pk, job.total))
         click.echo(str(move_texts.FOLLOW_IT % {"id": job.pk}))
@@ -267,7 +262,7 @@ def _run_with_progress(job_id: int) -> None:
                 time.sleep(min(left, 1.0))
 
         job = run_to_end(HistoryMigration.objects.get(pk=job_id), on_step=on_step, on_wait=on_wait)
-    _print_json(moving.status(job))
+    print_json(moving.status(job))
     if job.state != MoveState.DONE:
         raise click.ClickException(job.last_error or job.get_state_display())
 
@@ -294,7 +289,7 @@ def history_status(job_id: int, as_json: bool) -> None:
     from envol.history import moving
 
     if as_json:
-        _print_json(moving.status(job))
+        print_json(moving.status(job))
         return
     click.echo(f"{job.pk}: {job.get_state_display()} ({job.account})")
     for name, value in moving.status(job).items():
@@ -309,11 +304,7 @@ def _change(action: str, job_id: int) -> None:
     from envol.history import moving
 
     operation = {"pause": moving.pause, "resume": moving.resume, "cancel": moving.cancel}
-    try:
-        operation[action](job)
-    except moving.HistoryMoveError as exc:
-        raise click.ClickException(str(exc)) from None
-    _print_json(moving.status(job))
+    change_job(job, operation[action], moving.status, moving.HistoryMoveError)
 
 
 @history.command(

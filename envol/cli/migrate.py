@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 
-from envol.cli.common import setup_django
+from envol.cli.common import change_job, print_json, setup_django
 from envol.cli.i18n import _, gettext_noop, group, ngettext
 from envol.migration import texts
 
 if TYPE_CHECKING:
     from envol.migration.models import MigrationJob
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
 
 
 def _duration(seconds: float) -> str:
@@ -86,7 +80,7 @@ def follows(
         if dry_run:
             estimate = services.dry_run(org, import_id, account, network)
             if as_json:
-                _print_json(estimate.as_json())
+                print_json(estimate.as_json())
                 return
             click.echo(texts.TO_FOLLOW % {"n": estimate.to_follow})
             click.echo(texts.ALREADY % {"n": estimate.already})
@@ -106,7 +100,7 @@ def follows(
     if not wait:
         services.start(job)
         if as_json:
-            _print_json({"job": job.pk, **services.status(job)})
+            print_json({"job": job.pk, **services.status(job)})
         else:
             click.echo(texts.CREATED % {"id": job.pk, "n": job.total})
             click.echo(texts.FOLLOW_IT % {"id": job.pk})
@@ -145,7 +139,7 @@ def _run_with_progress(job_id: int) -> None:
                 time.sleep(min(left, 1.0))
 
         job = run_to_end(MigrationJob.objects.get(pk=job_id), on_step=on_progress, on_wait=on_wait)
-    _print_json(services.status(job))
+    print_json(services.status(job))
     if job.state != JobState.DONE:
         raise click.ClickException(job.last_error or job.get_state_display())
 
@@ -168,7 +162,7 @@ def status(job_id: int, as_json: bool) -> None:
 
     job = _job(job_id)
     if as_json:
-        _print_json(services.status(job))
+        print_json(services.status(job))
         return
     click.echo(f"{job.pk}: {job.get_state_display()} ({job.account})")
     labels = {
@@ -193,11 +187,7 @@ def _change(action: str, job_id: int) -> None:
 
     job = _job(job_id)
     operation = {"pause": services.pause, "resume": services.resume, "cancel": services.cancel}
-    try:
-        operation[action](job)
-    except services.MigrationError as exc:
-        raise click.ClickException(str(exc)) from None
-    _print_json(services.status(job))
+    change_job(job, operation[action], services.status, services.MigrationError)
 
 
 @migrate.command(
