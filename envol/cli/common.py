@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import click
@@ -12,7 +14,14 @@ import orjson
 
 from envol.cli.i18n import _, cli_language
 
-__all__ = ["change_job", "cli_language", "print_json", "read_secret", "setup_django"]
+__all__ = [
+    "change_job",
+    "cli_language",
+    "print_json",
+    "read_secret",
+    "run_with_progress",
+    "setup_django",
+]
 
 
 def setup_django(check_database: bool = True) -> None:
@@ -115,3 +124,41 @@ def change_job(
     except error_class as exc:
         raise click.ClickException(str(exc)) from None
     print_json(status(job))
+
+
+def run_with_progress(
+    job: Any,
+    *,
+    doing: str,
+    waiting: Callable[[float], str],
+    status: Callable[[Any], Mapping[str, Any]],
+) -> None:
+    """Run a batch job (`BatchTally`) here to its end under a progress bar (`--wait`): `doing`
+    while it sends, `waiting(seconds left)` while it waits for the network's limit; then its
+    status as JSON, and an error unless it is done."""
+    from django.utils import timezone
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from envol.jobs.runner import Stepped, run_to_end
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    ) as progress:
+        bar = progress.add_task(doing, total=None)
+
+        def on_step(job: Any, _step: Stepped) -> None:
+            progress.update(bar, total=job.total, completed=job.settled, description=doing)
+
+        def on_wait(job: Any, until: datetime) -> None:
+            while (left := (until - timezone.now()).total_seconds()) > 0:
+                progress.update(bar, description=waiting(left))
+                time.sleep(min(left, 1.0))
+
+        job = run_to_end(job, on_step=on_step, on_wait=on_wait)
+    print_json(status(job))
+    if job.state != "done":
+        raise click.ClickException(job.last_error or job.get_state_display())

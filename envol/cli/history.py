@@ -6,13 +6,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from envol.cli.common import change_job, print_json, setup_django
+from envol.cli.common import change_job, print_json, run_with_progress, setup_django
 from envol.cli.i18n import gettext_noop, group
 
 
@@ -230,41 +229,15 @@ def history_migrate(
 
 
 def _run_with_progress(job_id: int) -> None:
-    from django.utils import timezone
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from envol.history import move_texts, moving
-    from envol.history.models import HistoryMigration, MoveState
-    from envol.jobs.runner import Stepped, run_to_end
+    from envol.history.models import HistoryMigration
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=False,
-    ) as progress:
-        bar = progress.add_task(str(move_texts.POSTING), total=None)
-
-        def on_step(job: HistoryMigration, _step: Stepped) -> None:
-            progress.update(
-                bar,
-                total=job.total,
-                completed=job.total - job.count_pending,
-                description=str(move_texts.POSTING),
-            )
-
-        def on_wait(job: HistoryMigration, until: datetime) -> None:
-            while (left := (until - timezone.now()).total_seconds()) > 0:
-                progress.update(
-                    bar, description=str(move_texts.WAITING % {"d": move_texts.duration(left)})
-                )
-                time.sleep(min(left, 1.0))
-
-        job = run_to_end(HistoryMigration.objects.get(pk=job_id), on_step=on_step, on_wait=on_wait)
-    print_json(moving.status(job))
-    if job.state != MoveState.DONE:
-        raise click.ClickException(job.last_error or job.get_state_display())
+    run_with_progress(
+        HistoryMigration.objects.get(pk=job_id),
+        doing=str(move_texts.POSTING),
+        waiting=lambda left: str(move_texts.WAITING % {"d": move_texts.duration(left)}),
+        status=moving.status,
+    )
 
 
 def _job(job_id: int) -> Any:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from envol.cli.common import change_job, print_json, setup_django
+from envol.cli.common import change_job, print_json, run_with_progress, setup_django
 from envol.cli.i18n import _, gettext_noop, group, ngettext
 from envol.migration import texts
 
@@ -109,39 +107,15 @@ def follows(
 
 
 def _run_with_progress(job_id: int) -> None:
-    from django.utils import timezone
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from envol.jobs.runner import Stepped, run_to_end
     from envol.migration import services
-    from envol.migration.models import JobState, MigrationJob
+    from envol.migration.models import MigrationJob
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=False,
-    ) as progress:
-        bar = progress.add_task(str(texts.FOLLOWING), total=None)
-
-        def on_progress(job: MigrationJob, _step: Stepped) -> None:
-            progress.update(
-                bar, total=job.total, completed=job.settled, description=str(texts.FOLLOWING)
-            )
-
-        def on_wait(job: MigrationJob, until: datetime) -> None:
-            while (left := (until - timezone.now()).total_seconds()) > 0:
-                progress.update(
-                    bar,
-                    description=texts.WAITING % {"d": _duration(left + 1)},
-                )
-                time.sleep(min(left, 1.0))
-
-        job = run_to_end(MigrationJob.objects.get(pk=job_id), on_step=on_progress, on_wait=on_wait)
-    print_json(services.status(job))
-    if job.state != JobState.DONE:
-        raise click.ClickException(job.last_error or job.get_state_display())
+    run_with_progress(
+        MigrationJob.objects.get(pk=job_id),
+        doing=str(texts.FOLLOWING),
+        waiting=lambda left: texts.WAITING % {"d": _duration(left + 1)},
+        status=services.status,
+    )
 
 
 def _job(job_id: int) -> MigrationJob:
