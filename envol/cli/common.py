@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import click
+import orjson
 
 from envol.cli.i18n import _, cli_language
 
-__all__ = ["cli_language", "read_secret", "setup_django"]
+__all__ = [
+    "change_job",
+    "cli_language",
+    "print_json",
+    "read_secret",
+    "run_with_progress",
+    "setup_django",
+]
 
 
 def setup_django(check_database: bool = True) -> None:
@@ -94,3 +104,61 @@ def organisation_or_exit(slug: str) -> Any:
         return get_organisation(slug)
     except OrgError as exc:
         fail(str(exc))
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on one line of standard output (`--json`, and a job's status)."""
+    sys.stdout.write(orjson.dumps(data).decode() + "\n")
+
+
+def change_job(
+    job: Any,
+    change: Callable[[Any], Any],
+    status: Callable[[Any], Mapping[str, Any]],
+    error_class: type[Exception],
+) -> None:
+    """A person's pause, resume or cancel of a job from the command line: the app's refusal
+    (`error_class`, already in the person's language) as a one-line error, else the status."""
+    try:
+        change(job)
+    except error_class as exc:
+        raise click.ClickException(str(exc)) from None
+    print_json(status(job))
+
+
+def run_with_progress(
+    job: Any,
+    *,
+    doing: str,
+    waiting: Callable[[float], str],
+    status: Callable[[Any], Mapping[str, Any]],
+) -> None:
+    """Run a batch job (`BatchTally`) here to its end under a progress bar (`--wait`): `doing`
+    while it sends, `waiting(seconds left)` while it waits for the network's limit; then its
+    status as JSON, and an error unless it is done."""
+    from django.utils import timezone
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from envol.jobs.runner import Stepped, run_to_end
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    ) as progress:
+        bar = progress.add_task(doing, total=None)
+
+        def on_step(job: Any, _step: Stepped) -> None:
+            progress.update(bar, total=job.total, completed=job.settled, description=doing)
+
+        def on_wait(job: Any, until: datetime) -> None:
+            while (left := (until - timezone.now()).total_seconds()) > 0:
+                progress.update(bar, description=waiting(left))
+                time.sleep(min(left, 1.0))
+
+        job = run_to_end(job, on_step=on_step, on_wait=on_wait)
+    print_json(status(job))
+    if job.state != "done":
+        raise click.ClickException(job.last_error or job.get_state_display())

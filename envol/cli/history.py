@@ -6,14 +6,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from envol.cli.common import setup_django
+from envol.cli.common import change_job, print_json, run_with_progress, setup_django
 from envol.cli.i18n import gettext_noop, group
 
 
@@ -97,10 +95,6 @@ def history_site(
 
 
 # --- the migration of the posts to Bluesky ----------------------------------------------------
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
 
 
 def _choice_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -188,7 +182,7 @@ def history_plan(
     except moving.HistoryMoveError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        _print_json(plan.as_json())
+        print_json(plan.as_json())
         return
     for line in move_texts.plan_lines(plan):
         click.echo(line)
@@ -228,48 +222,22 @@ def history_migrate(
         _run_with_progress(job.pk)
         return
     if as_json:
-        _print_json({"job": job.pk, **moving.status(job)})
+        print_json({"job": job.pk, **moving.status(job)})
     else:
         click.echo(move_texts.created(job.pk, job.total))
         click.echo(str(move_texts.FOLLOW_IT % {"id": job.pk}))
 
 
 def _run_with_progress(job_id: int) -> None:
-    from django.utils import timezone
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from envol.history import move_texts, moving
-    from envol.history.models import HistoryMigration, MoveState
-    from envol.jobs.runner import Stepped, run_to_end
+    from envol.history.models import HistoryMigration
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=False,
-    ) as progress:
-        bar = progress.add_task(str(move_texts.POSTING), total=None)
-
-        def on_step(job: HistoryMigration, _step: Stepped) -> None:
-            progress.update(
-                bar,
-                total=job.total,
-                completed=job.total - job.count_pending,
-                description=str(move_texts.POSTING),
-            )
-
-        def on_wait(job: HistoryMigration, until: datetime) -> None:
-            while (left := (until - timezone.now()).total_seconds()) > 0:
-                progress.update(
-                    bar, description=str(move_texts.WAITING % {"d": move_texts.duration(left)})
-                )
-                time.sleep(min(left, 1.0))
-
-        job = run_to_end(HistoryMigration.objects.get(pk=job_id), on_step=on_step, on_wait=on_wait)
-    _print_json(moving.status(job))
-    if job.state != MoveState.DONE:
-        raise click.ClickException(job.last_error or job.get_state_display())
+    run_with_progress(
+        HistoryMigration.objects.get(pk=job_id),
+        doing=str(move_texts.POSTING),
+        waiting=lambda left: str(move_texts.WAITING % {"d": move_texts.duration(left)}),
+        status=moving.status,
+    )
 
 
 def _job(job_id: int) -> Any:
@@ -294,7 +262,7 @@ def history_status(job_id: int, as_json: bool) -> None:
     from envol.history import moving
 
     if as_json:
-        _print_json(moving.status(job))
+        print_json(moving.status(job))
         return
     click.echo(f"{job.pk}: {job.get_state_display()} ({job.account})")
     for name, value in moving.status(job).items():
@@ -309,11 +277,7 @@ def _change(action: str, job_id: int) -> None:
     from envol.history import moving
 
     operation = {"pause": moving.pause, "resume": moving.resume, "cancel": moving.cancel}
-    try:
-        operation[action](job)
-    except moving.HistoryMoveError as exc:
-        raise click.ClickException(str(exc)) from None
-    _print_json(moving.status(job))
+    change_job(job, operation[action], moving.status, moving.HistoryMoveError)
 
 
 @history.command(

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-import time
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 
-from envol.cli.common import setup_django
+from envol.cli.common import change_job, print_json, run_with_progress, setup_django
 from envol.cli.i18n import _, gettext_noop, group, ngettext
 from envol.migration import texts
 
 if TYPE_CHECKING:
     from envol.migration.models import MigrationJob
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
 
 
 def _duration(seconds: float) -> str:
@@ -86,7 +78,7 @@ def follows(
         if dry_run:
             estimate = services.dry_run(org, import_id, account, network)
             if as_json:
-                _print_json(estimate.as_json())
+                print_json(estimate.as_json())
                 return
             click.echo(texts.TO_FOLLOW % {"n": estimate.to_follow})
             click.echo(texts.ALREADY % {"n": estimate.already})
@@ -106,7 +98,7 @@ def follows(
     if not wait:
         services.start(job)
         if as_json:
-            _print_json({"job": job.pk, **services.status(job)})
+            print_json({"job": job.pk, **services.status(job)})
         else:
             click.echo(texts.CREATED % {"id": job.pk, "n": job.total})
             click.echo(texts.FOLLOW_IT % {"id": job.pk})
@@ -115,39 +107,15 @@ def follows(
 
 
 def _run_with_progress(job_id: int) -> None:
-    from django.utils import timezone
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from envol.jobs.runner import Stepped, run_to_end
     from envol.migration import services
-    from envol.migration.models import JobState, MigrationJob
+    from envol.migration.models import MigrationJob
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=False,
-    ) as progress:
-        bar = progress.add_task(str(texts.FOLLOWING), total=None)
-
-        def on_progress(job: MigrationJob, _step: Stepped) -> None:
-            progress.update(
-                bar, total=job.total, completed=job.settled, description=str(texts.FOLLOWING)
-            )
-
-        def on_wait(job: MigrationJob, until: datetime) -> None:
-            while (left := (until - timezone.now()).total_seconds()) > 0:
-                progress.update(
-                    bar,
-                    description=texts.WAITING % {"d": _duration(left + 1)},
-                )
-                time.sleep(min(left, 1.0))
-
-        job = run_to_end(MigrationJob.objects.get(pk=job_id), on_step=on_progress, on_wait=on_wait)
-    _print_json(services.status(job))
-    if job.state != JobState.DONE:
-        raise click.ClickException(job.last_error or job.get_state_display())
+    run_with_progress(
+        MigrationJob.objects.get(pk=job_id),
+        doing=str(texts.FOLLOWING),
+        waiting=lambda left: texts.WAITING % {"d": _duration(left + 1)},
+        status=services.status,
+    )
 
 
 def _job(job_id: int) -> MigrationJob:
@@ -168,7 +136,7 @@ def status(job_id: int, as_json: bool) -> None:
 
     job = _job(job_id)
     if as_json:
-        _print_json(services.status(job))
+        print_json(services.status(job))
         return
     click.echo(f"{job.pk}: {job.get_state_display()} ({job.account})")
     labels = {
@@ -193,11 +161,7 @@ def _change(action: str, job_id: int) -> None:
 
     job = _job(job_id)
     operation = {"pause": services.pause, "resume": services.resume, "cancel": services.cancel}
-    try:
-        operation[action](job)
-    except services.MigrationError as exc:
-        raise click.ClickException(str(exc)) from None
-    _print_json(services.status(job))
+    change_job(job, operation[action], services.status, services.MigrationError)
 
 
 @migrate.command(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from envol.history.contrast import DEFAULT_COLOUR
 from envol.jobs.machine import StateMachine, batch_items, batch_run
-from envol.jobs.models import Job
+from envol.jobs.models import BatchTally, Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport
 
@@ -118,12 +118,13 @@ OPEN_POST_STATES = (PostState.PENDING, PostState.SENT)
 POST_MACHINE = batch_items("history post", PostState)
 
 
-class HistoryMigration(Job):
+class HistoryMigration(Job, BatchTally):
     """Post an import's X posts to one Bluesky account with their original dates, one batch
     (one `applyWrites`, up to 200 records) per step of the job engine. Every record, its key and
     its CID are computed when the job is created (`moving.create_job`): a step only sends what
     is stored, so a killed worker's batch is found again by its keys, never written twice. The
-    rate budget is the account's, shared with its follow migration (`jobs.budgets`)."""
+    rate budget is the account's, shared with its follow migration (`jobs.budgets`). Its tally
+    (`BatchTally`) counts Bluesky records (a long post is several), `posts` the X posts."""
 
     machine = MOVE_MACHINE
 
@@ -142,13 +143,6 @@ class HistoryMigration(Job):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     posts = models.PositiveIntegerField(default=0)  # X posts selected
-    total = models.PositiveIntegerField(default=0)  # Bluesky records (a long post is several)
-    count_done = models.PositiveIntegerField(default=0)
-    count_already = models.PositiveIntegerField(default=0)
-    count_skipped = models.PositiveIntegerField(default=0)
-    count_failed = models.PositiveIntegerField(default=0)
-    count_pending = models.PositiveIntegerField(default=0)  # pending + sent
-    calls = models.PositiveIntegerField(default=0)  # batches sent (counted before)
 
     class Meta(Job.Meta):
         ordering = ["-created_at"]
@@ -159,19 +153,6 @@ class HistoryMigration(Job):
     @property
     def is_active(self) -> bool:
         return self.state in MOVE_ACTIVE
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "done": self.count_done,
-            "already": self.count_already,
-            "skipped": self.count_skipped,
-            "failed": self.count_failed,
-            "pending": self.count_pending,
-        }
-
-    @property
-    def progress_percent(self) -> int:
-        return 100 if not self.total else int(100 * (self.total - self.count_pending) / self.total)
 
 
 class HistoryPost(models.Model):

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from envol.bulk import update_rows
 from envol.history.models import (
@@ -44,7 +45,7 @@ from envol.jobs.batches import landed
 from envol.jobs.budgets import AccountBudgets, reservation_key
 from envol.jobs.kinds import Outcome, Step, again, retry, to
 from envol.jobs.pace import Limit, NetworkPace, seconds_to_send
-from envol.jobs.transitions import move
+from envol.jobs.transitions import change_state
 from envol.networks.base import AuthError, InvalidContent, NetworkError, RateLimited
 from envol.networks.bluesky import (
     CAPABILITIES,
@@ -85,6 +86,11 @@ VIDEO_KINDS = {"video": False, "animated_gif": True}  # X's media type → playe
 
 class HistoryMoveError(OrgError):
     """A history migration cannot be planned or changed as asked; the message says what to do."""
+
+
+# What a person's pause, resume or cancel is told when it cannot be done (`_change`).
+CANNOT_CHANGE = gettext_lazy("This migration is %(state)s: it cannot be changed that way.")
+CHANGING = gettext_lazy("The migration is changing right now: try again.")
 
 
 # --- what goes ----------------------------------------------------------------------------------
@@ -596,15 +602,9 @@ def cancel(job: HistoryMigration, actor: Any = None) -> HistoryMigration:
 
 
 def _change(job: HistoryMigration, wanted: str, actor: Any) -> None:
-    for _attempt in range(3):
-        if not job.can_move_to(wanted):
-            raise HistoryMoveError(
-                _("This migration is %(state)s: it cannot be changed that way.")
-                % {"state": job.get_state_display()}
-            )
-        if move(job, wanted, actor=actor):
-            return
-    raise HistoryMoveError(_("The migration is changing right now: try again."))
+    change_state(
+        job, wanted, actor=actor, error_class=HistoryMoveError, refused=CANNOT_CHANGE, busy=CHANGING
+    )
 
 
 def on_transition(

@@ -69,6 +69,40 @@ class Job(models.Model):
         return self.machine.is_runnable(self.state)
 
 
+TALLIED = ("done", "already", "skipped", "failed", "pending")  # BatchTally.counts()
+
+
+class BatchTally(models.Model):
+    """How far a job that sends items in batches (`machine.batch_run`: a follow migration, a
+    history migration) has gone, kept on its row by each step: a progress page or a status
+    reads one row, never counts the items. A mixin beside `Job`: `class MyJob(Job, BatchTally)`."""
+
+    total = models.PositiveIntegerField(default=0)  # items to send
+    count_done = models.PositiveIntegerField(default=0)
+    count_already = models.PositiveIntegerField(default=0)
+    count_skipped = models.PositiveIntegerField(default=0)
+    count_failed = models.PositiveIntegerField(default=0)
+    count_pending = models.PositiveIntegerField(default=0)  # pending + sent
+    calls = models.PositiveIntegerField(default=0)  # batches sent (counted before)
+
+    class Meta:
+        abstract = True
+
+    def counts(self) -> dict[str, int]:
+        """{"done": count_done, "already": …, "pending": count_pending}, in that order."""
+        return {end: getattr(self, f"count_{end}") for end in TALLIED}
+
+    @property
+    def settled(self) -> int:
+        return self.total - self.count_pending
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total:
+            return 100
+        return int(100 * (self.total - self.count_pending) / self.total)
+
+
 class AccountBudget(models.Model):
     """One connected account's rate budget for one action ("write", "follow", "request"…),
     shared by every job of that account: a follow migration and a history migration on the

@@ -4,15 +4,17 @@ person's pause and a step's own move, whichever lands second loses and learns it
 The same columns follow every move: `due_at` (set when the new state is runnable, cleared
 otherwise), `state_changed_at`, `finished_at` (stamped in the machine's finished states, cleared
 when work resumes). `on_transition` of the job's kind runs after a move that won.
+`change_state` is a person's move (pause, resume, cancel…), refused in the app's own words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from envol.jobs.kinds import kind_of
 from envol.jobs.models import Job
@@ -62,6 +64,28 @@ def move(
     if previous != wanted:
         announce(job, previous, actor, detail)
     return True
+
+
+def change_state(
+    job: Job,
+    wanted: str,
+    *,
+    actor: Any = None,
+    error_class: Callable[[str], Exception],
+    refused: str | Promise,
+    busy: str | Promise,
+    attempts: int = 3,
+) -> None:
+    """A person's move of `job` to `wanted`, retried while a step moves the job between our read
+    and our update. Raises `error_class(refused % {"state": label})` when the job's state cannot
+    go that way, `error_class(busy)` when it kept moving; both messages translated by the app
+    (lazy strings, translated here, in the language of the request)."""
+    for _attempt in range(attempts):
+        if not job.can_move_to(wanted):
+            raise error_class(str(refused) % {"state": job.machine.label(job.state)})
+        if move(job, wanted, actor=actor):
+            return
+    raise error_class(str(busy))
 
 
 def announce(job: Job, previous: str, actor: Any, detail: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from envol.jobs.machine import batch_items, batch_run
-from envol.jobs.models import Job
+from envol.jobs.models import BatchTally, Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
 
@@ -49,10 +49,11 @@ OPEN_ITEM_STATES = (ItemState.PENDING, ItemState.SENT)
 ITEM_MACHINE = batch_items("migration item", ItemState)
 
 
-class MigrationJob(Job):
+class MigrationJob(Job, BatchTally):
     """Refollow the accepted matches of one archive import with one connected account, one
     batch per step of the job engine (`migration/jobs.py`); the rate budget it draws on is the
-    account's, shared with the account's other jobs (`jobs.budgets`)."""
+    account's, shared with the account's other jobs (`jobs.budgets`). Its tally (`BatchTally`)
+    counts follows; `calls`, the follow batches sent."""
 
     machine = JOB_MACHINE
 
@@ -72,13 +73,6 @@ class MigrationJob(Job):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     existing_listed = models.BooleanField(default=False)  # own follows read once at start
-    total = models.PositiveIntegerField(default=0)
-    count_done = models.PositiveIntegerField(default=0)
-    count_already = models.PositiveIntegerField(default=0)
-    count_skipped = models.PositiveIntegerField(default=0)
-    count_failed = models.PositiveIntegerField(default=0)
-    count_pending = models.PositiveIntegerField(default=0)  # pending + sent
-    calls = models.PositiveIntegerField(default=0)  # follow batches sent (counted before)
 
     class Meta(Job.Meta):
         ordering = ["-created_at"]
@@ -99,25 +93,6 @@ class MigrationJob(Job):
     @property
     def is_finished(self) -> bool:
         return self.state in (JobState.DONE, JobState.CANCELLED)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "done": self.count_done,
-            "already": self.count_already,
-            "skipped": self.count_skipped,
-            "failed": self.count_failed,
-            "pending": self.count_pending,
-        }
-
-    @property
-    def settled(self) -> int:
-        return self.total - self.count_pending
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.total:
-            return 100
-        return int(100 * (self.total - self.count_pending) / self.total)
 
 
 class MigrationItem(models.Model):

@@ -21,10 +21,11 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from envol.jobs.budgets import AccountBudgets
 from envol.jobs.kinds import Outcome, Step, again, retry, to
-from envol.jobs.transitions import move
+from envol.jobs.transitions import change_state
 from envol.migration.drivers import Driver, driver_class, driver_for
 from envol.migration.models import (
     OPEN_ITEM_STATES,
@@ -47,6 +48,11 @@ NETWORKS = ("bluesky", "mastodon")
 
 class MigrationError(OrgError):
     """A migration cannot be created or changed as asked; the message says why and what to do."""
+
+
+# What a person's pause, resume or cancel is told when it cannot be done (`_change`).
+CANNOT_CHANGE = gettext_lazy("This migration is %(state)s: it cannot be changed that way.")
+CHANGING = gettext_lazy("The migration is changing right now: try again.")
 
 
 # --- the selection ----------------------------------------------------------------------------
@@ -280,15 +286,9 @@ def cancel(job: MigrationJob, actor: Any = None) -> MigrationJob:
 
 
 def _change(job: MigrationJob, wanted: str, actor: Any) -> None:
-    for _attempt in range(3):  # the state may move under us between a read and the update
-        if not job.can_move_to(wanted):
-            raise MigrationError(
-                _("This migration is %(state)s: it cannot be changed that way.")
-                % {"state": job.get_state_display()}
-            )
-        if move(job, wanted, actor=actor):
-            return
-    raise MigrationError(_("The migration is changing right now: try again."))
+    change_state(
+        job, wanted, actor=actor, error_class=MigrationError, refused=CANNOT_CHANGE, busy=CHANGING
+    )
 
 
 def on_transition(job: MigrationJob, previous: str, actor: Any, detail: Mapping[str, Any]) -> None:

@@ -16,7 +16,7 @@ from envol.jobs.kinds import JobKind
 from envol.jobs.leases import local_prefix, this_process
 from envol.jobs.machine import IllegalTransition
 from envol.jobs.runner import Runner, run_to_end, step
-from envol.jobs.transitions import move
+from envol.jobs.transitions import change_state, move
 
 from .chores import Chore, ChoreState, chores
 from .conftest import Clock, new_chore
@@ -85,6 +85,30 @@ def test_illegal_moves_are_refused_by_person_and_step_alike(
     assert move(chore, ChoreState.CANCELLED)
     assert not move(stale, ChoreState.PAUSED)  # read as "to do", cancelled meanwhile
     assert stale.state == ChoreState.CANCELLED  # reloaded: the caller sees why
+
+
+class Refused(Exception):
+    """An app's own error: `change_state` raises it with the app's message."""
+
+
+@pytest.mark.django_db
+def test_a_persons_change_is_retried_once_read_again_then_refused_in_the_apps_words(
+    chore_kind: JobKind[Chore], clock: Clock
+) -> None:
+    words = {"error_class": Refused, "refused": "It is %(state)s.", "busy": "Try again."}
+    chore = new_chore(clock, units=1)
+    stale = Chore.objects.get(pk=chore.pk)
+    assert move(chore, ChoreState.WORKING)  # a step starts it meanwhile
+    with pytest.raises(Refused, match=r"^Try again\.$"):  # one attempt: lost to the step
+        change_state(stale, ChoreState.PAUSED, attempts=1, **words)
+    assert stale.state == ChoreState.WORKING  # reloaded
+    stale.state = ChoreState.TODO  # as if read before the step again
+    change_state(stale, ChoreState.PAUSED, actor="a person", **words)  # read again, then paused
+    assert stale.state == ChoreState.PAUSED
+    assert Chore.objects.get(pk=chore.pk).state == ChoreState.PAUSED
+    change_state(stale, ChoreState.CANCELLED, **words)
+    with pytest.raises(Refused, match=r"^It is Cancelled\.$"):
+        change_state(stale, ChoreState.TODO, **words)
 
 
 @pytest.mark.django_db
