@@ -44,6 +44,9 @@ ROUND_SIZE = 20  # due jobs taken per kind and round
 JOB_RUNNERS = 2
 
 
+Stored = tuple[str, datetime | None]  # a job's state and due time after a step
+
+
 @dataclass(frozen=True)
 class Stepped:
     """What `step` did: `ran` a handler, or found the job `busy` (a live owner holds it) or not
@@ -89,14 +92,14 @@ def _step(
         if found is None:
             return Stepped(False, False, "", None)
         return Stepped(False, leases.holder_is_alive(found, now), found.state, found.due_at)
-    released = False
+    stored: Stored | None = None
     try:
         with leases.heartbeat(model, job_id, owner, clock, heartbeat_s):
-            released = _run(kind, job_id, clock, owner, now, context)
+            stored = _run(kind, job_id, clock, owner, now, context)
     finally:
-        if not released:  # the outcome was not stored (a person moved the job, or a crash)
+        if stored is None:  # the outcome was not stored (a person moved the job, or a crash)
             leases.release(model, job_id, owner)
-    state, due_at = model._default_manager.filter(pk=job_id).values_list("state", "due_at").get()
+    state, due_at = stored or _where(model, job_id)
     return Stepped(True, False, state, due_at)
 
 
@@ -107,8 +110,9 @@ def _run(
     owner: str,
     now: datetime,
     context: dict[str, Any],
-) -> bool:
-    """Run the handler and store its outcome; True when stored (which also frees the lease)."""
+) -> Stored | None:
+    """Run the handler and store its outcome: the job's state and due time when stored (which
+    also frees the lease), None when not."""
     job = kind.model._default_manager.select_related(*kind.select_related).get(pk=job_id)
     loaded = job.state
     handler = kind.handlers[loaded]
@@ -117,7 +121,7 @@ def _run(
         try:
             with transaction.atomic():
                 stored = _store(kind, job, loaded, handler(job, moment), owner, clock())
-                if not stored:
+                if stored is None:
                     transaction.set_rollback(True)  # not ours any more: nothing of it stays
             return stored
         except Exception as exc:  # rolled back: the failed attempt is stored on its own
@@ -135,7 +139,7 @@ def _run(
 
 def _store(
     kind: JobKind[Any], job: Job, loaded: str, outcome: Outcome, owner: str, now: datetime
-) -> bool:
+) -> Stored | None:
     """Write the outcome, and free the lease in the same UPDATE, only if the job is still in
     the state the step began in and still ours: a pause or a cancel pressed during the step
     wins, and the step's move is dropped."""
@@ -157,12 +161,20 @@ def _store(
     columns = {**state_columns(job, target, now, due), **fields, **outcome.fields}
     columns.update(lease_owner="", lease_until=None)
     ours = kind.model._default_manager.filter(pk=job.pk, state=loaded, lease_owner=owner)
-    won = bool(ours.update(**columns))
-    if won and target != loaded:
-        for name, value in columns.items():
-            setattr(job, name, value)
-        announce(job, loaded, None, outcome.detail)
-    return won
+    if not ours.update(**columns):
+        return None
+    if target == loaded:
+        return columns["state"], columns["due_at"]
+    for name, value in columns.items():
+        setattr(job, name, value)
+    announce(job, loaded, None, outcome.detail)
+    return _where(kind.model, job.pk)  # the hook may have moved it on
+
+
+def _where(model: type[Job], job_id: int) -> Stored:
+    rows: Any = model._default_manager  # the concrete model's: `state` is declared there
+    found: Stored = rows.filter(pk=job_id).values_list("state", "due_at").get()
+    return found
 
 
 # --- in this process, to the end (the CLI's --wait, benches) -----------------------------------
