@@ -15,11 +15,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from envol.cli import main
+from envol.jobs.runner import step
 from envol.orgs import accounts
 from envol.orgs.mastodon_accounts import connect_with_token
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.orgs.services import create_organisation
-from envol.jobs.runner import step
 from envol.publishing import services
 from envol.publishing.models import Post, Publication
 from envol.testing.fixtures.mastodon import MastodonAccount
