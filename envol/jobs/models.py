@@ -100,7 +100,7 @@ class BatchTally(models.Model):
     def progress_percent(self) -> int:
         if not self.total:
             return 100
-        return int(100 * (self.total - self.count_pending) / self.total)
+        return int(100 * self.settled / self.total)
 
 
 class AccountBudget(models.Model):
