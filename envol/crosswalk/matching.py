@@ -25,6 +25,7 @@ RELATIONS = "portability_relation"
 LINKS = "crosswalk_identitylink"
 MATCHES = "crosswalk_match"
 OTHER_CANDIDATES_SHOWN = 5
+MATCH_WORK_MEM = "64MB"
 AUDIENCE = "(l.source <> 'self' OR r.kind = 'following')"
 """A plain `self` link (consent level *my followers*) serves only the people whose archive lists
 its owner as followed; every other link serves every relation (see `sources.SELF_PUBLIC`)."""
@@ -68,7 +69,8 @@ WITH candidate AS (
         l.remote_id, l.remote_handle, l.remote_url, l.confidence, l.source, l.evidence,
         ROW_NUMBER() OVER (PARTITION BY r.id
             ORDER BY l.confidence DESC, l.last_verified DESC, l.id) AS cand_rank,
-        COUNT(*) OVER (PARTITION BY r.id) AS how_many
+        COUNT(*) OVER (PARTITION BY r.id) AS how_many,
+        MAX(l.x_handle) OVER (PARTITION BY r.id) AS handle_seen
     FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = {_x_id_of_relation()} AND l.network = %(network)s
     WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s AND {AUDIENCE}
 ),
@@ -78,7 +80,8 @@ others AS (
     GROUP BY c.relation_id
 )
 SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id,
-    COALESCE((SELECT MAX(h.x_handle) FROM {LINKS} h WHERE h.x_id = b.link_x_id), ''),
+    CASE WHEN b.handle_seen <> '' THEN b.handle_seen ELSE
+        COALESCE((SELECT MAX(h.x_handle) FROM {LINKS} h WHERE h.x_id = b.link_x_id), '') END,
     b.link_id, b.remote_id,
     b.remote_handle, b.remote_url, b.confidence, {band}, b.source,
     b.source || CASE WHEN b.evidence <> '' THEN ': ' || b.evidence ELSE '' END,
@@ -133,6 +136,9 @@ def compute_matches(
         "now": when,
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The candidates' sort for 100k relations needs ~20 MB: in memory, not on disk.
+            cursor.execute(f"SET LOCAL work_mem = '{MATCH_WORK_MEM}'")
         cursor.execute(_match_sql(), params)
         cursor.execute(
             f"DELETE FROM {MATCHES} WHERE archive_import_id = %s AND network = %s AND kind = %s "

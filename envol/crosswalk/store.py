@@ -157,13 +157,14 @@ def merge_staged(
     (last_before,) = cursor.fetchone()
     _prepare_merge(cursor, table)
     cursor.execute(_merge_sql(table), [source, organisation_id, when, when])
-    _move_aside(cursor, source)
     # New links have ids above the largest one before the merge (ids only grow).
     cursor.execute(
         f"SELECT COUNT(*) FROM {LINKS} WHERE id > %s AND first_seen = %s", [last_before, when]
     )
-    (new,) = cursor.fetchone()
-    return MergeResult(imported=int(new), updated=staged - int(new))
+    new = int(cursor.fetchone()[0])
+    if new < staged:  # some rows met a link: only then may something be set aside
+        _move_aside(cursor, source)
+    return MergeResult(imported=new, updated=staged - new)
 
 
 def merge_links(

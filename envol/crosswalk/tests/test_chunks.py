@@ -1,4 +1,4 @@
-"""A dataset import in chunks: the child's chunk files stage what the reader reads, an import
+"""A dataset import in chunks: the reader process stages what a reader reads, an import
 stopped mid-file resumes after its last committed chunk, and a merge sets weaker assertions
 aside as observations."""
 
@@ -26,10 +26,6 @@ from envol.testing.subprocess_db import env_for_child
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-sqlite_only = pytest.mark.skipif(
-    "connection.vendor != 'sqlite'", reason="chunk files are SQLite's way"
-)
-
 
 def mixed_file(path: Path, rows: int, evidence: str = "e") -> Path:
     """Rows with a Bluesky DID, a Mastodon account on most, one in seven rejected."""
@@ -45,15 +41,18 @@ def mixed_file(path: Path, rows: int, evidence: str = "e") -> Path:
 
 
 def staged_rows(chunk: chunks.Chunk) -> list[tuple[Any, ...]]:
+    """In the order staged (PostgreSQL: a COPY fills a fresh table in order)."""
+    order = "rowid" if connection.vendor == "sqlite" else "ctid"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {chunk.table} ORDER BY rowid")  # noqa: S608
+        cursor.execute(f"SELECT * FROM {chunk.table} ORDER BY {order}")  # noqa: S608
         return [tuple(row) for row in cursor.fetchall()]
 
 
-@sqlite_only
-def test_chunk_files_hold_what_the_reader_reads(
+def test_the_reader_process_stages_what_the_reader_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """SQLite: chunk files; PostgreSQL: batches of COPY text. Rows, rejections (each chunk its
+    own) and progress come back as a reader in this process sees them."""
     monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0)
     path = mixed_file(tmp_path / "big.csv", 25_000)
     reader_rejections = Rejections()
@@ -63,7 +62,8 @@ def test_chunk_files_hold_what_the_reader_reads(
     staged, errors, rejected, positions = [], [], 0, []
     with closing(chunks.staged_chunks(path, 0.8, progress=positions.append, size=9_000)) as all_:
         for chunk in all_:
-            assert chunk.table.startswith(chunks.ATTACHED)
+            if connection.vendor == "sqlite":
+                assert chunk.table.startswith(chunks.ATTACHED)
             staged += staged_rows(chunk)
             errors += chunk.errors
             rejected += chunk.rejected
@@ -73,7 +73,6 @@ def test_chunk_files_hold_what_the_reader_reads(
     assert last_line == 25_001 and positions[-1] == path.stat().st_size
 
 
-@sqlite_only
 def test_the_child_reports_an_unreadable_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,12 +83,10 @@ def test_the_child_reports_an_unreadable_file(
         list(chunks.staged_chunks(path, 0.8))
 
 
-@pytest.mark.parametrize("in_child", [True, False], ids=["chunk-files", "temporary-table"])
+@pytest.mark.parametrize("in_child", [True, False], ids=["reader-process", "read-here"])
 def test_an_interrupted_import_resumes_after_its_last_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, in_child: bool
 ) -> None:
-    if in_child and connection.vendor != "sqlite":
-        pytest.skip("chunk files are SQLite's way")
     monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0 if in_child else 10**12)
     settings.ENVOL_CROSSWALK_CHUNK_LINKS = 1_000  # a chunk per batch the reader reads
     path = mixed_file(tmp_path / "links.csv", 30_000)
@@ -164,9 +161,9 @@ def test_weaker_and_displaced_assertions_are_set_aside(tmp_path: Path) -> None:
 def test_a_killed_import_command_resumes_where_it_stopped(tmp_path: Path) -> None:
     """The real `envol crosswalk import`, SIGKILLed after its first committed chunk, then run
     again: every link once, the summary of the whole file, no reader left behind."""
-    rows = 220_000 if connection.vendor == "sqlite" else 60_000  # SQLite: past CHILD_ABOVE_BYTES
+    rows = 220_000  # past CHILD_ABOVE_BYTES: read by a reader process
     path = mixed_file(tmp_path / "big.csv", rows, evidence="https://example.org/" + "e" * 60)
-    assert connection.vendor != "sqlite" or path.stat().st_size > chunks.CHILD_ABOVE_BYTES
+    assert path.stat().st_size > chunks.CHILD_ABOVE_BYTES
     command = [sys.executable, "-m", "envol", "crosswalk", "import", str(path)]
     command += ["--source", "big", "--json"]
     env = {**env_for_child(), "ENVOL_CROSSWALK_CHUNK_LINKS": "20000", "ENVOL_LANGUAGE": "en"}
@@ -216,12 +213,14 @@ def test_admins_see_how_far_each_import_got(tmp_path: Path, admin_client: Any) -
 )
 def test_staged_values_come_back_unchanged(evidence: str) -> None:
     """Values with the characters COPY's text format escapes (tab, line breaks, backslash)
-    are staged as they were read — on PostgreSQL through one COPY block per batch."""
+    are staged as they were read — on PostgreSQL through one COPY block per batch, as the
+    reader process formats it."""
     link = (7, 12345678901234, "h\\x", "bluesky", did_for(7), "a.bsky.social", "", evidence, 0.75)
     with connection.cursor() as cursor:
         chunks.staging.create_temporary(cursor)
         try:
-            chunks._stage_here(cursor, [link, (*link[:7], "after", 0.5)])
+            links = [link, (*link[:7], "after", 0.5)]
+            chunks._stage_here(cursor, chunks._Batch(links, len(links), 1))
             cursor.execute(f"SELECT * FROM {chunks.staging.STAGING} ORDER BY confidence DESC")  # noqa: S608
             rows = [tuple(row) for row in cursor.fetchall()]
         finally:
