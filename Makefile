@@ -83,6 +83,7 @@ postgres-server:
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy envol
 	$(BIN)/lint-imports
 

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portability', '0003_job_engine'),
+        ("portability", "0003_job_engine"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='relation',
-            index=models.Index(fields=['remote_id'], name='relation_by_x_id'),
+            model_name="relation",
+            index=models.Index(fields=["remote_id"], name="relation_by_x_id"),
         ),
     ]

@@ -59,8 +59,9 @@ def test_an_import_killed_mid_way_is_taken_over_and_imported_once(
     successor = start_worker(ENVOL_DATA_DIR=str(data_dirs))
     try:
         wait_for(
-            lambda: ArchiveImport.objects.get(pk=archive_import.pk).state
-            != ArchiveImport.State.RUNNING,
+            lambda: (
+                ArchiveImport.objects.get(pk=archive_import.pk).state != ArchiveImport.State.RUNNING
+            ),
             600,
             "the next worker to finish the import",
         )
