@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 
-from envol.cli.common import cli_language, setup_django
+from envol.cli.common import cli_language, print_json, setup_django
 from envol.cli.i18n import _, gettext_noop, group
 
 if TYPE_CHECKING:
@@ -63,10 +62,6 @@ COUNT_LABELS = {
 PATH = click.Path(exists=False, path_type=Path)
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
-
-
 def _fail(error: ArchiveError) -> None:
     click.secho(error.message(cli_language()), fg="red", err=True)
     sys.exit(1)
@@ -100,7 +95,7 @@ def inspect_command(path: Path, as_json: bool) -> None:
         _fail(error)
         return
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     account = report["account"]
     click.echo(
@@ -158,7 +153,7 @@ def import_command(
         _fail(error)
         return
     if as_json:
-        _print_json({"import_id": archive_import.pk, "counts": archive_import.counts})
+        print_json({"import_id": archive_import.pk, "counts": archive_import.counts})
         return
     _print_summary(archive_import, language)
 

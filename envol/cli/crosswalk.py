@@ -8,14 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from envol.cli.common import setup_django
+from envol.cli.common import print_json, setup_django
 from envol.cli.i18n import _, command, format_count, gettext_noop, group, ngettext
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
 
 
 @group(
@@ -49,7 +44,7 @@ def import_command(file: Path, source: str, confidence: float, as_json: bool) ->
     except (DatasetError, SourceNameError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        _print_json(summary.as_json())
+        print_json(summary.as_json())
         return
     click.echo(
         ", ".join(
@@ -159,7 +154,7 @@ def match(import_id: int, network: str, kind: str, as_json: bool) -> None:
         )
     summary = compute_matches(archive, network, kind)
     if as_json:
-        _print_json(summary.as_json())
+        print_json(summary.as_json())
         return
     bands = summary.by_band
     click.echo(

@@ -12,18 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from envol.cli.common import cli_language, setup_django
+from envol.cli.common import cli_language, print_json, setup_django
 from envol.cli.i18n import _, gettext_noop, group
 
 PLATFORMS = ["auto", "x", "facebook", "instagram", "linkedin", "youtube", "tiktok"]
 NETWORKS = ["bluesky", "mastodon", "x", "facebook", "instagram", "linkedin", "youtube", "tiktok"]
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data).decode() + "\n")
 
 
 def _fail(message: str) -> None:
@@ -81,7 +76,7 @@ def import_command(path: Path, org_slug: str, platform: str, as_json: bool) -> N
         return
     summary = services.import_summary(done)
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     click.echo(
         texts.IMPORTED
@@ -123,7 +118,7 @@ def snapshot_command(org_slug: str, as_json: bool) -> None:
         if job is not None:
             runs.append(snapshots.run_now(job))
     if as_json:
-        _print_json([snapshots.run_summary(job) for job in runs])
+        print_json([snapshots.run_summary(job) for job in runs])
     for job in runs if not as_json else ():
         if job.last_error:
             click.secho(
@@ -182,7 +177,7 @@ def campaign_command(
         return
     report = services.campaign_report(campaign)
     if as_json:
-        _print_json(report.as_json())
+        print_json(report.as_json())
         return
     _print_campaign(report)
 
