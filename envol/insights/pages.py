@@ -582,6 +582,7 @@ def channel(request: HttpRequest, channel_id: int) -> HttpResponse:
             "readings": SnapshotJob.objects.filter(account_id=found.connected_account_id).first()
             if found.connected_account_id
             else None,
+            "can_change_readings": request.membership.can(Role.ADMIN),  # type: ignore[attr-defined]
             "network": network_label(found.platform),
             "form": form,
             "quick_periods": quick_periods(today, ""),

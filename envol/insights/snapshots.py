@@ -21,13 +21,14 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
 
 from envol.insights import services
 from envol.insights.exports.parse import PostRecord
 from envol.insights.models import Channel, ChannelPost, SnapshotJob, Source
 from envol.jobs.kinds import Clock, Outcome, Step, later, retry
 from envol.jobs.runner import step
-from envol.jobs.transitions import move
+from envol.jobs.transitions import change_state, move
 from envol.networks.base import (
     AccountMetrics,
     Network,
@@ -39,6 +40,7 @@ from envol.networks.base import (
 from envol.networks.metrics import Metric
 from envol.orgs.accounts import AccountError, network_for
 from envol.orgs.models import ConnectedAccount
+from envol.orgs.services import audit
 
 MEASURED_NETWORKS = ("bluesky", "mastodon")
 
@@ -104,6 +106,38 @@ def collect(job: SnapshotJob, step: Step) -> Outcome:
     )
 
 
+class ReadingsError(Exception):
+    """A pause or resume the readings' state does not allow (the message is for people)."""
+
+
+def pause_readings(job: SnapshotJob, actor: Any = None) -> None:
+    """Stop the account's daily readings (e.g. while its API access is reviewed); the counts
+    already read stay. A run in progress stops after its page."""
+    _change_readings(job, SnapshotJob.State.PAUSED, actor)
+
+
+def resume_readings(job: SnapshotJob, actor: Any = None) -> None:
+    """Read again, at once (also after failed readings: the error is shown until then)."""
+    _change_readings(job, SnapshotJob.State.COLLECTING, actor)
+
+
+def _change_readings(job: SnapshotJob, wanted: str, actor: Any) -> None:
+    change_state(
+        job,
+        wanted,
+        actor=actor,
+        error_class=ReadingsError,
+        refused=_("The readings are in the state “%(state)s”: they cannot be changed that way."),
+        busy=_("The readings are changing right now: try again."),
+    )
+    audit(
+        f"insights.readings_{job.state}",
+        organisation=job.account.organisation,
+        actor=actor,
+        obj=job,
+    )
+
+
 def collect_now(job: SnapshotJob, now: datetime) -> None:
     """Make the job due at once (the CLI's `envol insights snapshot`)."""
     SnapshotJob.objects.filter(pk=job.pk, state=SnapshotJob.State.COLLECTING).update(due_at=now)
@@ -114,7 +148,7 @@ def run_now(job: SnapshotJob, clock: Clock = timezone.now, max_steps: int = 1000
     reason in `last_error`) or a worker holds the job (it then finishes the run itself)."""
     began = clock()
     collect_now(job, began)
-    for _ in range(max_steps):
+    for _attempt in range(max_steps):
         stepped = step(job, clock=clock)
         job.refresh_from_db()
         if not stepped.ran or job.last_error or not job.cursor:  # no cursor: the run ended

@@ -1,5 +1,6 @@
-"""Importing an analytics export on the web (editors): the upload, and the form that assigns
-its columns by hand when envol does not know them. The reading pages are in `pages.py`."""
+"""The insights' actions on the web: importing an analytics export (editors) — the upload, and
+the form that assigns its columns by hand when envol does not know them — and pausing or
+resuming an account's readings (admins). The reading pages are in `pages.py`."""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from envol.insights import services, texts
+from envol.insights import services, snapshots, texts
 from envol.insights.exports import columns as cols
 from envol.insights.exports.parse import ExportError, Mapping
 from envol.insights.exports.readers import MAX_BYTES
-from envol.insights.models import MetricChoice, PlatformChoice
+from envol.insights.models import Channel, MetricChoice, PlatformChoice, SnapshotJob
 from envol.orgs.models import Role
 from envol.orgs.services import org_view
 
@@ -180,3 +181,32 @@ def _mapping_form(
         },
         status=400 if headers else 422,
     )
+
+
+READINGS_ACTIONS = {"pause": snapshots.pause_readings, "resume": snapshots.resume_readings}
+
+
+@org_view(min_role=Role.ADMIN)
+@require_POST
+def readings(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Pause or resume the daily readings of a connected account, from its channel's page."""
+    org = request.organisation  # type: ignore[attr-defined]
+    channel = get_object_or_404(
+        Channel, pk=channel_id, organisation=org, connected_account__isnull=False
+    )
+    job = get_object_or_404(SnapshotJob, account_id=channel.connected_account_id)
+    action = READINGS_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        raise Http404
+    try:
+        action(job, request.user)
+    except snapshots.ReadingsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Readings paused.")
+            if job.state == SnapshotJob.State.PAUSED
+            else _("Readings resumed."),
+        )
+    return redirect("insights:channel", org=org.slug, channel_id=channel.pk)

@@ -19,9 +19,12 @@ from django.utils import timezone
 
 from envol.cli import main
 from envol.insights.models import ChannelMetric, ChannelPost, PostMetric, SnapshotJob
+from envol.insights.services import channel_for_account
 from envol.insights.snapshots import run_now, snapshot_job_for
+from envol.insights.tests.conftest import member
 from envol.orgs.mastodon_accounts import connect_with_token
-from envol.orgs.models import ConnectedAccount, Organisation
+from envol.orgs.models import AuditEvent, ConnectedAccount, Organisation, Role
+from envol.orgs.services import create_organisation
 from envol.publishing import services as publishing
 from envol.testing.appview import BlueskyNetwork
 from envol.testing.fixtures.pds import connected_bluesky
@@ -280,3 +283,48 @@ def test_a_run_killed_between_pages_resumes_and_stores_each_value_once(
     assert ChannelPost.objects.filter(channel__connected_account=account).count() == 45
     assert PostMetric.objects.filter(metric="likes").count() == 45  # one a post, one day
     assert ChannelMetric.objects.filter(metric="posts").get().value == 45
+
+
+@pytest.mark.django_db
+def test_an_admin_pauses_and_resumes_the_readings_from_the_channel_page(
+    org: Organisation, mastodon_account: Callable[..., Any], editor: Client
+) -> None:
+    """Paused readings are not run (the counts read stay); resuming makes them due at once.
+    Only an administrator may do either; an editor and another organisation are refused."""
+    job = snapshot_job_for(mastodon_connected(org, mastodon_account("ville")))
+    assert job is not None
+    page_url = f"/o/{org.slug}/insights/channels/{channel_for_account(job.account).pk}/"
+    action_url = page_url + "readings/"
+    admin = member(org, Role.ADMIN)
+    assert b'value="pause"' in admin.get(page_url).content
+    assert b'value="pause"' not in editor.get(page_url).content
+
+    assert editor.post(action_url, {"action": "pause"}).status_code == 404  # as for no member
+    job.refresh_from_db()
+    assert job.state == SnapshotJob.State.COLLECTING
+
+    done = admin.post(action_url, {"action": "pause"}, follow=True, HTTP_ACCEPT_LANGUAGE="fr")
+    job.refresh_from_db()
+    assert job.state == SnapshotJob.State.PAUSED
+    assert "Relevés suspendus." in done.content.decode()
+    assert b'value="resume"' in done.content
+    assert AuditEvent.objects.filter(action="insights.readings_paused").exists()
+    later = timezone.now() + timedelta(days=2)
+    assert run_once(job, later).last_day is None  # a paused job is not run
+
+    again = admin.post(action_url, {"action": "pause"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "cannot be changed that way" in again.content.decode()
+    assert admin.post(action_url, {"action": "resume"}).status_code == 302
+    job.refresh_from_db()
+    assert job.state == SnapshotJob.State.COLLECTING
+    assert job.due_at is not None and job.due_at <= timezone.now()
+    assert admin.post(action_url, {"action": "unknown"}).status_code == 404
+    assert admin.get(action_url).status_code == 405
+
+    other = create_organisation("brest", "Brest")
+    outsider = snapshot_job_for(mastodon_connected(other, mastodon_account("brest")))
+    assert outsider is not None
+    stranger = f"/o/{org.slug}/insights/channels/{channel_for_account(outsider.account).pk}/"
+    assert admin.post(stranger + "readings/", {"action": "pause"}).status_code == 404
+    outsider.refresh_from_db()
+    assert outsider.state == SnapshotJob.State.COLLECTING
