@@ -117,6 +117,18 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         config.private_sqlite(Path(DATABASES["default"]["NAME"]))  # 0600, like the data dir
     # A file, not memory, so that worker subprocesses started by tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    # PostgreSQL: a pool of connections per process (psycopg_pool), not persistent ones. Under
+    # the ASGI server each request runs in a thread of its own, and a persistent connection
+    # stays open with its dead thread: 20 clients for 20 s exhausted PostgreSQL's 200
+    # connections ("too many clients", bench/web_load.py). Pooled, a request's connection
+    # goes back to the pool when the request ends.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": config.env_int("ENVOL_DB_POOL_SIZE", 20, minimum=2),
+        "timeout": 30,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -184,20 +184,26 @@ def thresholds() -> Thresholds:
 
 def pending_review_count(org: Organisation) -> int:
     """Matches of the organisation's imports that wait for a person's decision (the dashboard):
-    the "to review" band, not yet accepted nor rejected."""
-    from envol.crosswalk.models import Band, Decision, Match
+    the "to review" band, not yet accepted nor rejected. Read from the tallies: counting the
+    matches themselves made the dashboard 6× slower than /healthz with 100k matches."""
+    from envol.crosswalk.models import Band, Decision
 
-    return Match.objects.filter(
-        archive_import__organisation=org, band=Band.REVIEW, decision=Decision.PENDING
-    ).count()
+    return _tallied(org, band=Band.REVIEW, decision=Decision.PENDING)
 
 
 def accepted_count(org: Organisation) -> int:
-    from envol.crosswalk.models import Decision, Match
+    from envol.crosswalk.models import Decision
 
-    return Match.objects.filter(
-        archive_import__organisation=org, decision=Decision.ACCEPTED
-    ).count()
+    return _tallied(org, decision=Decision.ACCEPTED)
+
+
+def _tallied(org: Organisation, **filters: Any) -> int:
+    from django.db.models import Sum
+
+    from envol.crosswalk.models import MatchTally
+
+    rows = MatchTally.objects.filter(archive_import__organisation=org, **filters)
+    return int(rows.aggregate(n=Sum("count"))["n"] or 0)
 
 
 def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:
