@@ -155,6 +155,7 @@ NOT_PAGES: dict[str, str] = {
     "<slug:public_slug>/archive/<path:relative>": "files of the published archive site",
     "o/<slug:org>/accounts/<int:account_id>/recheck/": "POST only",
     "o/<slug:org>/history/bluesky/<int:job_id>/": "POST only (pause, resume, cancel)",
+    "o/<slug:org>/insights/channels/<int:channel_id>/readings/": "POST only (pause, resume)",
     "o/<slug:org>/accounts/<int:account_id>/disconnect/": "POST only",
     "o/<slug:org>/leaving/page/links/<int:link_id>/delete/": "POST only",
     "o/<slug:org>/leaving/announce/publish/": "POST only",
