@@ -50,6 +50,7 @@ def ensure_database_ready() -> None:
 
     embedded = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
     try:
+        _reach_without_pool(connection)
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
@@ -68,6 +69,20 @@ def ensure_database_ready() -> None:
     raise click.ClickException(
         _("The database is not up to date: run `envol manage migrate` first.")
     )
+
+
+def _reach_without_pool(connection: Any) -> None:
+    """PostgreSQL: one plain connection first. Through the pool, an unreachable server would
+    be retried for the pool's whole timeout (30 s), its attempts logged, before any error."""
+    from django.db import DatabaseError
+
+    if connection.vendor != "postgresql" or not connection.pool:
+        return
+    params = connection.get_connection_params()
+    try:
+        connection.Database.connect(**params, connect_timeout=10).close()
+    except connection.Database.Error as exc:
+        raise DatabaseError(str(exc)) from None
 
 
 def _database_name(database: Mapping[str, Any]) -> str:
