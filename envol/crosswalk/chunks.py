@@ -44,7 +44,7 @@ from envol.crosswalk.dataset import (
 from envol.processes import die_with_parent, process_alive
 
 CHUNK_LINKS = 1_000_000  # default of settings.ENVOL_CROSSWALK_CHUNK_LINKS
-PG_CHUNK_LINKS = 250_000  # at most, on PostgreSQL: what the reader thread holds ahead
+PG_CHUNK_LINKS = 250_000  # at most, on PostgreSQL: what the reader process sends ahead
 # Above this size, on SQLite, a child process reads the file (below, starting it costs more).
 CHILD_ABOVE_BYTES = 20_000_000
 POLL_SECONDS = 0.5
