@@ -53,6 +53,33 @@ def refresh_imports(archive_import_ids: Iterable[int]) -> None:
         refresh(archive_import_id)
 
 
+class ImportTallies:
+    """All the tally rows of one import, read once: a page that shows counts per band, the
+    sources seen and its own total sums them here instead of asking once per figure."""
+
+    FIELDS = ("network", "kind", "band", "decision", "source")
+
+    def __init__(self, archive_import_id: int) -> None:
+        self.rows = list(
+            MatchTally.objects.filter(archive_import_id=archive_import_id).values_list(
+                *self.FIELDS, "count"
+            )
+        )
+
+    def _selected(self, filters: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
+        wanted = [(self.FIELDS.index(name), value) for name, value in filters.items()]
+        return (row for row in self.rows if all(row[i] == value for i, value in wanted))
+
+    def counts(self, by: str, **filters: Any) -> dict[str, int]:
+        position, found = self.FIELDS.index(by), dict[str, int]()
+        for row in self._selected(filters):
+            found[row[position]] = found.get(row[position], 0) + row[-1]
+        return {value: n for value, n in found.items() if n}
+
+    def total(self, **filters: Any) -> int:
+        return sum(row[-1] for row in self._selected(filters))
+
+
 def counts(archive_import_id: int, by: str, **filters: Any) -> dict[str, int]:
     """Matches of the import per value of `by` (band, source, decision…), for `filters`."""
     rows = (
