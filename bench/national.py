@@ -28,9 +28,12 @@ by the smallest's. Bars: linear or better (each per-unit growth ≤ 1.5, noise a
 import at ≥ 2 % of the bare insert's rows/s. The extrapolation to 33,000 people / 47M links is
 printed with its basis (per-unit costs measured at the largest scale, held constant).
 
-NOT measured here (yet): the follow migrations against the local PDS (follows/s across accounts):
-`bench/migration.py` measures one account's; the fairness between accounts is proven by
-`envol/jobs/tests/test_runner.py` and `envol/migration/tests/test_fairness.py`.
+Then `--migrating` people (30 by default, spread over the population) follow their matches at
+once against a real local PDS with its limits off, on the same workers: follows/s across
+accounts, each account's median, and the follow records counted on the PDS afterwards (exactly
+one per follow done). `bench/migration.py` measures one account's against a bare loop; the
+fairness between accounts is proven by `envol/jobs/tests/test_runner.py` and
+`envol/migration/tests/test_fairness.py`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +59,7 @@ from envol.testing.bench import Bar, at_least, at_most, load_average, report
 CONSENT = [("private", 0.1), ("followers", 0.6), ("public", 0.3)]
 OPENPORTABILITY_PEOPLE = 33_000
 GROWTH_LIMIT = 1.5
+MIGRATING = 30  # people whose follow migration runs at once against the local PDS, per scale
 LETTERS = str.maketrans("0123456789", "abcdefghij")
 
 
@@ -88,8 +93,105 @@ def population(people: int, following: int, seed: int = 19) -> list[list[str]]:
 # --- the child: one scale, its own database ---------------------------------------------------
 
 
-def child(people: int, following: int, workers: int) -> dict[str, Any]:
+def run_workers(workers: int, busy: Callable[[], bool]) -> None:
+    """`workers` real `envol worker` processes on this database until `busy()` turns false."""
+    from django.db import connection
+
+    connection.close()  # nothing of this process's held open while the workers write
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "envol", "worker", "--interval", "0.2"],
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        while busy():
+            if any(p.poll() is not None for p in procs):
+                raise SystemExit("a worker died")
+            time.sleep(1)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def migrate_sample(spaces: list[Any], migrating: int, workers: int) -> dict[str, Any]:
+    """Follow migrations of `migrating` people at once (spread over the population) against a
+    real local PDS, limits off: each person connects a PDS account and follows every match of
+    their archive, through the same jobs, workers and per-account budgets as production. The
+    follow subjects are the crowd's made-up DIDs: a PDS stores a follow record without
+    resolving its subject. Checked after: each account holds exactly one follow record per
+    item done (none twice, none lost)."""
+    from envol.migration import services as migration
+    from envol.migration.models import ACTIVE_STATES, JobState, MigrationJob
+    from envol.orgs import accounts
+    from envol.portability.models import ArchiveImport
+    from envol.testing.pds import PdsServer
+
+    chosen = spaces[:: max(1, len(spaces) // migrating)][:migrating]
+    with PdsServer.start(rate_limits=False) as pds:
+        jobs = []
+        for space in chosen:
+            who = pds.create_account("bench")
+            account = accounts.connect_bluesky(space, who.handle, who.password, pds.url)
+            archive = ArchiveImport.objects.filter(organisation=space).latest("pk")
+            jobs.append(
+                migration.create_job(
+                    space, archive.pk, account, "bluesky", options={"published_limits": False}
+                ).pk
+            )
+        started = time.monotonic()
+        run_workers(
+            workers,
+            lambda: MigrationJob.objects.filter(pk__in=jobs, state__in=ACTIVE_STATES).exists(),
+        )
+        elapsed = time.monotonic() - started
+        done = list(MigrationJob.objects.filter(pk__in=jobs).select_related("account"))
+        follows = sum(migration.status(job)["done"] for job in done)
+        records = sum(follow_records(pds, job.account.remote_id) for job in done)
+        per_account = sorted(
+            migration.status(job)["done"] / (job.finished_at - job.started_at).total_seconds()
+            for job in done
+            if job.finished_at and job.started_at and job.finished_at > job.started_at
+        )
+    return {
+        "accounts": len(done),
+        "follows": follows,
+        "follow_records_on_pds": records,
+        "jobs_not_done": sum(1 for job in done if job.state != JobState.DONE),
+        "follows_per_s": follows / elapsed if elapsed else 0.0,
+        "account_follows_per_s_median": per_account[len(per_account) // 2] if per_account else 0,
+        "seconds": elapsed,
+    }
+
+
+def follow_records(pds: Any, did: str) -> int:
+    """The follow records in one repository on the PDS, every page."""
+    count, cursor = 0, None
+    with pds.client() as http:
+        while True:
+            params = {"repo": did, "collection": "app.bsky.graph.follow", "limit": 100}
+            page = http.get(
+                "/xrpc/com.atproto.repo.listRecords",
+                params=params | ({"cursor": cursor} if cursor else {}),
+            ).json()
+            count += len(page["records"])
+            cursor = page.get("cursor")
+            if not cursor or not page["records"]:
+                return count
+
+
+def child(people: int, following: int, workers: int, migrating: int) -> dict[str, Any]:
     import django
+
+    os.environ["ENVOL_ALLOW_PRIVATE_NETWORKS"] = "true"  # the local PDS is on a loopback port
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
     django.setup()
@@ -165,33 +267,10 @@ def child(people: int, following: int, workers: int) -> dict[str, Any]:
             services.follow_up(receive_upload(space, upload))
         path.unlink()
     uploaded = time.monotonic() - started
-    connection.close()
 
-    env = dict(os.environ)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "envol", "worker", "--interval", "0.2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(workers)
-    ]
-    try:
-        open_states = (ArchiveFollowUp.State.WAITING, ArchiveFollowUp.State.READY)
-        while ArchiveFollowUp.objects.filter(state__in=open_states).exists():
-            if any(p.poll() is not None for p in procs):
-                raise SystemExit("a worker died")
-            time.sleep(1)
-        elapsed = time.monotonic() - started
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    open_states = (ArchiveFollowUp.State.WAITING, ArchiveFollowUp.State.READY)
+    run_workers(workers, lambda: ArchiveFollowUp.objects.filter(state__in=open_states).exists())
+    elapsed = time.monotonic() - started
     failed = ArchiveFollowUp.objects.exclude(state=ArchiveFollowUp.State.DONE).count()
     errors = sorted(
         {
@@ -252,6 +331,7 @@ def child(people: int, following: int, workers: int) -> dict[str, Any]:
             size = int(cursor.fetchone()[0])
         else:
             size = Path(connection.settings_dict["NAME"]).stat().st_size
+    migrations = migrate_sample(spaces, migrating, workers) if migrating else {}
     return {
         "people": people,
         "relations": relations,
@@ -269,6 +349,7 @@ def child(people: int, following: int, workers: int) -> dict[str, Any]:
         "join_to_seen_with_queue_p95_s": queued,
         "db_bytes_per_million_relations": size / (relations / 1e6),
         "seconds": elapsed,
+        "migrations": migrations,
     }
 
 
@@ -298,6 +379,8 @@ def run_scale(args: argparse.Namespace, people: int, db: str) -> dict[str, Any]:
                 str(args.following),
                 "--workers",
                 str(args.workers),
+                "--migrating",
+                str(args.migrating),
             ],
             env=env,
             stdout=subprocess.PIPE,
@@ -318,10 +401,12 @@ def main() -> int:
     parser.add_argument("--following", type=int, default=1400)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
+    parser.add_argument("--migrating", type=int, default=MIGRATING)
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.following, args.workers)), flush=True)
+        result = child(args.child, args.following, args.workers, args.migrating)
+        print(json.dumps(result), flush=True)
         return 0
 
     load = load_average()
@@ -334,6 +419,7 @@ def main() -> int:
             return float("inf")  # nothing measured at one scale: a missed bar, not a crash
         return float(b / a) if per_unit_lower_is_better else float(a / b)
 
+    migrated = [s["migrations"] for s in scales if s["migrations"]]
     growths = {
         "seconds_per_archive": growth("archives_per_min", per_unit_lower_is_better=False),
         "seconds_per_relation": growth("relations_per_s", per_unit_lower_is_better=False),
@@ -341,6 +427,9 @@ def main() -> int:
         "join_to_seen_p95": growth("join_to_seen_p95_s"),
         "bytes_per_relation": growth("db_bytes_per_million_relations"),
     }
+    if len(migrated) == len(scales):
+        a, b = migrated[0]["follows_per_s"], migrated[-1]["follows_per_s"]
+        growths["seconds_per_follow"] = float(a / b) if a and b else float("inf")
     factor = OPENPORTABILITY_PEOPLE / last["people"]
     extrapolation = {
         "basis": (
@@ -356,6 +445,11 @@ def main() -> int:
         f"growth_{name}": at_most(GROWTH_LIMIT, value) for name, value in growths.items()
     }
     bars["imports_failed"] = at_most(0, sum(s["imports_failed"] for s in scales))
+    if migrated:
+        bars["migrations_not_done"] = at_most(0, sum(m["jobs_not_done"] for m in migrated))
+        bars["follow_records_not_one_per_follow"] = at_most(
+            0, sum(abs(m["follow_records_on_pds"] - m["follows"]) for m in migrated)
+        )
     bars["import_vs_bare"] = at_least(0.02, last["relations_per_s"] / last["bare_rows_per_s"])
     figures = {
         "db": args.db,
