@@ -43,6 +43,7 @@ import dataclasses
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -390,6 +391,7 @@ def run_scale(args: argparse.Namespace, people: int, db: str) -> dict[str, Any]:
     finally:
         if cluster is not None:
             cluster.stop()
+        shutil.rmtree(data, ignore_errors=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"[{db} {people} people] " + json.dumps(result), flush=True)
     return result
