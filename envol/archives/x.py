@@ -53,6 +53,7 @@ _T = TypeVar("_T")
 _SHAPE_ERRORS: Final = (KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError)
 
 _PART_FILE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*?)(?:-part([0-9]+))?\.js$")
+_JS_ENDINGS: Final = (".js", ".js\n")
 _GLOBAL_PART = re.compile(r"\.part([0-9]+)$")
 _CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -320,6 +321,7 @@ def _find_data_dir(names: frozenset[str]) -> str:
     candidates = [
         name[: -len(marker)]
         for name in names
+        if name.endswith(_DATA_MARKERS)  # one C call for the many names that are media
         for marker in _DATA_MARKERS
         if name.endswith(marker) and (name == marker or name.endswith("/" + marker))
     ]
@@ -351,7 +353,8 @@ def _find_layout(source: ArchiveSource, warnings: list[ArchiveWarning]) -> Layou
 def _files_from_scan(names: frozenset[str], data_dir: str) -> dict[str, list[str]]:
     parts: dict[str, list[tuple[int, str]]] = {}
     for name in names:
-        if not name.startswith(data_dir):
+        # `.js` (or `.js` and a newline, which `$` also accepts): skips the media at once
+        if not name.endswith(_JS_ENDINGS) or not name.startswith(data_dir):
             continue
         match = _PART_FILE.match(name[len(data_dir) :])
         if match is None:
