@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
@@ -140,7 +139,7 @@ class XArchive:
         data_type, key = RELATION_TYPES[kind]
         records = 0
         for name in self.layout.files.get(data_type, ()):
-            for account_id in self._converted(name, partial(_relation_id, key=key)):
+            for account_id in self._converted(name, lambda element: _relation_id(element, key)):
                 if not account_id:
                     raise ArchiveError("unexpected_content", file=name, detail="account without id")
                 records += 1
@@ -157,7 +156,11 @@ class XArchive:
         """Every tweet (retweets and replies included), long posts joined, in archive order."""
         notes = self._read_notes()
         context = TweetContext(media_files=self._media_files, notes=notes)
-        convert = partial(normalise_tweet, context=context)
+
+        # a closure, not a partial with a keyword argument: half the cost per call
+        def convert(element: Any) -> Tweet:
+            return normalise_tweet(element, context)
+
         tweets = retweets = replies = media = missing_media = 0
         for name in self.layout.files.get(self._tweet_type(), ()):
             for tweet in self._converted(name, convert):
