@@ -27,15 +27,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import orjson
-from atproto import Client, Session, SessionEvent
-from atproto import exceptions as sdk_errors
-from atproto_client import models as sdk_models
-from atproto_client.models.utils import get_model_as_json, get_or_create
-from atproto_client.request import Request
 
 from envol.networks import facets, ssrf, text
 from envol.networks.base import (
@@ -74,6 +69,13 @@ from envol.networks.ratelimit import (
     bluesky_tracker,
     utc_now,
 )
+
+if TYPE_CHECKING:
+    from atproto import exceptions as sdk_errors
+
+# The atproto SDK is imported where it is used, never with this module: importing it builds
+# hundreds of pydantic models (~1.3 s), and every command that sets Django up imports this
+# module (its capabilities, `new_tid`) without ever talking to Bluesky.
 
 T = TypeVar("T")
 
@@ -216,6 +218,8 @@ class BlueskySession:
         )
 
     def _to_sdk(self) -> str:
+        from atproto import Session
+
         return str(Session(self.handle, self.did, self.access_jwt, self.refresh_jwt, self.pds))
 
 
@@ -312,6 +316,10 @@ class BlueskyNetwork(Network):
         cls, config: BlueskyConfig, identifier: str, app_password: str, **options: Any
     ) -> BlueskyNetwork:
         """Create a session with a handle (or DID, or email) and an app password."""
+        from atproto import Client
+        from atproto import exceptions as sdk_errors
+        from atproto_client.request import Request
+
         probe = Client(
             base_url=config.service,
             request=Request(
@@ -341,6 +349,9 @@ class BlueskyNetwork(Network):
         return cls(config, session, transport=transport, **options)
 
     def _sdk_client(self, base_url: str) -> Any:
+        from atproto import Client
+        from atproto_client.request import Request
+
         request = Request(
             timeout=self.config.timeout_s,
             transport=http_transport(self._transport),
@@ -362,6 +373,8 @@ class BlueskyNetwork(Network):
         self._sdk(self._client._refresh_and_set_session, retry_safe=True)
 
     def _session_changed(self, event: Any, session: Any) -> None:
+        from atproto import SessionEvent
+
         if event in (SessionEvent.CREATE, SessionEvent.REFRESH):
             self._session = BlueskySession._from_sdk(session)
             if self._on_session_change is not None:
@@ -383,6 +396,8 @@ class BlueskyNetwork(Network):
         self._rates.budget(action).observe(observation)
 
     def _sdk(self, call: Callable[[], T], *, retry_safe: bool) -> T:
+        from atproto import exceptions as sdk_errors
+
         def mapped() -> T:
             try:
                 return call()
@@ -940,6 +955,9 @@ def as_sent(collection: str, record: Mapping[str, Any]) -> dict[str, Any]:
     aspect ratio, a facet's byte slice…). The PDS stores and hashes that form, so a CID computed
     in advance (`networks.cid.record_cid`) must be computed on it. Converting it again changes
     nothing."""
+    from atproto_client import models as sdk_models
+    from atproto_client.models.utils import get_model_as_json, get_or_create
+
     write = {
         "$type": "com.atproto.repo.applyWrites#create",
         "collection": collection,
@@ -1011,6 +1029,8 @@ def _error_name(exc: sdk_errors.RequestErrorBase) -> tuple[str, str]:
 
 def _map_sdk_error(exc: sdk_errors.AtProtocolError, clock: Clock) -> NetworkError:
     """SDK exceptions → ours. The SDK lower-cases headers; a 429 keeps its window's reset."""
+    from atproto import exceptions as sdk_errors
+
     if isinstance(exc, sdk_errors.LoginRequiredError):
         return AuthError("Not logged in to Bluesky.")
     if not isinstance(exc, sdk_errors.RequestErrorBase) or exc.response is None:

@@ -94,13 +94,7 @@ def datetime_adapter() -> Callable[[datetime], Any]:
     return lambda moment: moment
 
 
-def _json_list(items: tuple[str, ...]) -> str:
-    return orjson.dumps(items).decode() if items else EMPTY_JSON
-
-
 def _json_mentions(mentions: tuple[Mention, ...]) -> str:
-    if not mentions:
-        return EMPTY_JSON
     return orjson.dumps([{"id": m.user_id, "username": m.username} for m in mentions]).decode()
 
 
@@ -137,23 +131,40 @@ def _url(value: str) -> str:
 def post_row(
     tweet: Tweet, account_pk: int, import_pk: int, adapt: Callable[[datetime], Any]
 ) -> tuple[Any, ...]:
-    """An `ArchivedPost` row in `POST_COLUMNS` order (also built by bench/archive_import.py)."""
-    text = tweet.text
+    """An `ArchivedPost` row in `POST_COLUMNS` order. It runs on every post: the tweet is
+    unpacked at once and `_clean`, `_url` and the JSON helpers are inlined."""
+    (
+        remote_id,
+        created_at,
+        text,
+        lang,
+        is_retweet,
+        reply_to_post_id,
+        reply_to_user_id,
+        reply_to_username,
+        _quoted_id,
+        quoted_url,
+        mentions,
+        hashtags,
+        urls,
+        _media,
+        is_note,
+    ) = tweet
     return (
         account_pk,
-        tweet.id[:64],
-        adapt(tweet.created_at),
-        text.replace("\x00", "") if "\x00" in text else text,  # _clean, inlined: every post
-        tweet.lang[:10],
-        tweet.is_retweet,
-        tweet.reply_to_tweet_id[:64],
-        tweet.reply_to_user_id[:64],
-        tweet.reply_to_username[:100],
-        _url(tweet.quoted_tweet_url),
-        _json_mentions(tweet.mentions),
-        _json_list(tweet.hashtags),
-        _json_list(tweet.urls),
-        tweet.is_note,
+        remote_id[:64],
+        adapt(created_at),
+        text.replace("\x00", "") if "\x00" in text else text,
+        lang[:10],
+        is_retweet,
+        reply_to_post_id[:64],
+        reply_to_user_id[:64],
+        reply_to_username[:100],
+        quoted_url if len(quoted_url) <= 500 else "",
+        _json_mentions(mentions) if mentions else EMPTY_JSON,
+        orjson.dumps(hashtags).decode() if hashtags else EMPTY_JSON,
+        orjson.dumps(urls).decode() if urls else EMPTY_JSON,
+        is_note,
         import_pk,
     )
 
@@ -184,7 +195,7 @@ class ArchiveWriter:
     batch_rows: int = BATCH_ROWS
     _done: int = 0
     _total: int = 0
-    _mentions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _mentions: Counter[Mention] = field(default_factory=Counter)
     _first: datetime | None = None
     _last: datetime | None = None
     _adapt: Callable[[datetime], Any] = field(init=False)
@@ -244,13 +255,25 @@ class ArchiveWriter:
         posts_before, media_before = posts.count(), media.count()
         post_rows: list[tuple[Any, ...]] = []
         media_rows: list[tuple[Any, ...]] = []
+        add_post, batch_rows = post_rows.append, self.batch_rows
+        account_pk, import_pk, adapt = self._account_pk, self._import_pk, self._adapt
+        mentioned = self._mentions.update
+        first = last = None
         for tweet in self.archive.tweets():
-            post_rows.append(self._post_row(tweet))
+            if tweet.mentions and not tweet.is_retweet:
+                mentioned(tweet.mentions)  # a `Mention` counts as its (user id, username)
+            moment = tweet.created_at
+            if first is None or moment < first:
+                first = moment
+            if last is None or moment > last:
+                last = moment
+            add_post(post_row(tweet, account_pk, import_pk, adapt))
             if tweet.media:
                 media_rows.extend(self._media_rows(tweet))
-            if len(post_rows) >= self.batch_rows:
+            if len(post_rows) >= batch_rows:
                 self._flush(post_rows, media_rows)
         self._flush(post_rows, media_rows)
+        self._first, self._last = first, last
         return {"tweets": posts.count() - posts_before, "media": media.count() - media_before}
 
     def _flush(self, post_rows: list[tuple[Any, ...]], media_rows: list[tuple[Any, ...]]) -> None:
@@ -274,17 +297,6 @@ class ArchiveWriter:
         self._advance("tweets", len(post_rows))
         post_rows.clear()
         media_rows.clear()
-
-    def _post_row(self, tweet: Tweet) -> tuple[Any, ...]:
-        if not tweet.is_retweet:
-            for mention in tweet.mentions:
-                self._mentions[(mention.user_id, mention.username)] += 1
-        moment = tweet.created_at
-        if self._first is None or moment < self._first:
-            self._first = moment
-        if self._last is None or moment > self._last:
-            self._last = moment
-        return post_row(tweet, self._account_pk, self._import_pk, self._adapt)
 
     def _media_rows(self, tweet: Tweet) -> Iterator[tuple[Any, ...]]:
         store = self.media_store
