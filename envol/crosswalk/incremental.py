@@ -11,6 +11,7 @@ then recounts the tallies of the imports it touched.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -23,6 +24,15 @@ from envol.crosswalk.services import thresholds
 
 IMPORTS = "portability_archiveimport"
 BATCH = 500  # links per statement (bound parameters stay well below every database's limit)
+
+
+def _inserted() -> str:
+    """Whether a returned row was inserted (not an update of an existing match). PostgreSQL: a
+    row this statement inserted has no deleting transaction (`xmax = 0`); SQLite has one writer,
+    so a row with an id above the largest one before the statement is new."""
+    if connection.vendor == "postgresql":
+        return "(xmax = 0)"
+    return "(id > %s)"
 
 
 def _insert_sql(count: int) -> str:
@@ -53,7 +63,7 @@ ON CONFLICT (archive_import_id, relation_id, network) DO UPDATE SET
     reasons = excluded.reasons, decision = excluded.decision,
     decided_at = excluded.decided_at, computed_at = excluded.computed_at
 WHERE {MATCHES}.decided_by_id IS NULL AND {MATCHES}.confidence < excluded.confidence
-RETURNING id, archive_import_id
+RETURNING id, archive_import_id, network, kind, band, decision, source, {_inserted()}
 """
 
 
@@ -67,15 +77,26 @@ def match_new_links(link_ids: Sequence[int], now: datetime | None = None) -> lis
     limits = thresholds()
     when = connection.ops.adapt_datetimefield_value(now or timezone.now())
     written: list[int] = []
-    touched: set[int] = set()
+    added: Counter[tallies.Group] = Counter()
+    recount: set[int] = set()  # imports where a match was replaced: its old group is unknown
     ids = list(dict.fromkeys(link_ids))
     with transaction.atomic(), connection.cursor() as cursor:
+        last_before: list[int] = []
+        if connection.vendor != "postgresql":
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {MATCHES}")
+            last_before = [int(cursor.fetchone()[0])]
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
             params = [limits.auto, limits.review, limits.auto, limits.auto, when, when, *batch]
-            cursor.execute(_insert_sql(len(batch)), params)
-            for match_id, import_id in cursor.fetchall():
+            cursor.execute(_insert_sql(len(batch)), [*params, *last_before])
+            for match_id, import_id, *group, new in cursor.fetchall():
                 written.append(match_id)
-                touched.add(import_id)
-        tallies.refresh_imports(touched)  # the review pages count from them
+                if new:
+                    added[(import_id, *group)] += 1
+                else:
+                    recount.add(import_id)
+        # The review pages count from the tallies: new matches are added to them, and the few
+        # imports where a weaker match was replaced are recounted.
+        tallies.add({group: n for group, n in added.items() if group[0] not in recount})
+        tallies.refresh_imports(recount)
     return written

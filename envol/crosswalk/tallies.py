@@ -9,7 +9,7 @@ refreshes the tallies of what it touched, in its own transaction, with one group
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
@@ -45,6 +45,27 @@ def refresh(archive_import_id: int, network: str | None = None, kind: str | None
             f"SELECT archive_import_id, {GROUP}, COUNT(*) FROM {MATCHES} "
             f"WHERE {condition} GROUP BY archive_import_id, {GROUP}",
             params,
+        )
+
+
+Group = tuple[Any, ...]  # (import id, network, kind, band, decision, source)
+
+
+def add(groups: Mapping[Group, int]) -> None:
+    """Count new matches into their imports' tallies: one upsert per group. Why not `refresh`:
+    the incremental matching of someone many people followed touches as many imports, and
+    recounting each one's every match made a join cost grow with the instance's square.
+    Rows in key order, so that two writers lock the same tallies in the same order."""
+    rows = [(*group, n) for group, n in sorted(groups.items()) if n]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TALLIES} (archive_import_id, {GROUP}, count) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (archive_import_id, network, kind, band, decision, source) "
+            f"DO UPDATE SET count = {TALLIES}.count + excluded.count",
+            rows,
         )
 
 

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from envol.crosswalk import incremental
 from envol.crosswalk.matching import compute_matches
-from envol.crosswalk.models import Decision, Match, MatchingJob, MatchTally
+from envol.crosswalk.models import Decision, IdentityLink, Match, MatchingJob, MatchTally
 from envol.crosswalk.services import decide, forget_source, import_dataset
 from envol.crosswalk.tests.conftest import HEADER, archive_with_following, did_for, write_csv
 from envol.jobs.runner import run_to_end
@@ -151,6 +152,51 @@ def test_the_newest_import_with_matches_is_shown_with_labels_and_handles(
     assert "https://x.com/i/user/2" in page  # none known: the id
     newer = client.get(f"/o/ville-p/matches/?import={second.pk}").content.decode()
     assert 'id="other-imports"' in newer and f"?import={first.pk}" in newer
+
+
+def by_group(archive: ArchiveImport, counted: bool) -> dict[tuple[str, ...], int]:
+    fields = ("network", "kind", "band", "decision", "source")
+    found: dict[tuple[str, ...], int] = {}
+    rows = (
+        [
+            (*values, 1)
+            for values in Match.objects.filter(archive_import=archive).values_list(*fields)
+        ]
+        if counted
+        else MatchTally.objects.filter(archive_import=archive).values_list(*fields, "count")
+    )
+    for *group, n in rows:
+        found[tuple(group)] = found.get(tuple(group), 0) + n
+    return {group: n for group, n in found.items() if n}
+
+
+def test_incremental_matching_adds_to_the_tallies_and_recounts_a_replaced_match(
+    tmp_path: Path, org_and_client: tuple[object, Client]
+) -> None:
+    """New matches are counted into the tallies (no recount of the import); a weaker
+    undecided match replaced by a stronger link makes its import recounted."""
+    org, _client = org_and_client
+    weak = [[str(n), "", "", did_for(n), "", "", "0.6"] for n in range(1, 6)]
+    import_dataset(write_csv(tmp_path / "weak.csv", weak, header=[*HEADER, "confidence"]), "weak")
+    archive = archive_with_following(org, [str(n) for n in range(1, 11)])  # type: ignore[arg-type]
+    compute_matches(archive, "bluesky")
+    assert by_group(archive, counted=False) == by_group(archive, counted=True)
+    strong = [[str(n), "", "", did_for(n), "", "", "0.95"] for n in (6, 7)]
+    import_dataset(write_csv(tmp_path / "new.csv", strong, header=[*HEADER, "confidence"]), "new")
+    new_links = list(IdentityLink.objects.filter(source="dataset:new").values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        written = incremental.match_new_links(new_links)
+    assert len(written) == 2
+    assert not [q for q in queries.captured_queries if "DELETE" in q["sql"]]  # added, not recounted
+    assert by_group(archive, counted=False) == by_group(archive, counted=True)
+    better = [["3", "", "", did_for(3), "", "", "0.95"]]
+    import_dataset(
+        write_csv(tmp_path / "better.csv", better, header=[*HEADER, "confidence"]), "better"
+    )
+    link = IdentityLink.objects.get(x_id=3, network="bluesky")
+    assert incremental.match_new_links([link.pk])
+    assert Match.objects.get(archive_import=archive, x_id="3").confidence == 0.95
+    assert by_group(archive, counted=False) == by_group(archive, counted=True)
 
 
 def test_what_the_table_shows_is_escaped(

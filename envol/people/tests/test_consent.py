@@ -122,7 +122,10 @@ def test_incremental_matching_is_one_indexed_query(world: dict[str, object]) -> 
     services.set_consent(world["account"], ConsentLevel.FOLLOWERS)  # type: ignore[arg-type]
     dominique_imports(world, str(world["x_id"]))
     link = IdentityLink.objects.get(remote_id=DOMINIQUE)
-    Match.objects.filter(link=link).delete()
+    gone = Match.objects.filter(link=link)
+    imports = set(gone.values_list("archive_import_id", flat=True))
+    gone.delete()
+    tallies.refresh_imports(imports)  # as envol's own removals do (`store.forget`)
     with CaptureQueriesContext(connection) as queries:
         written = incremental.match_new_links([link.pk])
     statements = [q["sql"] for q in queries.captured_queries if "INTO crosswalk_match " in q["sql"]]
