@@ -54,8 +54,9 @@ Group = tuple[Any, ...]  # (import id, network, kind, band, decision, source)
 def add(groups: Mapping[Group, int]) -> None:
     """Count new matches into their imports' tallies: one upsert per group. Why not `refresh`:
     the incremental matching of someone many people followed touches as many imports, and
-    recounting each one's every match made a join cost grow with the instance's square.
-    Rows in key order, so that two writers lock the same tallies in the same order."""
+    recounting each one's every match read followers × matches-per-archive rows for a join
+    that wrote one match per follower. Rows in key order, so that two writers lock the same
+    tallies in the same order."""
     rows = [(*group, n) for group, n in sorted(groups.items()) if n]
     if not rows:
         return
