@@ -6,7 +6,8 @@ whose archive names those X ids should see the new match, without re-matching ev
 of the instance. One INSERT … SELECT walks the relations' X id index from the new links, keeps
 the links' audience (`matching.AUDIENCE`), and writes a match for every finished import of the
 accounts whose archives name them — where there was none, or a weaker one nobody decided on —
-then recounts the tallies of the imports it touched.
+then adds the new matches to their imports' tallies (recounting only an import where it
+replaced a match).
 """
 
 from __future__ import annotations

@@ -154,8 +154,9 @@ def summarise(archive: ArchiveImport, network: str, kind: str) -> MatchSummary:
         source_account_id=archive.source_account_id, kind=kind
     ).count()
     scope = {"network": network, "kind": kind}
-    bands = tallies.counts(archive.pk, "band", **scope)
-    by_source = tallies.counts(archive.pk, "source", band__in=[Band.AUTO, Band.REVIEW], **scope)
+    tallied = tallies.ImportTallies(archive.pk)
+    bands = tallied.counts("band", **scope)
+    by_source = tallied.counts("source", band__in=[Band.AUTO, Band.REVIEW], **scope)
     auto, review = bands.get(Band.AUTO, 0), bands.get(Band.REVIEW, 0)
     return MatchSummary(
         relations=relations,

@@ -256,10 +256,9 @@ def match_outcomes(import_id: int, network: str, kind: str = "following") -> Mat
     from envol.crosswalk.models import Band, Decision
 
     scope = {"network": network, "kind": kind}
-    decisions = tallies.counts(import_id, "decision", **scope)
-    pending = tallies.total(
-        import_id, decision=Decision.PENDING, band__in=[Band.AUTO, Band.REVIEW], **scope
-    )
+    tallied = tallies.ImportTallies(import_id)
+    decisions = tallied.counts("decision", **scope)
+    pending = tallied.total(decision=Decision.PENDING, band__in=[Band.AUTO, Band.REVIEW], **scope)
     return MatchOutcomes(
         accepted=decisions.get(Decision.ACCEPTED, 0),
         pending_review=pending,

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
-from django.db.models import Sum
 
 from envol.crosswalk.models import MatchTally
 
@@ -89,8 +88,15 @@ class ImportTallies:
         )
 
     def _selected(self, filters: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
-        wanted = [(self.FIELDS.index(name), value) for name, value in filters.items()]
-        return (row for row in self.rows if all(row[i] == value for i, value in wanted))
+        """Rows whose fields equal the filters (`field__in=[…]`: one of the values)."""
+        wanted = [
+            (
+                self.FIELDS.index(name.removesuffix("__in")),
+                value if name.endswith("__in") else [value],
+            )
+            for name, value in filters.items()
+        ]
+        return (row for row in self.rows if all(row[i] in values for i, values in wanted))
 
     def counts(self, by: str, **filters: Any) -> dict[str, int]:
         position, found = self.FIELDS.index(by), dict[str, int]()
@@ -100,21 +106,3 @@ class ImportTallies:
 
     def total(self, **filters: Any) -> int:
         return sum(row[-1] for row in self._selected(filters))
-
-
-def counts(archive_import_id: int, by: str, **filters: Any) -> dict[str, int]:
-    """Matches of the import per value of `by` (band, source, decision…), for `filters`."""
-    rows = (
-        MatchTally.objects.filter(archive_import_id=archive_import_id, **filters)
-        .values_list(by)
-        .annotate(n=Sum("count"))
-        .values_list(by, "n")
-    )
-    return {value: int(n) for value, n in rows if n}
-
-
-def total(archive_import_id: int, **filters: Any) -> int:
-    found = MatchTally.objects.filter(archive_import_id=archive_import_id, **filters).aggregate(
-        n=Sum("count")
-    )["n"]
-    return int(found or 0)
