@@ -98,7 +98,7 @@ def table_rows(matches: list[Match], can_decide: bool) -> SafeString:
     networks = {n: escape(str(label)) for n, label in LinkNetwork.choices}
     bands = {b: escape(str(label)) for b, label in Band.choices}
     other_badge = escape(themes.classes(theme, OTHER_BADGE))
-    badges = {str(b): escape(themes.classes(theme, BADGES[b])) for b in BADGES}
+    badges = {band: escape(themes.classes(theme, names)) for band, names in BADGES.items()}
     decisions = {d: escape(str(label)) for d, label in Decision.choices}
     hidden = escape(themes.classes(theme, "sr-only"))
     rows = []
