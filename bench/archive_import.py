@@ -8,13 +8,17 @@
     envol stores, taken as they are (no decoding, no checking, no joining of long posts);
     `executemany` with the bare sqlite3 module into tables of the same columns and unique
     indexes, in one transaction. Its split — parse / tuples / write — is printed.
-(b) `envol archive import --json` of the same archive, the real code path, in a subprocess on
-    a fresh, migrated data directory (SQLite), timed from process start to exit; its peak RSS
-    is its own (RUSAGE_CHILDREN of a small launcher process).
-Rounds are paired, (a) and (b) back to back, the order alternating; the ratio b/a of each
-round, and their median, are printed. Then (c): envol's import once more, in a subprocess
-that times where it goes — parse (the archive reader's blocks and orjson), normalise
-(`normalise_tweet`, the row tuples), write (`insert_rows`), other (generators, tallies).
+(b) envol's import (`import_archive`, the real code path) in the same process as (a): each
+    round runs in a child process of its own on a fresh, migrated data directory (SQLite),
+    which starts Django first (not timed, as the interpreter's start is not timed for (a)),
+    then times (a) and (b) back to back, the order alternating from round to round.
+Rounds are paired; the ratio b/a of each round, and their median, are printed, with the CPU
+ratio. Then (c): the `envol archive import --json` command once, timed from process start to
+exit (information: what a user waits for, Django's start-up included), whose peak RSS is its
+own (RUSAGE_CHILDREN of a small launcher process); and (d): envol's import once more, in a
+subprocess that times where it goes — parse (the archive reader's blocks and orjson),
+normalise (`normalise_tweet`, the row tuples), write (`insert_rows`), other (generators,
+tallies).
 Bars: median ratio ≤ 1.5, peak RSS ≤ 300 MB. The generated archive is written to a temporary
 directory (or `--cache DIR`, reused when there); every temporary directory is removed.
 """
@@ -39,7 +43,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
 
-from envol.testing.bench import at_most, load_average, median, paired_rounds, report
+from envol.testing.bench import at_most, load_average, median, report
 from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
 
 RATIO_BAR = 1.5
@@ -246,7 +250,7 @@ def baseline_counts(database: Path) -> dict[str, int]:
     return found
 
 
-# --- (b) envol's import, and (c) where it goes --------------------------------------------------
+# --- (b) envol's import beside (a), (c) the command, (d) where it goes -------------------------
 
 
 def envol_data_dir(data_dir: Path) -> dict[str, str]:
@@ -265,8 +269,49 @@ def envol_data_dir(data_dir: Path) -> dict[str, str]:
     return env
 
 
+def paired_round(zip_path: Path, work: Path, number: int) -> dict[str, Any]:
+    """(a) and (b) in one child process on a fresh data directory, (a) first in even rounds."""
+    env = envol_data_dir(work / f"envol-{number}")
+    first = "bare" if number % 2 == 0 else "envol"
+    done = subprocess.run(
+        [sys.executable, __file__, "--round-child", str(zip_path), "--first", first],
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+    )
+    return orjson.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def round_child(zip_path: Path, first: str) -> None:
+    """Starts Django, then times (a) and (b) in this process in the given order; prints JSON."""
+    import django
+
+    django.setup()
+    from envol.orgs.services import get_organisation
+    from envol.portability.services import import_archive
+
+    organisation = get_organisation("bench")
+    database = Path(os.environ["ENVOL_DATA_DIR"]) / "baseline.sqlite3"
+    measured: dict[str, Any] = {}
+
+    def bare() -> None:
+        seconds, split = baseline(zip_path, database)
+        measured.update(bare_seconds=seconds, bare_split=split, written=baseline_counts(database))
+
+    def envol() -> None:
+        cpu, started = cpu_seconds(), time.perf_counter()
+        done = import_archive(organisation, zip_path)
+        measured["envol_seconds"] = time.perf_counter() - started
+        measured["envol_cpu"] = cpu_seconds() - cpu
+        measured["counts"] = done.counts
+
+    for side in (bare, envol) if first == "bare" else (envol, bare):
+        side()
+    print(orjson.dumps(measured).decode())
+
+
 def real_import(zip_path: Path, data_dir: Path) -> tuple[float, float, dict[str, Any]]:
-    """(b): the `envol archive import` command; returns seconds, peak RSS in MB, its JSON."""
+    """(c): the `envol archive import` command; returns seconds, peak RSS in MB, its JSON."""
     env = envol_data_dir(data_dir)
     output, measures = data_dir / "import.json", data_dir / "measures.json"
     command = [sys.executable, "-m", "envol", "archive", "import", str(zip_path)]
@@ -300,7 +345,7 @@ sys.exit(code)
 
 
 def envol_split(zip_path: Path, data_dir: Path) -> dict[str, float]:
-    """(c): envol's import in a subprocess that times its phases."""
+    """(d): envol's import in a subprocess that times its phases."""
     env = envol_data_dir(data_dir)
     done = subprocess.run(
         [sys.executable, __file__, "--split-child", str(zip_path)],
@@ -377,9 +422,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=None, help="keep the generated archive here")
     parser.add_argument("--split-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--round-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--first", choices=("bare", "envol"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.split_child:
         split_child(args.split_child)
+        return 0
+    if args.round_child:
+        round_child(args.round_child, args.first)
         return 0
     spec = p1_spec(args.tweets, args.following, args.followers)
     load_before = load_average()
@@ -388,53 +438,44 @@ def main() -> int:
         cache = args.cache or work
         cache.mkdir(parents=True, exist_ok=True)
         zip_path = generate(spec, cache)
-        runs = iter(range(10**6))
-        bare_splits: list[dict[str, float]] = []
-        written: dict[str, int] = {}
-        imports: list[dict[str, Any]] = []
-
-        def bare() -> float:
-            database = work / f"baseline-{next(runs)}.sqlite3"
-            seconds, split = baseline(zip_path, database)
-            bare_splits.append(split)
-            written.update(baseline_counts(database))
-            for path in work.glob(f"{database.name}*"):
-                path.unlink()
-            return seconds
-
-        def envol() -> tuple[float, float]:
-            seconds, rss_mb, result = real_import(zip_path, work / f"envol-{next(runs)}")
-            imports.append(result)
-            return seconds, rss_mb
-
-        pairs = paired_rounds(args.rounds, bare, envol)
+        rounds = [paired_round(zip_path, work, number) for number in range(args.rounds)]
+        cli_seconds, rss_mb, cli = real_import(zip_path, work / "envol-command")
         split = envol_split(zip_path, work / "envol-split")
-    ratios = [b[0] / a for a, b in pairs]
-    cpu_ratios = [i["cpu_seconds"] / s["cpu"] for i, s in zip(imports, bare_splits, strict=True)]
-    for number, ((a, (b, _rss)), bare_split) in enumerate(zip(pairs, bare_splits, strict=True), 1):
+    ratios = [r["envol_seconds"] / r["bare_seconds"] for r in rounds]
+    cpu_ratios = [r["envol_cpu"] / r["bare_split"]["cpu"] for r in rounds]
+    for number, measured in enumerate(rounds):
+        first = "(a) first" if number % 2 == 0 else "(b) first"
         print(
-            f"round {number}: (a) bare {a:6.2f} s, (b) envol {b:6.2f} s, ratio {b / a:.2f} "
-            f"(CPU ratio {cpu_ratios[number - 1]:.2f})"
+            f"round {number + 1} ({first}): (a) bare {measured['bare_seconds']:6.2f} s, "
+            f"(b) envol {measured['envol_seconds']:6.2f} s, ratio {ratios[number]:.2f} "
+            f"(CPU ratio {cpu_ratios[number]:.2f})"
         )
-        _print_split("   (a) split", bare_split)
-    _print_split("(c) envol's import, timed by phase", split)
-    counts = imports[-1]["counts"]
-    same = all(written[key] == counts[key] for key in written)
-    print(f"rows written by (a) and counted by (b) agree: {same} {written}")
+        _print_split("   (a) split", measured["bare_split"])
+    print(
+        f"(c) the command, from process start to exit: {cli_seconds:.2f} s, "
+        f"peak RSS {rss_mb:.0f} MB"
+    )
+    _print_split("(d) envol's import, timed by phase", split)
+    written, counts = rounds[-1]["written"], cli["counts"]
+    same = all(
+        r["written"][key] == r["counts"][key] == counts[key] for r in rounds for key in written
+    )
+    print(f"rows written by (a) and counted by (b) and (c) agree: {same} {written}")
     print(
         f"archive: {counts['tweets']:,} tweets, {counts['following']:,} following, "
         f"{counts['follower']:,} followers, {counts['media']:,} media"
     )
-    rss_mb = max(b[1] for _a, b in pairs)
+    bare_splits = [r["bare_split"] for r in rounds]
     figures = {
         "rounds": args.rounds,
-        "bare_seconds": [a for a, _b in pairs],
-        "envol_seconds": [b[0] for _a, b in pairs],
+        "bare_seconds": [r["bare_seconds"] for r in rounds],
+        "envol_seconds": [r["envol_seconds"] for r in rounds],
         "ratios": ratios,
-        # CPU seconds (envol's whole process, start to exit), for a loaded machine: information
         "cpu_ratios": cpu_ratios,
         "bare_split": {k: median([s.get(k, 0.0) for s in bare_splits]) for k in bare_splits[0]},
         "envol_split": split,
+        # information: the command as a user runs it, interpreter and Django start-up included
+        "command_seconds": cli_seconds,
         "peak_rss_mb": rss_mb,
         "rows_agree": same,
         "load_before": load_before,
