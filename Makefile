@@ -95,8 +95,8 @@ pytest-postgres: venv
 
 ## The suite on SQLite, each test starting one second before a risky instant (libfaketime:
 ## see envol/testing/faketime.py): New Year in UTC, and each change of hour in Europe/Paris.
-## Browser tests are left out: Chromium runs on the real clock, and their servers are threaded
-## child processes, which skip under libfaketime anyway (see faketime.py).
+## Browser tests are left out: Chromium runs on the real clock. Tests running envol as a threaded
+## child process (serve, worker) run under the fake clock only with ENVOL_CLOCK_ALL=1 (slow).
 test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))
 
 test-clock-%: venv

@@ -8,13 +8,17 @@ the same one second before Europe/Paris changes hour (01:00 UTC on the last Sund
 October). An ISO-8601 instant with its UTC offset works too. ``make test-clock`` runs all three.
 
 How: libfaketime, preloaded into pytest *and into the processes it starts* (the Bluesky PDS,
-PostgreSQL, envol commands: they inherit ``LD_PRELOAD``; not chromium, nor threaded envol child
-processes, see below), reads the offset it adds to the
-real time from one file (``FAKETIME_TIMESTAMP_FILE``) at every clock read (``FAKETIME_NO_CACHE``),
-so all processes share one clock and moving it moves it everywhere at once. Monotonic clocks stay
-real (``FAKETIME_DONT_FAKE_MONOTONIC``): timeouts and durations are unaffected. The library is the
-one python-libfaketime ships (PyPI ``libfaketime``): Debian's libfaketime 0.9.10 fails Python 3.11's
-``time.sleep`` and ``threading`` waits with EINVAL once monotonic clocks are left alone.
+envol commands: they inherit ``LD_PRELOAD``; not chromium, nor threaded envol child processes, see
+below), adds an offset to the real time. pytest and the commands a test starts read it from the
+``FAKETIME`` environment variable at every clock read (``FAKETIME_NO_CACHE``): setting
+``os.environ`` moves pytest's clock at once, and a command started afterwards inherits it. A
+server started once for the session (the PDS) cannot inherit later moves, so it reads the same
+offset from a file at every clock read (``FAKETIME_TIMESTAMP_FILE``, see `server_environment`),
+and moving the clock moves it too. Why not the file everywhere: a file read at every clock read
+cost pytest 6 µs a read. Monotonic clocks stay real (``FAKETIME_DONT_FAKE_MONOTONIC``): timeouts
+and durations are unaffected. The library is the one python-libfaketime ships (PyPI
+``libfaketime``): Debian's libfaketime 0.9.10 fails Python 3.11's ``time.sleep`` and
+``threading`` waits with EINVAL once monotonic clocks are left alone.
 
 When the option is given and the library is not preloaded yet, pytest re-executes itself with it,
 before anything else starts (the PostgreSQL cluster of ``--db=postgres`` included).
@@ -97,7 +101,7 @@ def library_path() -> Path:
 def reexec_under_faketime(args: list[str]) -> None:
     """Called first thing at start-up: with `--clock`, run pytest again under libfaketime."""
     wanted = _option_value(args, "--clock")
-    if wanted is None or os.environ.get("FAKETIME_TIMESTAMP_FILE"):
+    if wanted is None or under_fake_clock():
         return
     library = library_path()
     handle, timestamp_file = tempfile.mkstemp(prefix="envol-faketime-")
@@ -107,9 +111,14 @@ def reexec_under_faketime(args: list[str]) -> None:
     env = {
         **os.environ,
         "LD_PRELOAD": preload,
-        "FAKETIME_TIMESTAMP_FILE": timestamp_file,
+        OFFSET_VARIABLE: "+0",
+        OFFSET_FILE_VARIABLE: timestamp_file,
         "FAKETIME_NO_CACHE": "1",
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        # Timed waits on monotonic condition variables (the GIL's among them) are real waits:
+        # the library's "fix" for old glibc turned every such wait into an instant timeout,
+        # so two busy threads handed the GIL back and forth and ran 50 times slower.
+        "FAKETIME_FORCE_MONOTONIC_FIX": "0",
     }
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable, *sys.argv], env)  # noqa: S606 (same argv)
@@ -124,33 +133,60 @@ def _option_value(args: list[str], name: str) -> str | None:
     return None
 
 
-class FakeClock:
-    """Writes the offset libfaketime adds to the real time (whole seconds, fake minus real)."""
+OFFSET_VARIABLE = "FAKETIME"
+OFFSET_FILE_VARIABLE = "ENVOL_FAKETIME_FILE"
 
-    def __init__(self, path: Path, start: datetime) -> None:
-        self.path = path
+
+def under_fake_clock() -> bool:
+    """Whether this process runs under the preloaded libfaketime of `pytest --clock`."""
+    return OFFSET_VARIABLE in os.environ
+
+
+def current_offset() -> int:
+    """The offset libfaketime adds to the real time now (whole seconds, fake minus real)."""
+    return int(float(os.environ.get(OFFSET_VARIABLE) or 0))
+
+
+def server_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a server that outlives a test: under a fake clock, it follows the shared file
+    instead of the offset it was started with (libfaketime prefers the variable when set)."""
+    if OFFSET_VARIABLE not in env or OFFSET_FILE_VARIABLE not in env:
+        return env
+    env = {name: value for name, value in env.items() if name != OFFSET_VARIABLE}
+    env["FAKETIME_TIMESTAMP_FILE"] = env[OFFSET_FILE_VARIABLE]
+    return env
+
+
+class FakeClock:
+    """Sets the offset libfaketime adds to the real time: for this process and the commands it
+    starts (the variable), and for the servers already running (the file)."""
+
+    def __init__(self, start: datetime) -> None:
         self.start = start
-        text = path.read_text().strip() if path.exists() else ""
-        self.offset = int(text or 0)
+        self.offset = current_offset()
 
     def rewind(self) -> None:
         real_now = time.time() - self.offset
         offset = math.ceil(self.start.timestamp() - real_now)  # never before the start
-        fresh = self.path.with_name(self.path.name + ".new")
-        fresh.write_text(f"{offset:+d}\n")
-        fresh.replace(self.path)  # atomic: a process reading it never sees half a line
+        os.environ[OFFSET_VARIABLE] = f"{offset:+d}"
+        if shared := os.environ.get(OFFSET_FILE_VARIABLE):
+            path = Path(shared)
+            fresh = path.with_name(path.name + ".new")
+            fresh.write_text(f"{offset:+d}\n")
+            fresh.replace(path)  # atomic: a server reading it never sees half a line
         self.offset = offset
 
 
 def skip_threaded_child_under_fake_clock() -> None:
     """Skip the calling test under `pytest --clock` when it runs envol in a child process with
-    threads (`envol serve`, `envol worker`): under libfaketime such a process deadlocks on
-    Python's import lock within seconds (its timed lock waits go through the library), so the
-    test would fail for the library's sake, not envol's. Their clock-dependent code runs
-    in-process in other tests, which the clock runs do cover."""
-    if os.environ.get("FAKETIME_TIMESTAMP_FILE"):
+    threads (`envol serve`, `envol worker`), unless ``ENVOL_CLOCK_ALL=1``. They pass under the
+    fake clock (they deadlocked only while the library's monotonic "fix" turned timed waits into
+    instant timeouts, see `reexec_under_faketime`), but they are the suite's slowest, SIGKILL
+    loops of several minutes, and three clock runs of them would not fit in CI's time. Their
+    clock-dependent code runs in-process in other tests, which the clock runs do cover."""
+    if under_fake_clock() and os.environ.get("ENVOL_CLOCK_ALL") != "1":
         pytest.skip(
-            "envol in a threaded child process: not run under libfaketime (see faketime.py)"
+            "envol in a threaded child process: under a fake clock with ENVOL_CLOCK_ALL=1 only"
         )
 
 
@@ -159,5 +195,5 @@ def skip_other_clocks_under_fake_clock() -> None:
     server's own (the PDS stamps records with its clock, which libfaketime's per-test rewind of
     envol's does not follow): the two would be days apart for the library's sake, not envol's.
     The clock-dependent rules themselves are tested in-process with injected clocks."""
-    if os.environ.get("FAKETIME_TIMESTAMP_FILE"):
+    if under_fake_clock():
         pytest.skip("compares envol's clock with a test server's own: not run under libfaketime")

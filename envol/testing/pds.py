@@ -30,6 +30,8 @@ from typing import IO, Any
 
 import httpx
 
+from envol.testing.faketime import server_environment
+
 SERVER_SOURCE_DIR = Path(__file__).resolve().parents[2] / "testservers" / "bluesky"
 INSTALLED_MARKER = ".envol-installed"
 HANDLE_DOMAIN = ".test"
@@ -113,7 +115,7 @@ def _child_environment(modules_dir: Path) -> dict[str, str]:
     # The server sets every PDS_* variable itself and takes the AppView's database as a flag;
     # stray ones from the shell must not leak in.
     stray = ("PDS_", "LOG_", "ENVOL_APPVIEW_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(stray)}
+    env = server_environment({k: v for k, v in os.environ.items() if not k.startswith(stray)})
     env["ENVOL_PDS_MODULES_DIR"] = str(modules_dir)
     return env
 
