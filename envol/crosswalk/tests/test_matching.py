@@ -11,11 +11,12 @@ from django.test import override_settings
 
 from envol.cli import main
 from envol.crosswalk.matching import compute_matches
-from envol.crosswalk.models import Band, Decision, Match
+from envol.crosswalk.models import Band, Decision, IdentityLink, Match
 from envol.crosswalk.services import accepted_matches, decide, forget_source, import_dataset
 from envol.crosswalk.tests.conftest import HEADER, archive_with_following, did_for, write_csv
 from envol.orgs.models import Role
 from envol.orgs.services import add_member, create_organisation
+from envol.portability.models import Relation
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,18 @@ def test_cli_match_json(crosswalk: None) -> None:
     data = json.loads(result.output)
     assert set(data) == {"relations", "matched", "by_source", "by_band"}
     assert data["by_band"] == {"auto": 1, "review": 1, "none": 0}
+
+
+def test_a_match_goes_with_its_import_its_relation_and_its_link(crosswalk: None) -> None:
+    """Match's keys carry no database constraint (models.py says why): what removes an import,
+    a relation or a link removes the matches that hang on it, or unlinks them."""
+    org = create_organisation("ville-a", "Ville A")
+    archive = archive_with_following(org, ["1", "2", "3"])
+    compute_matches(archive, "bluesky")
+    assert Match.objects.count() == 3
+    Relation.objects.filter(remote_id="3").delete()
+    assert sorted(Match.objects.values_list("x_id", flat=True)) == ["1", "2"]
+    IdentityLink.objects.filter(remote_id=did_for(2)).delete()
+    assert Match.objects.get(x_id="2").link_id is None
+    archive.delete()
+    assert not Match.objects.exists()
