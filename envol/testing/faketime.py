@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from envol.testing.clock_env import OFFSET_FILE_VARIABLE, OFFSET_VARIABLE
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -133,10 +135,6 @@ def _option_value(args: list[str], name: str) -> str | None:
     return None
 
 
-OFFSET_VARIABLE = "FAKETIME"
-OFFSET_FILE_VARIABLE = "ENVOL_FAKETIME_FILE"
-
-
 def under_fake_clock() -> bool:
     """Whether this process runs under the preloaded libfaketime of `pytest --clock`."""
     return OFFSET_VARIABLE in os.environ
@@ -145,16 +143,6 @@ def under_fake_clock() -> bool:
 def current_offset() -> int:
     """The offset libfaketime adds to the real time now (whole seconds, fake minus real)."""
     return int(float(os.environ.get(OFFSET_VARIABLE) or 0))
-
-
-def server_environment(env: dict[str, str]) -> dict[str, str]:
-    """`env` for a server that outlives a test: under a fake clock, it follows the shared file
-    instead of the offset it was started with (libfaketime prefers the variable when set)."""
-    if OFFSET_VARIABLE not in env or OFFSET_FILE_VARIABLE not in env:
-        return env
-    env = {name: value for name, value in env.items() if name != OFFSET_VARIABLE}
-    env["FAKETIME_TIMESTAMP_FILE"] = env[OFFSET_FILE_VARIABLE]
-    return env
 
 
 class FakeClock:

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import httpx
 
-from envol.testing.faketime import server_environment
+from envol.testing.clock_env import server_environment
 
 SERVER_SOURCE_DIR = Path(__file__).resolve().parents[2] / "testservers" / "bluesky"
 INSTALLED_MARKER = ".envol-installed"

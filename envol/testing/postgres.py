@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from envol.testing.clock_env import real_clock_environment
+
 
 class PostgresUnavailable(RuntimeError):
     """No PostgreSQL server binaries here: say how to get them."""
@@ -76,7 +78,11 @@ class PostgresCluster:
         return ["runuser", "-u", self.run_as, "--", *args] if self.run_as else list(args)
 
     def _run(self, *args: str) -> None:
-        subprocess.run(self._as_owner(*args), check=True, capture_output=True)
+        # On the real clock under `pytest --clock`: the server started with the session would
+        # keep the offset of that instant, and nothing of envol's relies on its clock.
+        subprocess.run(
+            self._as_owner(*args), check=True, capture_output=True, env=real_clock_environment()
+        )
 
     def _watch(self) -> None:
         """A child that waits for its stdin to close (our end closes when this process ends),
@@ -92,6 +98,7 @@ class PostgresCluster:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env=real_clock_environment(),
         )
 
     @classmethod

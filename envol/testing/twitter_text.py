@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from envol.testing.clock_env import real_clock_environment
+
 SOURCE_DIR = Path(__file__).resolve().parents[2] / "testservers" / "twitter-text"
 EMOJI_FILE = Path(__file__).resolve().parents[1] / "networks" / "x_emoji.txt"
 TLD_FILE = Path(__file__).resolve().parents[1] / "networks" / "x_tlds.txt"
@@ -64,7 +66,7 @@ def weigh(texts: list[str]) -> list[dict[str, Any]]:
     """What twitter-text says of each text (one Node process for the whole list)."""
     folder = require_install()
     # libfaketime (pytest --clock) has nothing to do in a pure function; keep Node clear of it.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "FAKETIME"))}
+    env = real_clock_environment()
     env["NODE_PATH"] = str(folder / "node_modules")
     done = subprocess.run(
         ["node", str(SOURCE_DIR / "weigh.cjs")],

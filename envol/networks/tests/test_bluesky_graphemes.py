@@ -13,6 +13,7 @@ import pytest
 
 from envol.networks.tests.test_x_twitter_text import EDGE_CASES, generated_texts
 from envol.networks.text import grapheme_count
+from envol.testing.clock_env import real_clock_environment
 from envol.testing.pds import PdsNotInstalledError, require_install
 
 COUNT = (
@@ -32,7 +33,7 @@ def test_grapheme_counts_equal_the_pds_segmenter() -> None:
             pytest.fail(str(exc), pytrace=False)
         pytest.skip(str(exc))
     texts = [*generated_texts(), *EDGE_CASES]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "FAKETIME"))}
+    env = real_clock_environment()
     done = subprocess.run(
         [str(node), "-e", COUNT],
         input=json.dumps(texts).encode(),
