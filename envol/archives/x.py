@@ -194,6 +194,20 @@ class XArchive:
                     ArchiveWarning("missing_media", self.layout.media_dir, str(missing_media))
                 )
 
+    def tweet_tally(self) -> dict[str, int]:
+        """The tallies of a finished `tweets()` pass (a reader process sends them to its
+        parent, whose archive adopts them)."""
+        if self._tweet_tally is None:
+            raise RuntimeError("tweet_tally() before the end of a tweets() pass")
+        return dict(self._tweet_tally)
+
+    def adopt_tweet_pass(self, tally: dict[str, int], warnings: list[ArchiveWarning]) -> None:
+        """A `tweets()` pass made on another copy of this archive (a reader process): its
+        tallies and the warnings given at its end, as if the pass had been made here."""
+        self._tweet_tally = dict(tally)
+        self.warnings.extend(warnings)
+        self._end_warnings_given = True
+
     def counts(self) -> Counts:
         """All counts; reuses the tallies of finished `tweets()` and `relations()` passes."""
         if self._tweet_tally is None:

@@ -17,14 +17,11 @@ into a temporary table. Small files are read and staged here.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,13 +38,12 @@ from envol.crosswalk.dataset import (
     RowError,
     read_dataset,
 )
-from envol.processes import die_with_parent, process_alive
+from envol.processes import Reader, ReaderStopped, die_with_parent, process_alive, reader_process
 
 CHUNK_LINKS = 1_000_000  # default of settings.ENVOL_CROSSWALK_CHUNK_LINKS
 PG_CHUNK_LINKS = 250_000  # at most, on PostgreSQL: what the reader process sends ahead
 # Above this size, on SQLite, a child process reads the file (below, starting it costs more).
 CHILD_ABOVE_BYTES = 20_000_000
-POLL_SECONDS = 0.5
 ATTACHED = "envol_chunk"
 CHUNK_DIRECTORY = "envol-crosswalk-"  # + the importing process's pid, in the temporary directory
 
@@ -166,45 +162,12 @@ def _copy_text_batches(
 ) -> Generator[_Batch, None, None]:
     """The file's batches as COPY text from a reader process, at most `depth` batches ahead
     (its rejections are counted here as each batch arrives, so a chunk counts its own)."""
-    with _reader_process(_read_as_copy_text, path, default_confidence, after_line, depth) as (
-        out,
-        child,
-        position,
-    ):
-        while (message := _next_message(out, child, path, position, progress)) is not None:
-            batch, errors, rejected = message
+    args = (str(path), default_confidence, after_line)
+    with reader_process(_read_as_copy_text, args, depth) as reader:
+        for batch, errors, rejected in _messages(reader, path, progress):
             rejections.count += rejected
             rejections.errors += errors[: ERRORS_KEPT - len(rejections.errors)]
             yield batch
-
-
-@contextmanager
-def _reader_process(
-    target: Callable[..., None],
-    path: Path,
-    default_confidence: float,
-    after_line: int,
-    depth: int,
-    *extra: Any,
-) -> Iterator[tuple[Any, Any, Any]]:
-    """A spawned child running `target(path, confidence, after_line, *extra, out, position)`:
-    its queue (`depth` messages ahead), the process, and how far in the file it has read."""
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue(maxsize=depth)
-    position = context.Value("q", 0, lock=False)
-    child = context.Process(
-        target=target,
-        args=(str(path), default_confidence, after_line, *extra, out, position),
-        daemon=True,
-    )
-    child.start()
-    try:
-        yield out, child, position
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
-        out.close()
 
 
 def _stage_here(cursor: Any, batch: _Batch) -> None:
@@ -299,12 +262,11 @@ def _chunk_files(
     with (
         tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIRECTORY}{os.getpid()}-") as directory,
         # One chunk ahead: bounds the disk the child may fill.
-        _reader_process(
-            _write_chunk_files, path, default_confidence, after_line, 1, directory, size
-        ) as (out, child, position),
+        reader_process(
+            _write_chunk_files, (str(path), default_confidence, after_line, directory, size), 1
+        ) as reader,
     ):
-        while (message := _next_message(out, child, path, position, progress)) is not None:
-            file, chunk = message
+        for file, chunk in _messages(reader, path, progress):
             with connection.cursor() as cursor:
                 cursor.execute(f"ATTACH DATABASE %s AS {ATTACHED}", [file])
             try:
@@ -324,25 +286,9 @@ def _remove_orphan_chunk_directories() -> None:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _next_message(
-    out: Any,
-    child: Any,
-    path: Path,
-    position: Any,
-    progress: Callable[[int], None] | None,
-) -> Any:
-    """The child's next message (None: the file is done), reporting progress while waiting."""
-    while True:
-        try:
-            message = out.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            if not child.is_alive():
-                raise DatasetError(f"{path.name}: the reader stopped unexpectedly.") from None
-            if progress is not None:
-                progress(position.value)
-            continue
-        if isinstance(message, DatasetError):
-            raise message
-        if progress is not None:
-            progress(position.value)
-        return message
+def _messages(reader: Reader, path: Path, progress: Callable[[int], None] | None) -> Iterator[Any]:
+    """The messages of a reader process, its unexpected stop reported as the file's error."""
+    try:
+        yield from reader.messages(progress)
+    except ReaderStopped:
+        raise DatasetError(f"{path.name}: the reader stopped unexpectedly.") from None

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
-import orjson
 from django.db import connection
 
+from envol.archives.source import ArchiveLimits
 from envol.archives.x import XArchive
-from envol.archives.x_records import Media, Mention, RelationKind, Tweet
+from envol.archives.x_records import Mention, RelationKind, Tweet
 from envol.bulk import BATCH_ROWS, insert_rows
 from envol.portability.models import (
     ArchivedMedia,
@@ -27,14 +29,27 @@ from envol.portability.models import (
     Relation,
     SourceAccount,
 )
+from envol.portability.rows import (
+    Row,
+    TweetRows,
+    TweetsRead,
+    adapter_for,
+    bounded_url,
+    media_row,
+    rows_in_child,
+)
 from envol.portability.storage import MediaStore
+from envol.processes import reader_process
 
 ProgressCallback = Callable[[str, int, int], None]
 """(phase, records done, records announced by the manifest — 0 when unknown)"""
 
 TWEET_TYPES: Final = ("tweets", "tweet")
 TOP_MENTIONS: Final = 10
-EMPTY_JSON: Final = "[]"
+# From this many tweets announced, a reader process turns them into rows while this one
+# writes (rows.py says why); below, starting it costs more than it saves.
+CHILD_FROM_TWEETS: Final = 20_000
+BATCHES_AHEAD: Final = 4  # what the reader may send ahead: memory stays bounded
 
 RELATION_COLUMNS: Final = ("source_account_id", "kind", "remote_id", "first_import_id")
 POST_COLUMNS: Final = (
@@ -76,31 +91,9 @@ class ImportResult:
     last_post_at: datetime | None = None
 
 
-def sqlite_utc(moment: datetime) -> str:
-    """Django's SQLite text for an aware datetime, in UTC. An archive's datetimes are already
-    UTC: their ISO text loses its `+00:00` (a third of the cost of converting first)."""
-    text = moment.isoformat(" ")
-    if text.endswith("+00:00"):
-        return text[:-6]
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(" ")
-
-
 def datetime_adapter() -> Callable[[datetime], Any]:
     """What the raw cursor needs for a UTC datetime column (Django's own format on SQLite)."""
-    if connection.vendor == "sqlite":
-        return sqlite_utc
-    return lambda moment: moment
-
-
-def _json_mentions(mentions: tuple[Mention, ...]) -> str:
-    return orjson.dumps([{"id": m.user_id, "username": m.username} for m in mentions]).decode()
-
-
-def _clean(text: str) -> str:
-    """PostgreSQL refuses NUL characters in text; imported content may carry them."""
-    return text.replace("\x00", "") if "\x00" in text else text
+    return adapter_for(connection.vendor)
 
 
 def upsert_source_account(organisation_id: int, archive: XArchive) -> SourceAccount:
@@ -114,73 +107,14 @@ def upsert_source_account(organisation_id: int, archive: XArchive) -> SourceAcco
     if profile is not None:
         details |= {
             "bio": profile.bio,
-            "website": _url(profile.website),
+            "website": bounded_url(profile.website),
             "location": profile.location[:200],
-            "avatar_url": _url(profile.avatar_url),
+            "avatar_url": bounded_url(profile.avatar_url),
         }
     source, _created = SourceAccount.objects.update_or_create(
         organisation_id=organisation_id, network="x", remote_id=account.id[:64], defaults=details
     )
     return source
-
-
-def _url(value: str) -> str:
-    return value if len(value) <= 500 else ""
-
-
-def post_row(
-    tweet: Tweet, account_pk: int, import_pk: int, adapt: Callable[[datetime], Any]
-) -> tuple[Any, ...]:
-    """An `ArchivedPost` row in `POST_COLUMNS` order. It runs on every post: the tweet is
-    unpacked at once and `_clean`, `_url` and the JSON helpers are inlined."""
-    (
-        remote_id,
-        created_at,
-        text,
-        lang,
-        is_retweet,
-        reply_to_post_id,
-        reply_to_user_id,
-        reply_to_username,
-        _quoted_id,
-        quoted_url,
-        mentions,
-        hashtags,
-        urls,
-        _media,
-        is_note,
-    ) = tweet
-    return (
-        account_pk,
-        remote_id[:64],
-        adapt(created_at),
-        text.replace("\x00", "") if "\x00" in text else text,
-        lang[:10],
-        is_retweet,
-        reply_to_post_id[:64],
-        reply_to_user_id[:64],
-        reply_to_username[:100],
-        quoted_url if len(quoted_url) <= 500 else "",
-        _json_mentions(mentions) if mentions else EMPTY_JSON,
-        orjson.dumps(hashtags).decode() if hashtags else EMPTY_JSON,
-        orjson.dumps(urls).decode() if urls else EMPTY_JSON,
-        is_note,
-        import_pk,
-    )
-
-
-def media_row(tweet: Tweet, item: Media, account_pk: int, stored_path: str) -> tuple[Any, ...]:
-    """An `ArchivedMedia` row in `MEDIA_COLUMNS` order."""
-    return (
-        account_pk,
-        tweet.id[:64],
-        item.position,
-        item.kind[:20],
-        item.file_name[:255],
-        _clean(item.alt_text),
-        _url(item.url),
-        stored_path,
-    )
 
 
 @dataclass
@@ -193,6 +127,8 @@ class ArchiveWriter:
     media_store: MediaStore | None = None
     progress: ProgressCallback | None = None
     batch_rows: int = BATCH_ROWS
+    # The archive's file and limits, for a reader process to open it again (None: read here).
+    reopen: tuple[Path, ArchiveLimits] | None = None
     _done: int = 0
     _total: int = 0
     _mentions: Counter[Mention] = field(default_factory=Counter)
@@ -210,10 +146,12 @@ class ArchiveWriter:
         declared = self.archive.declared_counts()
         kinds = [kind.value for kind in RelationKind]
         self._total = sum(declared.get(k, 0) for k in (*kinds, *TWEET_TYPES))
+        tweets = sum(declared.get(k, 0) for k in TWEET_TYPES)
         added: dict[str, int] = {}
-        for kind in RelationKind:
-            added[kind.value] = self._write_relations(kind)
-        added |= self._write_posts()
+        with self._tweet_batches(in_child=tweets >= CHILD_FROM_TWEETS) as batches:
+            for kind in RelationKind:
+                added[kind.value] = self._write_relations(kind)
+            added |= self._write_posts(batches)
         counts = self.archive.counts().as_dict()  # relations recounted; tweet tallies reused
         warnings = [
             {"code": w.code, "file": w.file, "detail": w.detail} for w in self.archive.warnings
@@ -249,31 +187,41 @@ class ArchiveWriter:
 
     # --- posts and media --------------------------------------------------------------------
 
-    def _write_posts(self) -> dict[str, int]:
+    @contextmanager
+    def _tweet_batches(self, in_child: bool) -> Iterator[Iterator[tuple[list[Row], list[Row]]]]:
+        """The tweets as batches of rows: made by a reader process, started now so that it
+        works while the relations are written, or made here (a small archive; media kept,
+        which this process stores; an archive given as bytes)."""
+        if not in_child or self.reopen is None or self.media_store is not None:
+            rows = TweetRows(self._account_pk, self._import_pk, self._adapt, self._media_rows)
+            yield rows.batches(self.archive.tweets(), self.batch_rows)
+            self._noted(rows.mentions, rows.first, rows.last)
+            return
+        path, limits = self.reopen
+        args = (str(path), limits, connection.vendor, self._account_pk, self._import_pk)
+        with reader_process(rows_in_child, (*args, self.batch_rows), BATCHES_AHEAD) as reader:
+            yield self._from_child(reader.messages())
+
+    def _from_child(self, messages: Iterator[Any]) -> Iterator[tuple[list[Row], list[Row]]]:
+        for message in messages:
+            if isinstance(message, TweetsRead):
+                self.archive.adopt_tweet_pass(message.tally, message.warnings)
+                self._noted(message.mentions, message.first, message.last)
+            else:
+                yield message
+
+    def _noted(
+        self, mentions: Counter[Mention], first: datetime | None, last: datetime | None
+    ) -> None:
+        self._mentions.update(mentions)
+        self._first, self._last = first, last
+
+    def _write_posts(self, batches: Iterator[tuple[list[Row], list[Row]]]) -> dict[str, int]:
         posts = ArchivedPost.objects.filter(source_account=self.source)
         media = ArchivedMedia.objects.filter(source_account=self.source)
         posts_before, media_before = posts.count(), media.count()
-        post_rows: list[tuple[Any, ...]] = []
-        media_rows: list[tuple[Any, ...]] = []
-        add_post, batch_rows = post_rows.append, self.batch_rows
-        account_pk, import_pk, adapt = self._account_pk, self._import_pk, self._adapt
-        mentioned = self._mentions.update
-        first = last = None
-        for tweet in self.archive.tweets():
-            if tweet.mentions and not tweet.is_retweet:
-                mentioned(tweet.mentions)  # a `Mention` counts as its (user id, username)
-            moment = tweet.created_at
-            if first is None or moment < first:
-                first = moment
-            if last is None or moment > last:
-                last = moment
-            add_post(post_row(tweet, account_pk, import_pk, adapt))
-            if tweet.media:
-                media_rows.extend(self._media_rows(tweet))
-            if len(post_rows) >= batch_rows:
-                self._flush(post_rows, media_rows)
-        self._flush(post_rows, media_rows)
-        self._first, self._last = first, last
+        for post_rows, media_rows in batches:
+            self._flush(post_rows, media_rows)
         return {"tweets": posts.count() - posts_before, "media": media.count() - media_before}
 
     def _flush(self, post_rows: list[tuple[Any, ...]], media_rows: list[tuple[Any, ...]]) -> None:
@@ -295,8 +243,6 @@ class ArchiveWriter:
                 batch_rows=self.batch_rows,
             )
         self._advance("tweets", len(post_rows))
-        post_rows.clear()
-        media_rows.clear()
 
     def _media_rows(self, tweet: Tweet) -> Iterator[tuple[Any, ...]]:
         store = self.media_store

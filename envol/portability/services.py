@@ -252,7 +252,8 @@ def import_step(archive_import: ArchiveImport, step: Step) -> Outcome:
 
     media_store: MediaStore | None = None
     try:
-        with _collector_paused(), XArchive.open(path, archive_limits()) as archive:
+        limits = archive_limits()
+        with _collector_paused(), XArchive.open(path, limits) as archive:
             if archive_import.keep_media:
                 media_store = MediaStore(archive_import.organisation_id, archive.account.id)
             declared = archive.declared_counts()
@@ -260,7 +261,12 @@ def import_step(archive_import: ArchiveImport, step: Step) -> Outcome:
             with transaction.atomic():  # a savepoint: a refused row undoes only the import
                 source = upsert_source_account(archive_import.organisation_id, archive)
                 result = ArchiveWriter(
-                    archive_import, source, archive, media_store=media_store, progress=report
+                    archive_import,
+                    source,
+                    archive,
+                    media_store=media_store,
+                    progress=report,
+                    reopen=(Path(path), limits),
                 ).run()
     except ArchiveError as error:
         if media_store is not None:

@@ -12,7 +12,7 @@ from envol.archives.x_records import RelationKind
 from envol.jobs.machine import IllegalTransition
 from envol.orgs.models import AuditEvent, Organisation
 from envol.orgs.services import create_organisation
-from envol.portability import services, storage
+from envol.portability import importer, services, storage
 from envol.portability.models import (
     ArchivedMedia,
     ArchivedPost,
@@ -26,6 +26,14 @@ from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
 pytestmark = pytest.mark.django_db
 SPEC = ArchiveSpec(seed=5, tweets=40, following=12, followers=9, tweet_parts=2)
 FORMS = [("new", "zip"), ("new", "folder"), ("old", "zip"), ("old", "folder")]
+
+
+@pytest.fixture(params=["read-here", "reader-process"])
+def tweets_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Tweets normalised in this process, or in a reader process (large archives: forced)."""
+    if request.param == "reader-process":
+        monkeypatch.setattr(importer, "CHILD_FROM_TWEETS", 0)
+    return str(request.param)
 
 
 def stored(account: SourceAccount) -> dict[str, Any]:
@@ -60,7 +68,7 @@ def test_inspect_reads_only(tmp_path: Path, layout: str, form: str) -> None:
 
 @pytest.mark.parametrize(("layout", "form"), FORMS)
 def test_import_stores_everything_the_archive_holds(
-    org: Organisation, tmp_path: Path, layout: str, form: str
+    org: Organisation, tmp_path: Path, layout: str, form: str, tweets_read: str
 ) -> None:
     spec = ArchiveSpec(seed=5, tweets=40, following=12, layout=layout, tweet_parts=2)  # type: ignore[arg-type]
     expected = XArchiveFactory(spec).expected()
@@ -204,6 +212,19 @@ def test_a_bad_archive_fails_cleanly_and_leaves_nothing(
     assert not SourceAccount.objects.exists()
     media = Path(storage.settings.MEDIA_ROOT)
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_a_reader_process_s_archive_error_fails_the_import_and_leaves_nothing(
+    org: Organisation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "CHILD_FROM_TWEETS", 0)
+    path = _truncated_tweets(write_archive(tmp_path, SPEC))
+    with pytest.raises(ArchiveError) as caught:
+        services.import_archive(org, path)
+    failed = ArchiveImport.objects.get()
+    assert failed.state == ArchiveImport.State.FAILED
+    assert "tweets" in caught.value.file and failed.error == caught.value.message("en")
+    assert not Relation.objects.exists() and not ArchivedPost.objects.exists()
 
 
 def test_media_are_copied_only_when_asked(org: Organisation, tmp_path: Path) -> None:
