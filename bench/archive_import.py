@@ -364,12 +364,12 @@ def split_child(zip_path: Path) -> None:
     django.setup()
     from envol.archives import x
     from envol.orgs.services import get_organisation
-    from envol.portability import importer
+    from envol.portability import importer, rows
     from envol.portability.services import import_archive
 
     split = Split("other")
     read_elements, normalise = x.iter_elements, x.normalise_tweet
-    insert, post_row, media_row = importer.insert_rows, importer.post_row, importer.media_row
+    insert, post_row, media_row = importer.insert_rows, rows.post_row, rows.media_row
 
     def timed(phase: str, function: Any) -> Any:
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -395,8 +395,9 @@ def split_child(zip_path: Path) -> None:
 
     x.iter_elements = timed_elements  # type: ignore[assignment]
     x.normalise_tweet = timed("normalise", normalise)  # type: ignore[assignment]
-    importer.post_row = timed("normalise", post_row)  # type: ignore[assignment]
-    importer.media_row = timed("normalise", media_row)  # type: ignore[assignment]
+    rows.post_row = timed("normalise", post_row)  # type: ignore[assignment]
+    rows.media_row = timed("normalise", media_row)  # type: ignore[assignment]
+    importer.media_row = rows.media_row  # type: ignore[attr-defined]  # imported by name there
     importer.insert_rows = timed("write", insert)  # type: ignore[assignment]
     importer.CHILD_FROM_TWEETS = 10**12  # type: ignore[misc]  # phases timed in one process
     started = time.perf_counter()

@@ -49,34 +49,53 @@ def reader_process(
     writes: it puts at most `depth` messages ahead on `out` (then None when done, or an
     exception to raise here), and may count its progress in `position`. Spawned, not forked:
     the parent may hold threads and database connections a fork would copy."""
+    with reader_processes(target, [args], depth) as reader:
+        yield reader
+
+
+@contextmanager
+def reader_processes(
+    target: Callable[..., None], args: list[tuple[Any, ...]], depth: int
+) -> Iterator[Reader]:
+    """Like `reader_process`, one child per tuple of `args`, all on one queue (`depth` ahead
+    each): the messages come as they are ready; the reader is done when every child is."""
     context = multiprocessing.get_context("spawn")
-    out = context.Queue(maxsize=depth)
-    position = context.Value("q", 0, lock=False)
-    child = context.Process(target=target, args=(*args, out, position), daemon=True)
-    child.start()
+    out = context.Queue(maxsize=depth * len(args))
+    position = context.Value("q", 0, lock=True)
+    children = [
+        context.Process(target=target, args=(*one, out, position), daemon=True) for one in args
+    ]
     try:
-        yield Reader(out, child, position)
+        for child in children:
+            child.start()
+        yield Reader(out, children, position)
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+        for child in children:
+            if child.pid is not None:
+                child.join()
         out.close()
 
 
 @dataclass
 class Reader:
     out: Any
-    child: Any
+    children: list[Any]
     position: Any
+    _running: int = -1
 
     def next_message(self, progress: Callable[[int], None] | None = None) -> Any:
-        """The child's next message (None: it is done), reporting its position while waiting;
-        an exception it sent is raised here."""
-        while True:
+        """The children's next message (None: every child is done), reporting their position
+        while waiting; an exception one sent is raised here."""
+        if self._running < 0:
+            self._running = len(self.children)
+        while self._running:
             try:
                 message = self.out.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if not self.child.is_alive():
+                if self._stopped():
                     raise ReaderStopped from None
                 if progress is not None:
                     progress(self.position.value)
@@ -85,7 +104,16 @@ class Reader:
                 raise message
             if progress is not None:
                 progress(self.position.value)
-            return message
+            if message is not None:
+                return message
+            self._running -= 1
+        return None
+
+    def _stopped(self) -> bool:
+        """A child was killed or crashed, or all ended with messages still expected (a
+        child that sent its None may have ended already, the others still work)."""
+        codes = [child.exitcode for child in self.children]
+        return any(code not in (None, 0) for code in codes) or None not in codes
 
     def messages(self, progress: Callable[[int], None] | None = None) -> Iterator[Any]:
         while (message := self.next_message(progress)) is not None:

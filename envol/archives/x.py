@@ -34,6 +34,7 @@ from envol.archives.x_records import (
     Relation,
     RelationKind,
     Tweet,
+    TweetPass,
 )
 from envol.archives.x_tweets import (
     NoteIndex,
@@ -45,7 +46,7 @@ from envol.archives.x_tweets import (
     parse_note,
     text_of,
 )
-from envol.archives.ytd import iter_elements, read_manifest
+from envol.archives.ytd import Shard, UnshardableFile, iter_elements, read_manifest
 
 _T = TypeVar("_T")
 # What converting a record of the wrong shape can raise; turned into `ArchiveError`.
@@ -108,6 +109,7 @@ class XArchive:
             name[len(prefix) :] for name in source.names() if name.startswith(prefix)
         )
         self._tweet_tally: dict[str, int] | None = None
+        self._tweet_pass: TweetPass | None = None
         # Records of each relation file, from a finished `relations()` pass: an import counts
         # them as it streams instead of parsing the files a second time.
         self._relation_tally: dict[str, int] = {}
@@ -152,8 +154,9 @@ class XArchive:
             for _name, _index, url in self._records(data_type, _list_url):
                 yield ListRef(kind, url)
 
-    def tweets(self) -> Iterator[Tweet]:
-        """Every tweet (retweets and replies included), long posts joined, in archive order."""
+    def tweets(self, shard: Shard | None = None) -> Iterator[Tweet]:
+        """Every tweet (retweets and replies included), long posts joined, in archive order;
+        with a `shard`, only its share (other processes read the rest: `adopt_tweet_passes`)."""
         notes = self._read_notes()
         context = TweetContext(media_files=self._media_files, notes=notes)
 
@@ -163,7 +166,7 @@ class XArchive:
 
         tweets = retweets = replies = media = missing_media = 0
         for name in self.layout.files.get(self._tweet_type(), ()):
-            for tweet in self._converted(name, convert):
+            for tweet in self._converted(name, convert, shard):
                 tweets += 1
                 if tweet.is_retweet:
                     retweets += 1
@@ -174,39 +177,39 @@ class XArchive:
                     if not tweet.is_retweet:
                         missing_media += sum(not item.in_archive for item in tweet.media)
                 yield tweet
-        self._tweet_tally = {
-            "tweets": tweets,
-            "retweets": retweets,
-            "replies": replies,
-            "media": media,
-            "note_tweets": notes.total if notes else 0,
-        }
-        if not self._end_warnings_given:
-            self._end_warnings_given = True
-            if notes is not None and notes.unjoined:
-                self.warnings.append(
-                    ArchiveWarning(
-                        "unmatched_note_tweets", self._first("note_tweet"), str(notes.unjoined)
-                    )
-                )
-            if missing_media:
-                self.warnings.append(
-                    ArchiveWarning("missing_media", self.layout.media_dir, str(missing_media))
-                )
+        tally = {"tweets": tweets, "retweets": retweets, "replies": replies, "media": media}
+        joined = frozenset(notes.joined) if notes else frozenset()
+        self._tweet_pass = TweetPass(tally, notes.total if notes else 0, joined, missing_media)
+        if shard is None:
+            self._end_of_tweets()
 
-    def tweet_tally(self) -> dict[str, int]:
-        """The tallies of a finished `tweets()` pass (a reader process sends them to its
-        parent, whose archive adopts them)."""
-        if self._tweet_tally is None:
-            raise RuntimeError("tweet_tally() before the end of a tweets() pass")
-        return dict(self._tweet_tally)
+    def tweet_pass(self) -> TweetPass:
+        """What a finished `tweets()` pass saw (a reader process sends it to its parent)."""
+        if self._tweet_pass is None:
+            raise RuntimeError("tweet_pass() before the end of a tweets() pass")
+        return self._tweet_pass
 
-    def adopt_tweet_pass(self, tally: dict[str, int], warnings: list[ArchiveWarning]) -> None:
-        """A `tweets()` pass made on another copy of this archive (a reader process): its
-        tallies and the warnings given at its end, as if the pass had been made here."""
-        self._tweet_tally = dict(tally)
-        self.warnings.extend(warnings)
+    def adopt_tweet_passes(self, passes: list[TweetPass]) -> None:
+        """The `tweets()` passes of other copies of this archive (reader processes, one shard
+        each) as if one pass had been made here: tallies added, warnings given."""
+        self._tweet_pass = TweetPass.merged(passes)
+        self._end_of_tweets()
+
+    def _end_of_tweets(self) -> None:
+        done = self._tweet_pass
+        assert done is not None
+        self._tweet_tally = {**done.tally, "note_tweets": done.notes}
+        if self._end_warnings_given:
+            return
         self._end_warnings_given = True
+        if unjoined := done.notes - len(done.joined_notes):
+            self.warnings.append(
+                ArchiveWarning("unmatched_note_tweets", self._first("note_tweet"), str(unjoined))
+            )
+        if done.missing_media:
+            self.warnings.append(
+                ArchiveWarning("missing_media", self.layout.media_dir, str(done.missing_media))
+            )
 
     def counts(self) -> Counts:
         """All counts; reuses the tallies of finished `tweets()` and `relations()` passes."""
@@ -247,13 +250,19 @@ class XArchive:
             for index, converted in enumerate(self._converted(name, convert), 1):
                 yield name, index, converted
 
-    def _converted(self, name: str, convert: Callable[[Any], _T]) -> Iterator[_T]:
+    def _converted(
+        self, name: str, convert: Callable[[Any], _T], shard: Shard | None = None
+    ) -> Iterator[_T]:
         """The converted elements of one file; a record of the wrong shape is an `ArchiveError`
-        naming the file and the record (the hot loop of tweets and relations: one generator)."""
-        for index, element in enumerate(iter_elements(self._source, name), 1):
+        naming the file and the record (the hot loop of tweets and relations: one generator;
+        a shard's record numbers count its share only)."""
+        elements = iter_elements(self._source, name, shard=shard)
+        for index, element in enumerate(elements, 1):
             try:
                 converted = convert(element)
             except _SHAPE_ERRORS as error:
+                if shard is not None:  # its record number is the whole file's, read unshared
+                    raise UnshardableFile(name) from None
                 raise ArchiveError(
                     "unexpected_content", file=name, record=index, detail=_explain(error)
                 ) from None

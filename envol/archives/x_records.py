@@ -111,3 +111,27 @@ class Counts:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TweetPass:
+    """What one pass over the tweets saw, or one shard of it: tallies, the long posts
+    (notes) it joined, the media it found missing. Shards' passes add up to the whole's."""
+
+    tally: dict[str, int]
+    notes: int  # distinct notes in the archive (every shard reads them all)
+    joined_notes: frozenset[str]
+    missing_media: int
+
+    @classmethod
+    def merged(cls, passes: list[TweetPass]) -> TweetPass:
+        tally: dict[str, int] = {}
+        for one in passes:
+            for key, value in one.tally.items():
+                tally[key] = tally.get(key, 0) + value
+        return cls(
+            tally,
+            max((one.notes for one in passes), default=0),
+            frozenset().union(*(one.joined_notes for one in passes)),
+            sum(one.missing_media for one in passes),
+        )

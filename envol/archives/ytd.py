@@ -10,7 +10,9 @@ If the layout is not X's (a re-indented or minified file) a cut can fall inside 
 cut comes at all: the piece then fails to parse, or grows past the record limit, and the file is
 read again by a structural scanner (`_iter_scanned`) that follows strings and brackets to find
 each element's end, still one element in memory at a time. It also locates a real defect to the
-exact line, from orjson's error position within the element. No element may exceed
+exact line, from orjson's error position within the element. Several processes can share one
+file's work: each parses every n-th piece (a `Shard`); a file that needs the scanner cannot be
+shared and says so (`UnshardableFile`). No element may exceed
 `ArchiveLimits.max_record_bytes`: a file that never reaches an element's end (a hostile archive)
 stops there, however large it claims to be.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
@@ -42,16 +45,36 @@ class _CutFailed(Exception):
     """A piece between two guessed boundaries did not parse, or no boundary came: scan instead."""
 
 
+class UnshardableFile(Exception):
+    """The file is not in X's layout: only a scan of the whole file finds its elements, which
+    one process must make (the caller reads it again, unshared)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The `index`-th of `count` processes reading one file: it parses the pieces whose number
+    modulo `count` is `index`, and only those (cutting costs little, parsing is the work)."""
+
+    index: int
+    count: int
+
+
 def iter_elements(
-    source: ArchiveSource, name: str, block_bytes: int = READ_BLOCK_BYTES
+    source: ArchiveSource,
+    name: str,
+    block_bytes: int = READ_BLOCK_BYTES,
+    shard: Shard | None = None,
 ) -> Iterator[Any]:
-    """Yield the elements of the array in data file `name`, one block in memory at a time."""
+    """Yield the elements of the array in data file `name`, one block in memory at a time
+    (with a `shard`: only that shard's share of them, or `UnshardableFile`)."""
     handed_out = 0
     try:
-        for element in _iter_cut(source, name, block_bytes):
+        for element in _iter_cut(source, name, block_bytes, shard):
             handed_out += 1
             yield element
     except _CutFailed:
+        if shard is not None:
+            raise UnshardableFile(name) from None
         for index, element in enumerate(_iter_scanned(source, name, block_bytes)):
             if index >= handed_out:
                 yield element
@@ -94,8 +117,12 @@ def _loads_located(data: bytes, start: int, name: str) -> Any:
         ) from None
 
 
-def _iter_cut(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[Any]:
+def _iter_cut(
+    source: ArchiveSource, name: str, block_bytes: int, shard: Shard | None = None
+) -> Iterator[Any]:
     max_piece = source.limits.max_record_bytes + block_bytes
+    ours, count = (shard.index, shard.count) if shard else (0, 1)
+    piece_number = 0
     with source.open(name) as stream:
         first = stream.read(max(block_bytes, _HEADER_WINDOW))
         start = _value_start(first, name, _DATA_HEADER)
@@ -107,8 +134,9 @@ def _iter_cut(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[An
         while True:
             block = stream.read(block_bytes)
             if not block:
-                whole = b"".join(pending)
-                yield from _parse_piece(whole[: _value_end(whole)])
+                if piece_number % count == ours:
+                    whole = b"".join(pending)
+                    yield from _parse_piece(whole[: _value_end(whole)])
                 return
             # A boundary straddling two blocks is simply not used: cutting later is harmless.
             cut = block.rfind(_ELEMENT_BOUNDARY)
@@ -121,10 +149,11 @@ def _iter_cut(source: ArchiveSource, name: str, block_bytes: int) -> Iterator[An
             closing = cut + 3  # index of the `}` closing the last complete element
             pending.append(block[: closing + 1])
             pending.append(b"]")
-            piece = b"".join(pending)
-            pending = [b"[", block[closing + 2 :]]
+            piece, pending = pending, [b"[", block[closing + 2 :]]
             pending_size = 1 + len(pending[1])
-            yield from _parse_piece(piece)
+            if piece_number % count == ours:  # another shard's piece is not even joined
+                yield from _parse_piece(b"".join(piece))
+            piece_number += 1
 
 
 def _parse_piece(piece: bytes) -> list[Any]:

@@ -21,6 +21,7 @@ from django.db import connection
 from envol.archives.source import ArchiveLimits
 from envol.archives.x import XArchive
 from envol.archives.x_records import Mention, RelationKind, Tweet
+from envol.archives.ytd import Shard, UnshardableFile
 from envol.bulk import BATCH_ROWS, insert_rows
 from envol.portability.models import (
     ArchivedMedia,
@@ -39,7 +40,7 @@ from envol.portability.rows import (
     rows_in_child,
 )
 from envol.portability.storage import MediaStore
-from envol.processes import reader_process
+from envol.processes import reader_processes
 
 ProgressCallback = Callable[[str, int, int], None]
 """(phase, records done, records announced by the manifest — 0 when unknown)"""
@@ -49,6 +50,9 @@ TOP_MENTIONS: Final = 10
 # From this many tweets announced, a reader process turns them into rows while this one
 # writes (rows.py says why); below, starting it costs more than it saves.
 CHILD_FROM_TWEETS: Final = 20_000
+# Reader processes sharing the tweets (each parses every n-th piece of the file): with this
+# process writing, two keep two cores busy; measured in bench/archive_import.py.
+READERS: Final = 2
 BATCHES_AHEAD: Final = 4  # what the reader may send ahead: memory stays bounded
 
 RELATION_COLUMNS: Final = ("source_account_id", "kind", "remote_id", "first_import_id")
@@ -189,26 +193,41 @@ class ArchiveWriter:
 
     @contextmanager
     def _tweet_batches(self, in_child: bool) -> Iterator[Iterator[tuple[list[Row], list[Row]]]]:
-        """The tweets as batches of rows: made by a reader process, started now so that it
-        works while the relations are written, or made here (a small archive; media kept,
-        which this process stores; an archive given as bytes)."""
+        """The tweets as batches of rows: made by reader processes (each its share of the
+        file), started now so that they work while the relations are written, or made here
+        (a small archive; media kept, which this process stores; an archive given as bytes)."""
         if not in_child or self.reopen is None or self.media_store is not None:
-            rows = TweetRows(self._account_pk, self._import_pk, self._adapt, self._media_rows)
-            yield rows.batches(self.archive.tweets(), self.batch_rows)
-            self._noted(rows.mentions, rows.first, rows.last)
+            yield self._batches_here()
             return
         path, limits = self.reopen
         args = (str(path), limits, connection.vendor, self._account_pk, self._import_pk)
-        with reader_process(rows_in_child, (*args, self.batch_rows), BATCHES_AHEAD) as reader:
-            yield self._from_child(reader.messages())
+        shares = [(*args, self.batch_rows, Shard(index, READERS)) for index in range(READERS)]
+        with reader_processes(rows_in_child, shares, BATCHES_AHEAD) as reader:
+            yield self._from_children(reader.messages())
 
-    def _from_child(self, messages: Iterator[Any]) -> Iterator[tuple[list[Row], list[Row]]]:
-        for message in messages:
-            if isinstance(message, TweetsRead):
-                self.archive.adopt_tweet_pass(message.tally, message.warnings)
-                self._noted(message.mentions, message.first, message.last)
-            else:
-                yield message
+    def _batches_here(self) -> Iterator[tuple[list[Row], list[Row]]]:
+        rows = TweetRows(self._account_pk, self._import_pk, self._adapt, self._media_rows)
+        yield from rows.batches(self.archive.tweets(), self.batch_rows)
+        self._noted(rows.mentions, rows.first, rows.last)
+
+    def _from_children(self, messages: Iterator[Any]) -> Iterator[tuple[list[Row], list[Row]]]:
+        read: list[TweetsRead] = []
+        try:
+            for message in messages:
+                if isinstance(message, TweetsRead):
+                    read.append(message)
+                else:
+                    yield message
+        except UnshardableFile:
+            # Not X's layout, or a malformed record to locate: read here, from the start (the
+            # rows already written are skipped by their keys).
+            yield from self._batches_here()
+            return
+        self.archive.adopt_tweet_passes([one.tweet_pass for one in read])
+        firsts = [one.first for one in read if one.first is not None]
+        lasts = [one.last for one in read if one.last is not None]
+        mentions = sum((one.mentions for one in read), Counter[Mention]())
+        self._noted(mentions, min(firsts, default=None), max(lasts, default=None))
 
     def _noted(
         self, mentions: Counter[Mention], first: datetime | None, last: datetime | None

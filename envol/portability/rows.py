@@ -18,10 +18,11 @@ from typing import Any, Final
 
 import orjson
 
-from envol.archives.errors import ArchiveError, ArchiveWarning
+from envol.archives.errors import ArchiveError
 from envol.archives.source import ArchiveLimits
 from envol.archives.x import XArchive
-from envol.archives.x_records import Media, Mention, Tweet
+from envol.archives.x_records import Media, Mention, Tweet, TweetPass
+from envol.archives.ytd import Shard, UnshardableFile
 from envol.processes import die_with_parent
 
 EMPTY_JSON: Final = "[]"
@@ -159,10 +160,10 @@ class TweetRows:
 
 @dataclass
 class TweetsRead:
-    """The child's last word: what the parent's archive and writer would have noted."""
+    """A child's last word: what the parent's archive and writer would have noted of its
+    share of the tweets."""
 
-    tally: dict[str, int]
-    warnings: list[ArchiveWarning]
+    tweet_pass: TweetPass
     mentions: Counter[Mention]
     first: datetime | None
     last: datetime | None
@@ -175,27 +176,26 @@ def rows_in_child(
     account_pk: int,
     import_pk: int,
     size: int,
+    shard: Shard,
     out: Any,
     position: Any,
 ) -> None:
-    """The child: each message a batch (post rows, media rows), then a `TweetsRead`, then
-    None; or the ArchiveError that stopped it (the parent raises it in its transaction)."""
+    """A child, reading its shard of the tweets: each message a batch (post rows, media rows),
+    then a `TweetsRead`, then None; or the ArchiveError that stopped it (the parent raises it
+    in its transaction), or `UnshardableFile` (the parent then reads the tweets itself)."""
     die_with_parent()  # a killed import leaves no reader behind
     try:
         with XArchive.open(Path(path), limits) as archive:
-            opened = len(archive.warnings)
 
             def no_stored_file(tweet: Tweet) -> Iterator[Row]:
                 return (media_row(tweet, item, account_pk, "") for item in tweet.media)
 
             rows = TweetRows(account_pk, import_pk, adapter_for(vendor), no_stored_file)
-            for batch in rows.batches(archive.tweets(), size):
+            for batch in rows.batches(archive.tweets(shard), size):
                 out.put(batch)
-                position.value += len(batch[0])
-            tally = archive.tweet_tally()
-            out.put(
-                TweetsRead(tally, archive.warnings[opened:], rows.mentions, rows.first, rows.last)
-            )
+                with position.get_lock():
+                    position.value += len(batch[0])
+            out.put(TweetsRead(archive.tweet_pass(), rows.mentions, rows.first, rows.last))
         out.put(None)
-    except ArchiveError as exc:
+    except (ArchiveError, UnshardableFile) as exc:
         out.put(exc)

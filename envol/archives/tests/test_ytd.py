@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envol.archives.errors import ArchiveError
-from envol.archives.source import open_source
+from envol.archives.source import ArchiveLimits, open_source
 from envol.archives.tests.helpers import make_zip
-from envol.archives.ytd import iter_elements, read_manifest
+from envol.archives.ytd import Shard, UnshardableFile, iter_elements, read_manifest
 
 NAME = "data/tweets.js"
 
@@ -50,6 +50,25 @@ ELEMENTS = [
 @pytest.mark.parametrize("block_bytes", [16, 100, 4096, 1 << 20])
 def test_layouts_and_block_sizes_give_the_same_elements(content: bytes, block_bytes: int) -> None:
     assert elements_of(content, block_bytes) == ELEMENTS
+
+
+def test_shards_share_the_elements_each_exactly_once() -> None:
+    with open_source(make_zip({NAME: x_layout(ELEMENTS)})) as source:
+        shares = [list(iter_elements(source, NAME, 200, Shard(i, 3))) for i in range(3)]
+    assert all(shares) and sum(len(share) for share in shares) == len(ELEMENTS)
+    ids = [element["tweet"]["id_str"] for share in shares for element in share]
+    assert sorted(ids, key=int) == [element["tweet"]["id_str"] for element in ELEMENTS]
+
+
+def test_a_file_that_needs_the_scanner_cannot_be_shared() -> None:
+    """Minified: no cut before the piece outgrows the record limit; only a scan reads it."""
+    elements = ELEMENTS * 4  # past the first read (4 KiB)
+    minified = b"window.YTD.tweets.part0=" + orjson.dumps(elements)
+    limits = ArchiveLimits(max_record_bytes=200)
+    with open_source(make_zip({NAME: minified}), limits) as source:
+        with pytest.raises(UnshardableFile):
+            list(iter_elements(source, NAME, 64, Shard(1, 2)))
+        assert list(iter_elements(source, NAME, 64)) == elements
 
 
 def test_a_boundary_inside_an_element_falls_back_to_a_whole_parse() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from envol.archives.errors import ArchiveError
+from envol.archives.source import ArchiveLimits
 from envol.archives.x_records import RelationKind
 from envol.jobs.machine import IllegalTransition
 from envol.orgs.models import AuditEvent, Organisation
@@ -70,7 +71,9 @@ def test_inspect_reads_only(tmp_path: Path, layout: str, form: str) -> None:
 def test_import_stores_everything_the_archive_holds(
     org: Organisation, tmp_path: Path, layout: str, form: str, tweets_read: str
 ) -> None:
-    spec = ArchiveSpec(seed=5, tweets=40, following=12, layout=layout, tweet_parts=2)  # type: ignore[arg-type]
+    # enough tweets for each reader process to get pieces of each part (64 KiB each)
+    tweets = 600 if tweets_read == "reader-process" else 40
+    spec = ArchiveSpec(seed=5, tweets=tweets, following=12, layout=layout, tweet_parts=2)  # type: ignore[arg-type]
     expected = XArchiveFactory(spec).expected()
     path = write_archive(tmp_path, spec, form)
     done = services.import_archive(org, path)
@@ -163,6 +166,17 @@ def _truncated_tweets(path: Path) -> Path:
     return replace_member(path, "data/tweets.js", data[: len(data) * 2 // 3])
 
 
+def _minified_tweets(path: Path) -> Path:
+    import zipfile
+
+    import orjson
+
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read("data/tweets.js")
+    header, _equals, value = data.partition(b"=")
+    return replace_member(path, "data/tweets.js", header + b"=" + orjson.dumps(orjson.loads(value)))
+
+
 def _escaping(path: Path) -> Path:
     return replace_member(path, "../../etc/evil.js", b"window.YTD.evil.part0 = []")
 
@@ -225,6 +239,24 @@ def test_a_reader_process_s_archive_error_fails_the_import_and_leaves_nothing(
     assert failed.state == ArchiveImport.State.FAILED
     assert "tweets" in caught.value.file and failed.error == caught.value.message("en")
     assert not Relation.objects.exists() and not ArchivedPost.objects.exists()
+
+
+def test_tweets_the_readers_cannot_share_are_read_here_from_the_start(
+    org: Organisation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A minified tweets file (not X's layout) is cut by no reader before its piece outgrows
+    the record limit: it is read here instead, with the scanner."""
+    spec = ArchiveSpec(seed=5, tweets=600, following=12, followers=9, tweet_parts=1)
+    expected = XArchiveFactory(spec).expected()
+    path = write_archive(tmp_path, spec)
+    minified = _minified_tweets(path)
+    monkeypatch.setattr(importer, "CHILD_FROM_TWEETS", 0)
+    limits = ArchiveLimits(max_record_bytes=32 * 1024)  # a tweet is well under: < 100 KiB cut
+    monkeypatch.setattr(services, "archive_limits", lambda: limits)
+    done = services.import_archive(org, minified)
+    assert done.state == ArchiveImport.State.DONE and done.counts == expected.counts.as_dict()
+    assert done.added["tweets"] == len(expected.tweets) == ArchivedPost.objects.count()
+    assert [w["code"] for w in done.warnings] == expected.warning_codes
 
 
 def test_media_are_copied_only_when_asked(org: Organisation, tmp_path: Path) -> None:
