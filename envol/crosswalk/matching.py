@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from envol.crosswalk import tallies
@@ -34,7 +34,7 @@ its owner as followed; every other link serves every relation (see `sources.SELF
 def _joined(expression: str) -> str:
     """String aggregation: SQLite 3.40 lacks string_agg, PostgreSQL lacks group_concat."""
     if connection.vendor == "postgresql":
-        return f"string_agg({expression}, '; ' ORDER BY cand_rank)"
+        return f"string_agg({expression}, '; ')"
     return f"group_concat({expression}, '; ')"
 
 
@@ -51,45 +51,7 @@ def _x_id_of_relation() -> str:
     return "r.remote_id"
 
 
-def _match_sql() -> str:
-    band = (
-        "CASE WHEN b.confidence >= %(auto)s THEN 'auto' "
-        "WHEN b.confidence >= %(review)s THEN 'review' ELSE 'none' END"
-    )
-    other = (
-        "c.remote_id || ' (' || c.source || ', ' "
-        "|| CAST(ROUND(c.confidence * 100) AS INTEGER) || '%%)'"
-    )
-    return f"""
-INSERT INTO {MATCHES} (archive_import_id, relation_id, network, kind, x_id, x_handle, link_id,
-    remote_id, remote_handle, remote_url, confidence, band, source, reasons, candidates,
-    candidate_count, decision, decided_by_id, decided_at, computed_at)
-WITH candidate AS (
-    SELECT r.id AS relation_id, r.kind, r.remote_id AS x_id, l.x_id AS link_x_id, l.id AS link_id,
-        l.remote_id, l.remote_handle, l.remote_url, l.confidence, l.source, l.evidence,
-        ROW_NUMBER() OVER (PARTITION BY r.id
-            ORDER BY l.confidence DESC, l.last_verified DESC, l.id) AS cand_rank,
-        COUNT(*) OVER (PARTITION BY r.id) AS how_many,
-        MAX(l.x_handle) OVER (PARTITION BY r.id) AS handle_seen
-    FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = {_x_id_of_relation()} AND l.network = %(network)s
-    WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s AND {AUDIENCE}
-),
-others AS (
-    SELECT c.relation_id, {_joined(other)} AS listed
-    FROM candidate c WHERE c.cand_rank > 1 AND c.cand_rank <= {OTHER_CANDIDATES_SHOWN + 1}
-    GROUP BY c.relation_id
-)
-SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id,
-    CASE WHEN b.handle_seen <> '' THEN b.handle_seen ELSE
-        COALESCE((SELECT MAX(h.x_handle) FROM {LINKS} h WHERE h.x_id = b.link_x_id), '') END,
-    b.link_id, b.remote_id,
-    b.remote_handle, b.remote_url, b.confidence, {band}, b.source,
-    b.source || CASE WHEN b.evidence <> '' THEN ': ' || b.evidence ELSE '' END,
-    COALESCE(o.listed, ''), b.how_many,
-    CASE WHEN b.confidence >= %(auto)s THEN 'accepted' ELSE 'pending' END, NULL,
-    CASE WHEN b.confidence >= %(auto)s THEN %(now)s ELSE NULL END, %(now)s
-FROM candidate b LEFT JOIN others o ON o.relation_id = b.relation_id
-WHERE b.cand_rank = 1
+UPSERT = f"""
 ON CONFLICT (archive_import_id, relation_id, network) DO UPDATE SET
     x_handle = excluded.x_handle, link_id = excluded.link_id, remote_id = excluded.remote_id,
     remote_handle = excluded.remote_handle, remote_url = excluded.remote_url,
@@ -99,6 +61,48 @@ ON CONFLICT (archive_import_id, relation_id, network) DO UPDATE SET
     decided_at = excluded.decided_at, computed_at = excluded.computed_at
 WHERE {MATCHES}.decided_by_id IS NULL
 """
+
+
+def _match_sql(upsert: bool = True) -> str:
+    band = (
+        "CASE WHEN b.confidence >= %(auto)s THEN 'auto' "
+        "WHEN b.confidence >= %(review)s THEN 'review' ELSE 'none' END"
+    )
+    other = (
+        "l.remote_id || ' (' || l.source || ', ' "
+        "|| CAST(ROUND(l.confidence * 100) AS INTEGER) || '%%)'"
+    )
+    # The other candidates are listed by a window over the rows that follow the best one, in
+    # its order: one sort and one pass, no second scan of the candidates joined back to them.
+    return f"""
+INSERT INTO {MATCHES} (archive_import_id, relation_id, network, kind, x_id, x_handle, link_id,
+    remote_id, remote_handle, remote_url, confidence, band, source, reasons, candidates,
+    candidate_count, decision, decided_by_id, decided_at, computed_at)
+WITH candidate AS (
+    SELECT r.id AS relation_id, r.kind, r.remote_id AS x_id, l.x_id AS link_x_id, l.id AS link_id,
+        l.remote_id, l.remote_handle, l.remote_url, l.confidence, l.source, l.evidence,
+        ROW_NUMBER() OVER ranked AS cand_rank,
+        {_joined(other)} OVER (ranked ROWS BETWEEN 1 FOLLOWING
+            AND {OTHER_CANDIDATES_SHOWN} FOLLOWING) AS listed,
+        COUNT(*) OVER whole AS how_many,
+        MAX(l.x_handle) OVER whole AS handle_seen
+    FROM {RELATIONS} r JOIN {LINKS} l ON l.x_id = {_x_id_of_relation()} AND l.network = %(network)s
+    WHERE r.source_account_id = %(account)s AND r.kind = %(kind)s AND {AUDIENCE}
+    WINDOW ranked AS (PARTITION BY r.id ORDER BY l.confidence DESC, l.last_verified DESC, l.id),
+        whole AS (ranked ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+)
+SELECT %(import)s, b.relation_id, %(network)s, b.kind, b.x_id,
+    CASE WHEN b.handle_seen <> '' THEN b.handle_seen ELSE
+        COALESCE((SELECT MAX(h.x_handle) FROM {LINKS} h WHERE h.x_id = b.link_x_id), '') END,
+    b.link_id, b.remote_id,
+    b.remote_handle, b.remote_url, b.confidence, {band}, b.source,
+    b.source || CASE WHEN b.evidence <> '' THEN ': ' || b.evidence ELSE '' END,
+    COALESCE(b.listed, ''), b.how_many,
+    CASE WHEN b.confidence >= %(auto)s THEN 'accepted' ELSE 'pending' END, NULL,
+    CASE WHEN b.confidence >= %(auto)s THEN %(now)s ELSE NULL END, %(now)s
+FROM candidate b
+WHERE b.cand_rank = 1
+{UPSERT if upsert else ""}"""
 
 
 @dataclass
@@ -141,12 +145,29 @@ def compute_matches(
             cursor.execute(f"SET LOCAL work_mem = '{MATCH_WORK_MEM}'")
             # Index probes, not a long scan: compiling the plan (~60 ms measured) gains nothing.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_match_sql(), params)
+        # A first matching inserts without ON CONFLICT, whose speculative insertion costs every
+        # row one more probe of the unique index and one more WAL record; a match another
+        # worker inserted meanwhile (incremental matching) makes it fall back to the upsert.
         cursor.execute(
-            f"DELETE FROM {MATCHES} WHERE archive_import_id = %s AND network = %s AND kind = %s "
-            "AND decided_by_id IS NULL AND computed_at <> %s",
-            [archive.pk, network, kind, when],
+            f"SELECT 1 FROM {MATCHES} WHERE archive_import_id = %s AND network = %s "
+            "AND kind = %s LIMIT 1",
+            [archive.pk, network, kind],
         )
+        fresh = cursor.fetchone() is None
+        try:
+            with transaction.atomic():
+                cursor.execute(_match_sql(upsert=not fresh), params)
+        except IntegrityError:
+            if not fresh:
+                raise
+            fresh = False
+            cursor.execute(_match_sql(), params)
+        if not fresh:  # a fresh matching has no stale match to remove
+            cursor.execute(
+                f"DELETE FROM {MATCHES} WHERE archive_import_id = %s AND network = %s "
+                "AND kind = %s AND decided_by_id IS NULL AND computed_at <> %s",
+                [archive.pk, network, kind, when],
+            )
         tallies.refresh(archive.pk, network, kind)
     return summarise(archive, network, kind)
 

@@ -217,7 +217,8 @@ class Match(models.Model):
     (`decided_by` set) are never overwritten by a re-run.
     """
 
-    # The unique (archive_import, relation, network) index serves lookups by import.
+    # The unique (relation, archive_import, network) index also serves the relation's lookups
+    # (its cascade): one index fewer for a matching to fill; the page indexes serve an import's.
     # No foreign-key constraints in the database on the three keys a matching writes: a match
     # is derived (recomputed from the relation and the link), Django's collector removes or
     # unlinks it when its import, relation or link goes, and the crosswalk's raw deletions
@@ -232,7 +233,7 @@ class Match(models.Model):
         db_constraint=False,
     )
     relation = models.ForeignKey(
-        Relation, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Relation, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     network = models.CharField(max_length=10, choices=LinkNetwork.choices)
     kind = models.CharField(max_length=10)
@@ -266,7 +267,7 @@ class Match(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["archive_import", "relation", "network"], name="one_match_per_relation"
+                fields=["relation", "archive_import", "network"], name="one_match_per_relation"
             )
         ]
         # The review page's order (confidence, best first, then id: its keyset) with no

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from django.test import override_settings
+from django.utils import timezone
 
 from envol.cli import main
 from envol.crosswalk.matching import compute_matches
@@ -51,6 +52,44 @@ def test_bands_candidates_and_totals(crosswalk: None) -> None:
     assert Match.objects.get(x_id="3").band == Band.NONE
     masto = compute_matches(archive, "mastodon")
     assert masto.by_band == {"auto": 1, "review": 0, "none": 4}
+
+
+def test_the_other_candidates_are_the_next_five_best_in_order(tmp_path: Path) -> None:
+    confidences = ["0.5", "0.9", "0.6", "0.8", "0.55", "0.7", "0.65", "0.75"]
+    rows = [["6", "", "", did_for(60 + i), "", "", c] for i, c in enumerate(confidences)]
+    import_dataset(write_csv(tmp_path / "d.csv", rows, header=[*HEADER, "confidence"]), "d")
+    archive = archive_with_following(create_organisation("ville-a", "A"), ["6"])
+    compute_matches(archive, "bluesky")
+    match = Match.objects.get(x_id="6")
+    assert (match.remote_id, match.confidence, match.candidate_count) == (did_for(61), 0.9, 8)
+    assert match.candidates == "; ".join(
+        f"{did_for(60 + i)} (dataset:d, {p}%)"
+        for i, p in ((3, 80), (7, 75), (5, 70), (6, 65), (2, 60))
+    )
+
+
+def test_a_first_matching_falls_back_to_the_upsert_on_a_match_inserted_meanwhile(
+    crosswalk: None,
+) -> None:
+    """What an incremental matching committed between the check for existing matches and the
+    insert (here: a row the check does not see, of another kind) is updated, not an error."""
+    archive = archive_with_following(create_organisation("ville-a", "A"), ["1", "2"])
+    relation = Relation.objects.get(source_account=archive.source_account, remote_id="2")
+    Match.objects.create(
+        archive_import=archive,
+        relation=relation,
+        network="bluesky",
+        kind="follower",
+        x_id="2",
+        remote_id="stale",
+        confidence=0.1,
+        band=Band.NONE,
+        source="d",
+        computed_at=timezone.now(),
+    )
+    compute_matches(archive, "bluesky")
+    assert Match.objects.get(relation=relation).remote_id == did_for(2)
+    assert Match.objects.get(x_id="1").remote_id == did_for(1)
 
 
 def test_thresholds_come_from_settings(crosswalk: None) -> None:
