@@ -182,28 +182,20 @@ def thresholds() -> Thresholds:
     )
 
 
-def pending_review_count(org: Organisation) -> int:
-    """Matches of the organisation's imports that wait for a person's decision (the dashboard):
-    the "to review" band, not yet accepted nor rejected. Read from the tallies: counting the
-    matches themselves made the dashboard 6× slower than /healthz with 100k matches."""
-    from envol.crosswalk.models import Band, Decision
+def review_and_accepted_counts(org: Organisation) -> tuple[int, int]:
+    """Matches of the organisation's imports that wait for a person's decision (the "to
+    review" band, neither accepted nor rejected yet) and the accepted ones, for the dashboard,
+    in one query. Read from the tallies: counting the matches themselves made the dashboard 6×
+    slower than /healthz with 100k matches."""
+    from django.db.models import Q, Sum
 
-    return _tallied(org, band=Band.REVIEW, decision=Decision.PENDING)
+    from envol.crosswalk.models import Band, Decision, MatchTally
 
-
-def accepted_count(org: Organisation) -> int:
-    from envol.crosswalk.models import Decision
-
-    return _tallied(org, decision=Decision.ACCEPTED)
-
-
-def _tallied(org: Organisation, **filters: Any) -> int:
-    from django.db.models import Sum
-
-    from envol.crosswalk.models import MatchTally
-
-    rows = MatchTally.objects.filter(archive_import__organisation=org, **filters)
-    return int(rows.aggregate(n=Sum("count"))["n"] or 0)
+    found = MatchTally.objects.filter(archive_import__organisation=org).aggregate(
+        review=Sum("count", filter=Q(band=Band.REVIEW, decision=Decision.PENDING)),
+        accepted=Sum("count", filter=Q(decision=Decision.ACCEPTED)),
+    )
+    return int(found["review"] or 0), int(found["accepted"] or 0)
 
 
 def accepted_matches(org: Organisation, import_id: int) -> list[dict[str, Any]]:

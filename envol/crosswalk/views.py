@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,6 +61,26 @@ def _selected_import(request: HttpRequest) -> ArchiveImport | None:
     return with_matches.first() or imports.first()
 
 
+def _listed_imports(request: HttpRequest) -> tuple[list[ArchiveImport], ArchiveImport | None]:
+    """The imports of the list's selector, each marked `has_matches`, and the one selected
+    as `_selected_import` selects it: one query for the page instead of three."""
+    imports: list[ArchiveImport] = [
+        *_imports(request).annotate(
+            has_matches=Exists(MatchTally.objects.filter(archive_import_id=OuterRef("pk")))
+        )
+    ]
+    wanted = request.GET.get("import")
+    if wanted:
+        if not wanted.isdigit():
+            raise Http404
+        chosen = next((i for i in imports if i.pk == int(wanted)), None)
+        if chosen is None:
+            raise Http404
+        return imports, chosen
+    selected = next((i for i in imports if i.has_matches), None)  # type: ignore[attr-defined]
+    return imports, selected or (imports[0] if imports else None)
+
+
 @dataclass
 class KeysetPage:
     """One page of matches in the page's order (confidence, best first, then id), found from
@@ -83,6 +103,11 @@ def _truncated(text: str, length: int = 120) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+# What `table_rows` and the page keys read of a match: no dates to parse, no keys to convert.
+ROW_FIELDS = (
+    *("x_id", "x_handle", "network", "remote_id", "remote_handle", "remote_url"),
+    *("confidence", "band", "reasons", "candidates", "decision"),
+)
 BADGES = {Band.AUTO.value: "badge sm success", Band.REVIEW.value: "badge sm info"}
 OTHER_BADGE = "badge sm warning"
 
@@ -191,7 +216,7 @@ def keyset_page(
 
 @org_view(min_role=Role.VIEWER)
 def match_list(request: HttpRequest) -> HttpResponse:
-    archive = _selected_import(request)
+    imports, archive = _listed_imports(request)
     chosen = {f: request.GET.get(f, "") for f in FILTERS}
     page = KeysetPage([], 0)
     bands: dict[str, int] = {}
@@ -203,16 +228,15 @@ def match_list(request: HttpRequest) -> HttpResponse:
         bands = tallied.counts("band", **scope)
         sources_seen = sorted(tallied.counts("source"))
         filters = {name: value for name, value in chosen.items() if value}
-        matches = Match.objects.filter(archive_import=archive, **filters)
+        matches = Match.objects.filter(archive_import=archive, **filters).only(*ROW_FIELDS)
         count = tallied.total(**filters)
         page = keyset_page(matches, count, request.GET.get("after"), request.GET.get("before"))
         if not tallied.total():
+            account = archive.source_account_id
             others_with_matches = [
                 other
-                for other in _imports(request).filter(
-                    source_account_id=archive.source_account_id,
-                    pk__in=MatchTally.objects.values("archive_import_id"),
-                )
+                for other in imports
+                if other.has_matches and other.source_account_id == account  # type: ignore[attr-defined]
             ]
     matching = latest_matching(archive) if archive is not None else None
     can_decide = request.membership.can(Role.REVIEWER)  # type: ignore[attr-defined]
@@ -224,7 +248,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
         "crosswalk/matches.html",
         {
             "org": request.organisation,  # type: ignore[attr-defined]
-            "imports": _imports(request),
+            "imports": imports,
             "archive": archive,
             "others_with_matches": others_with_matches,
             "chosen": chosen,

@@ -143,6 +143,27 @@ def membership_for(user: AnyUser, slug: str) -> Membership:
     return membership
 
 
+def request_memberships(request: HttpRequest) -> list[Membership]:
+    """The signed-in member's memberships with their organisations, by organisation name, read
+    once per request: the view's membership (org_view), the header's organisation switcher and
+    the current organisation share this one query."""
+    found: list[Membership] | None = getattr(request, "_envol_memberships", None)
+    if found is None:
+        user: AnyUser = request.user  # signed in: org_view and the middleware checked
+        found = list(
+            Membership.objects.filter(user=user)
+            .select_related("organisation")
+            .order_by("organisation__name", "organisation_id")
+        )
+        request._envol_memberships = found  # type: ignore[attr-defined]
+    return found
+
+
+def request_organisations(request: HttpRequest) -> list[Organisation]:
+    """`organisations_of(request.user)`, from `request_memberships`."""
+    return [m.organisation for m in request_memberships(request)]
+
+
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
 
@@ -157,8 +178,10 @@ def org_view(min_role: str = Role.VIEWER) -> Callable[[ViewFunc], ViewFunc]:
             if not request.user.is_authenticated:
                 # Said for every slug alike, existing or not: nothing leaks.
                 return redirect_to_login(request.get_full_path())
-            membership = membership_for(request.user, org)
-            if not membership.can(min_role):
+            membership = next(
+                (m for m in request_memberships(request) if m.organisation.slug == org), None
+            )
+            if membership is None or not membership.can(min_role):
                 raise Http404
             request.organisation = membership.organisation  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]

@@ -35,8 +35,7 @@ def journey_of(org: Any) -> Journey:
 
     accounts = list(org.accounts.order_by("network", "handle"))
     last_import = portability.latest_import(org)
-    to_review = crosswalk.pending_review_count(org)
-    accepted = crosswalk.accepted_count(org)
+    to_review, accepted = crosswalk.review_and_accepted_counts(org)
     migrations = migration.jobs_in_progress(org)
     migrated = migration.has_finished_job(org)
     return Journey(

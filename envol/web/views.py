@@ -24,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
     org = getattr(request, "organisation", None)
-    if org is None:
+    if not org:  # None, or the middleware's lazy organisation that found none
         return render(request, "web/no_organisation.html")
     if org.kind == Organisation.Kind.PERSON:
         return redirect("people:journey", org=org.slug)

@@ -98,6 +98,8 @@ def test_a_page_view_counts_from_the_tallies_not_the_matches(
         if q["sql"].startswith('SELECT "crosswalk_matchtally"')
     ]
     assert len(on_tallies) == 1  # bands, sources and totals from one read of the tallies
+    on_imports = [q for q in queries.captured_queries if '"portability_archiveimport"' in q["sql"]]
+    assert len(on_imports) == 1  # the selector's imports and the one selected, read once
     review = Match.objects.filter(archive_import=archive, band="review").count()
     assert page.context["page"].count == review
     bands = {band: n for band, _label, n in page.context["bands"]}

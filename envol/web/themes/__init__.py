@@ -10,6 +10,7 @@ settings import this module.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
 
@@ -38,8 +39,10 @@ def vocabulary(theme: str) -> dict[str, Component]:
     return vocabulary
 
 
+@lru_cache(maxsize=1024)
 def classes(theme: str, names: str) -> str:
-    """`classes("dsfr", "button secondary sm")` → "fr-btn fr-btn--secondary fr-btn--sm"."""
+    """`classes("dsfr", "button secondary sm")` → "fr-btn fr-btn--secondary fr-btn--sm"
+    (remembered: a page asks for the same few dozen components on every view)."""
     words = names.split()
     if not words:
         raise UnknownComponent("no component named")
