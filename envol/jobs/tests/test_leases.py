@@ -59,7 +59,10 @@ CLAIMER = textwrap.dedent(
     go, pk, now = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
     while not os.path.exists(go):
         time.sleep(0.005)
-    print(leases.claim(Chore, pk, leases.new_owner(), now))
+    print(leases.claim(Chore, pk, leases.new_owner(), now), flush=True)
+    # Stay alive until every contender has answered: a winner that had already exited would be
+    # a dead local owner, whose job a slower contender rightly takes over.
+    sys.stdin.read()
     """
 )
 
@@ -73,6 +76,7 @@ def test_one_of_many_processes_wins_the_claim(
         subprocess.Popen(
             [sys.executable, "-c", CLAIMER, str(go), str(chore.pk), clock().isoformat()],
             env=env_for_child(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -80,7 +84,9 @@ def test_one_of_many_processes_wins_the_claim(
     ]
     time.sleep(0.5)  # let them all reach the starting line (a head start only helps one win)
     go.touch()
-    answers = sorted(child.communicate(timeout=120)[0].strip() for child in children)
+    answers = sorted(child.stdout.readline().strip() for child in children)  # type: ignore[union-attr]
+    for child in children:
+        child.communicate(timeout=120)  # closes their stdin: they may end now
     assert answers == ["False", "False", "False", "True"]
     assert Chore.objects.get(pk=chore.pk).lease_owner.split(":")[1] != str(os.getpid())
 
