@@ -9,7 +9,7 @@ import queue
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 POLL_SECONDS = 0.5
@@ -89,13 +89,14 @@ class Reader:
     out: Any
     children: list[Any]
     position: Any
-    _running: int = -1
+    _running: int = field(init=False)  # children that have not said they are done
+
+    def __post_init__(self) -> None:
+        self._running = len(self.children)
 
     def next_message(self, progress: Callable[[int], None] | None = None) -> Any:
         """The children's next message (None: every child is done), reporting their position
         while waiting; an exception one sent is raised here."""
-        if self._running < 0:
-            self._running = len(self.children)
         while self._running:
             try:
                 message = self.out.get(timeout=POLL_SECONDS)
