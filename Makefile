@@ -12,19 +12,16 @@ demo: venv messages vendor testservers postgres-server pdf-deps
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
-## PostgreSQL; the suite without its browser tests under three fake clocks (CLOCK=no skips them). Every phase runs even
-## when an earlier one failed; the command fails at the end, naming the phases that failed.
+## PostgreSQL; the suite without its browser tests under three fake clocks (CLOCK=no skips them).
+## The phases run TEST_JOBS at a time (default 2: each is mostly one process on one core), each
+## with its own data folder and log (var/phases/), printed whole when it ends. Every phase runs
+## even when another failed; the command fails at the end, naming the phases that failed.
 CLOCK ?= yes
 CLOCK_SCENARIOS := new-year dst-spring dst-autumn
+TEST_JOBS ?= 2
 # also available: last-hour (23:00 UTC: a daily window resets within the hour), `make test-clock-last-hour`
 test: venv messages vendor system-deps testservers
-	@failed=""; \
-	for phase in lint pytest pytest-postgres $(if $(filter yes,$(CLOCK)),$(addprefix test-clock-,$(CLOCK_SCENARIOS))); do \
-	  echo "== make $$phase"; \
-	  $(MAKE) --no-print-directory $$phase || failed="$$failed $$phase"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
-	echo "make test: every phase passed"
+	@scripts/run-phases $(TEST_JOBS) pytest pytest-postgres lint $(if $(filter yes,$(CLOCK)),$(addprefix test-clock-,$(CLOCK_SCENARIOS)))
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,10 +85,10 @@ lint: venv
 	$(BIN)/lint-imports
 
 pytest: venv
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 pytest-postgres: venv
-	$(BIN)/pytest --db=postgres
+	$(BIN)/pytest --db=postgres --durations=20
 
 ## The suite on SQLite, each test starting one second before a risky instant (libfaketime:
 ## see envol/testing/faketime.py): New Year in UTC, and each change of hour in Europe/Paris.
@@ -100,7 +97,7 @@ pytest-postgres: venv
 test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))
 
 test-clock-%: venv
-	$(BIN)/pytest --clock=$* -m "not browser"
+	$(BIN)/pytest --clock=$* -m "not browser" --durations=20
 
 sandbox: venv messages vendor testservers postgres-server
 	$(BIN)/envol sandbox
