@@ -79,7 +79,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, run only the tests that touch the database: the rest already ran on SQLite."""
+    """On PostgreSQL, run only the tests that touch the database: the rest already ran on SQLite.
+    The browser tests of a page's look (`rendering`: both themes, two widths, with and without
+    JavaScript; 11 of the phase's 31 minutes) stay on SQLite: the test client renders the same
+    pages on PostgreSQL (`envol/testing/walk.py`)."""
     if config.getoption("--db") != "postgres":
         return
     db_fixtures = {"db", "transactional_db", "django_db_setup", "live_server", "admin_client"}
@@ -89,7 +92,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_db = item.get_closest_marker("django_db") is not None or bool(
             db_fixtures & set(getattr(item, "fixturenames", ()))
         )
-        (keep if uses_db else drop).append(item)
+        on_postgres = uses_db and item.get_closest_marker("rendering") is None
+        (keep if on_postgres else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

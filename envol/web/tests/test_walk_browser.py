@@ -18,7 +18,11 @@ from envol.testing.fixtures.browser import screenshot
 from envol.testing.liveserver import running_envol
 from envol.testing.subprocess_db import env_for_child
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.rendering,
+    pytest.mark.django_db(transaction=True),
+]
 WIDTHS = (375, 1280)
 
 
