@@ -115,6 +115,23 @@ class Reader:
             self._running -= 1
         return None
 
+    def ready_messages(self) -> Iterator[Any]:
+        """The messages already waiting, without waiting for more (a writer that also reads
+        takes them between its own batches); the end markers are counted, not yielded."""
+        if self._running < 0:
+            self._running = len(self.children)
+        while self._running:
+            try:
+                message = self.out.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(message, BaseException):
+                raise message
+            if message is None:
+                self._running -= 1
+            else:
+                yield message
+
     def _stopped(self) -> bool:
         """A child was killed or crashed, or all ended with messages still expected (a
         child that sent its None may have ended already, the others still work)."""
