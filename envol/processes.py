@@ -106,14 +106,30 @@ class Reader:
                 if progress is not None:
                     progress(self.position.value)
                 continue
-            if isinstance(message, BaseException):
-                raise message
             if progress is not None:
                 progress(self.position.value)
-            if message is not None:
+            if self._received(message) is not None:
                 return message
-            self._running -= 1
         return None
+
+    def ready_messages(self) -> Iterator[Any]:
+        """The messages already waiting, without waiting for more (a writer that also reads
+        takes them between its own batches); the end markers are counted, not yielded."""
+        while self._running:
+            try:
+                message = self.out.get_nowait()
+            except queue.Empty:
+                return
+            if self._received(message) is not None:
+                yield message
+
+    def _received(self, message: Any) -> Any:
+        """`message` itself; an exception a child sent is raised, an end marker counted."""
+        if isinstance(message, BaseException):
+            raise message
+        if message is None:
+            self._running -= 1
+        return message
 
     def _stopped(self) -> bool:
         """A child was killed or crashed, or all ended with messages still expected (a

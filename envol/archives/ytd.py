@@ -52,11 +52,15 @@ class UnshardableFile(Exception):
 
 @dataclass(frozen=True)
 class Shard:
-    """The `index`-th of `count` processes reading one file: it parses the pieces whose number
-    modulo `count` is `index`, and only those (cutting costs little, parsing is the work)."""
+    """A process's share of one file: the pieces whose number modulo `count` falls in
+    [`first`, `first + width`), and only those (cutting costs little, parsing is the work)."""
 
-    index: int
+    first: int
     count: int
+    width: int = 1
+
+    def takes(self, piece_number: int) -> bool:
+        return 0 <= piece_number % self.count - self.first < self.width
 
 
 def iter_elements(
@@ -121,7 +125,7 @@ def _iter_cut(
     source: ArchiveSource, name: str, block_bytes: int, shard: Shard | None = None
 ) -> Iterator[Any]:
     max_piece = source.limits.max_record_bytes + block_bytes
-    ours, count = (shard.index, shard.count) if shard else (0, 1)
+    takes = shard.takes if shard else _every_piece
     piece_number = 0
     with source.open(name) as stream:
         first = stream.read(max(block_bytes, _HEADER_WINDOW))
@@ -134,7 +138,7 @@ def _iter_cut(
         while True:
             block = stream.read(block_bytes)
             if not block:
-                if piece_number % count == ours:
+                if takes(piece_number):
                     whole = b"".join(pending)
                     yield from _parse_piece(whole[: _value_end(whole)])
                 return
@@ -151,9 +155,13 @@ def _iter_cut(
             pending.append(b"]")
             piece, pending = pending, [b"[", block[closing + 2 :]]
             pending_size = 1 + len(pending[1])
-            if piece_number % count == ours:  # another shard's piece is not even joined
+            if takes(piece_number):  # another shard's piece is not even joined
                 yield from _parse_piece(b"".join(piece))
             piece_number += 1
+
+
+def _every_piece(_piece_number: int) -> bool:
+    return True
 
 
 def _parse_piece(piece: bytes) -> list[Any]:

@@ -40,7 +40,7 @@ from envol.portability.rows import (
     rows_in_child,
 )
 from envol.portability.storage import MediaStore
-from envol.processes import reader_processes
+from envol.processes import Reader, reader_processes
 
 ProgressCallback = Callable[[str, int, int], None]
 """(phase, records done, records announced by the manifest — 0 when unknown)"""
@@ -50,9 +50,10 @@ TOP_MENTIONS: Final = 10
 # From this many tweets announced, a reader process turns them into rows while this one
 # writes (rows.py says why); below, starting it costs more than it saves.
 CHILD_FROM_TWEETS: Final = 20_000
-# Reader processes sharing the tweets (each parses every n-th piece of the file): with this
-# process writing, two keep two cores busy; measured in bench/archive_import.py.
-READERS: Final = 2
+# The tweets file's pieces are shared: this process normalises PIECES_HERE of every PIECES
+# between its writes, a reader process the rest (measured in bench/archive_import.py).
+PIECES: Final = 5
+PIECES_HERE: Final = 1
 BATCHES_AHEAD: Final = 4  # what the reader may send ahead: memory stays bounded
 
 RELATION_COLUMNS: Final = ("source_account_id", "kind", "remote_id", "first_import_id")
@@ -193,40 +194,55 @@ class ArchiveWriter:
 
     @contextmanager
     def _tweet_batches(self, in_child: bool) -> Iterator[Iterator[tuple[list[Row], list[Row]]]]:
-        """The tweets as batches of rows: made by reader processes (each its share of the
-        file), started now so that they work while the relations are written, or made here
-        (a small archive; media kept, which this process stores; an archive given as bytes)."""
+        """The tweets as batches of rows: shared between a reader process, started now so that
+        it works while the relations are written, and this one, which takes its share between
+        writes; or all made here (a small archive; media kept, which this process stores; an
+        archive given as bytes)."""
         if not in_child or self.reopen is None or self.media_store is not None:
             yield self._batches_here()
             return
         path, limits = self.reopen
         args = (str(path), limits, connection.vendor, self._account_pk, self._import_pk)
-        shares = [(*args, self.batch_rows, Shard(index, READERS)) for index in range(READERS)]
-        with reader_processes(rows_in_child, shares, BATCHES_AHEAD) as reader:
-            yield self._from_children(reader.messages())
+        theirs = Shard(PIECES_HERE, PIECES, PIECES - PIECES_HERE)
+        with reader_processes(
+            rows_in_child, [(*args, self.batch_rows, theirs)], BATCHES_AHEAD
+        ) as reader:
+            yield self._shared(reader)
 
-    def _batches_here(self) -> Iterator[tuple[list[Row], list[Row]]]:
+    def _batches_here(self, shard: Shard | None = None) -> Iterator[tuple[list[Row], list[Row]]]:
         rows = TweetRows(self._account_pk, self._import_pk, self._adapt, self._media_rows)
-        yield from rows.batches(self.archive.tweets(), self.batch_rows)
+        yield from rows.batches(self.archive.tweets(shard), self.batch_rows)
         self._noted(rows.mentions, rows.first, rows.last)
 
-    def _from_children(self, messages: Iterator[Any]) -> Iterator[tuple[list[Row], list[Row]]]:
+    def _shared(self, reader: Reader) -> Iterator[tuple[list[Row], list[Row]]]:
         read: list[TweetsRead] = []
-        try:
+
+        def batches_of(messages: Iterator[Any]) -> Iterator[tuple[list[Row], list[Row]]]:
             for message in messages:
                 if isinstance(message, TweetsRead):
                     read.append(message)
                 else:
                     yield message
+
+        ours = TweetRows(self._account_pk, self._import_pk, self._adapt, self._media_rows)
+        try:
+            yield from batches_of(reader.ready_messages())
+            for batch in ours.batches(
+                self.archive.tweets(Shard(0, PIECES, PIECES_HERE)), self.batch_rows
+            ):
+                yield batch
+                yield from batches_of(reader.ready_messages())
+            passes = [self.archive.tweet_pass()]
+            yield from batches_of(reader.messages())
         except UnshardableFile:
             # Not X's layout, or a malformed record to locate: read here, from the start (the
             # rows already written are skipped by their keys).
             yield from self._batches_here()
             return
-        self.archive.adopt_tweet_passes([one.tweet_pass for one in read])
-        firsts = [one.first for one in read if one.first is not None]
-        lasts = [one.last for one in read if one.last is not None]
-        mentions = sum((one.mentions for one in read), Counter[Mention]())
+        self.archive.adopt_tweet_passes(passes + [one.tweet_pass for one in read])
+        firsts = [m for m in (ours.first, *(one.first for one in read)) if m is not None]
+        lasts = [m for m in (ours.last, *(one.last for one in read)) if m is not None]
+        mentions = sum((one.mentions for one in read), Counter(ours.mentions))
         self._noted(mentions, min(firsts, default=None), max(lasts, default=None))
 
     def _noted(
