@@ -38,7 +38,7 @@ def public_page(request: HttpRequest, public_slug: str) -> HttpResponse:
     lang = translation.get_language() or "fr"
     channels = [
         {"channel": c, "qr": services.qr_svg(c.url, _("QR code to %(what)s") % {"what": c.label})}
-        for c in services.channels(org)
+        for c in services.channels(org, page)
     ]
     url = services.public_url(org)
     return render(
