@@ -1,4 +1,4 @@
-"""Keep the embedded task worker alive beside `envol serve`.
+"""Keep the embedded task worker (and the web processes) alive beside `envol serve`.
 
 Why: on the embedded SQLite, `envol serve` runs one `envol worker` subprocess. If it dies (killed,
 out of memory), imports and migrations would wait forever with nobody to run them. The
@@ -60,9 +60,12 @@ class WorkerSupervisor:
         clock: Callable[[], float] = time.monotonic,
         pause: Callable[[float], bool] | None = None,
         stop_timeout_s: float = 10.0,
+        name: str = "task worker",
     ) -> None:
-        """`pause(seconds)` waits and says whether to stop (default: wait on `stop()`)."""
+        """`pause(seconds)` waits and says whether to stop (default: wait on `stop()`); `name`
+        names the process in the log."""
         self._spawn = spawn
+        self._name = name
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._stop_timeout_s = stop_timeout_s
@@ -72,7 +75,7 @@ class WorkerSupervisor:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._thread = threading.Thread(
-            target=self._supervise, name="worker-supervisor", daemon=True
+            target=self._supervise, name=f"{name} supervisor", daemon=True
         )
         self.restarts = 0
 
@@ -93,7 +96,9 @@ class WorkerSupervisor:
                 process = self._launch()
             except OSError as exc:
                 pause = next(pauses)
-                logger.error("The task worker could not start (%s); retry in %.0f s.", exc, pause)
+                logger.error(
+                    "The %s could not start (%s); retry in %.0f s.", self._name, exc, pause
+                )
                 self._started.set()
                 if self._pause(pause) or self._stopping.is_set():
                     return
@@ -107,7 +112,8 @@ class WorkerSupervisor:
                 pauses = self._backoff.pauses()
             pause = next(pauses)
             logger.warning(
-                "The task worker (pid %s) stopped: %s after %.0f s. Restarting it in %.0f s.",
+                "The %s (pid %s) stopped: %s after %.0f s. Restarting it in %.0f s.",
+                self._name,
                 process.pid,
                 describe_exit(code),
                 lived,
@@ -121,7 +127,7 @@ class WorkerSupervisor:
         with self._lock:
             self._process = self._spawn()
             pid = self._process.pid
-        logger.info("Task worker started (pid %s).", pid)
+        logger.info("%s started (pid %s).", self._name.capitalize(), pid)
         self._started.set()
         return self._process
 

@@ -45,23 +45,35 @@ def _spawn_worker() -> subprocess.Popen[bytes]:
 
 
 def run_server(host: str, port: int, with_worker: bool, workers: int = 1) -> None:
-    """uvicorn with `workers` web processes and, when asked, a supervised task worker."""
+    """uvicorn with `workers` web processes (each with a socket of its own: envol/serving.py)
+    and, when asked, a supervised task worker."""
     import uvicorn
 
+    from envol.serving import APPLICATION, reuse_port_supported, serve_balanced
     from envol.supervisor import WorkerSupervisor
 
     supervisor = WorkerSupervisor(_spawn_worker).start() if with_worker else None
     if supervisor:
         click.echo(_("Worker started (pid {pid}).").format(pid=supervisor.pid))
     try:
-        uvicorn.run(
-            "envol.asgi:application",
-            host=host,
-            port=port,
-            log_level="info",
-            lifespan="off",
-            workers=workers,
-        )
+        if workers > 1 and reuse_port_supported():
+            try:
+                serve_balanced(host, port, workers)
+            except OSError as exc:
+                raise click.ClickException(
+                    _("Cannot listen on {host}:{port}: {reason}.").format(
+                        host=host, port=port, reason=exc.strerror or exc
+                    )
+                ) from None
+        else:
+            uvicorn.run(
+                APPLICATION,
+                host=host,
+                port=port,
+                log_level="info",
+                lifespan="off",
+                workers=workers,
+            )
     finally:
         if supervisor:
             supervisor.stop()

@@ -7,12 +7,14 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from envol.processes import process_alive
@@ -115,10 +117,61 @@ def test_envol_serve_restarts_its_killed_worker(tmp_path: Path) -> None:
     wait_for(lambda: not process_alive_or_zombie(second), "the worker to stop with the server")
 
 
+def established_connections(pid: int, port: int) -> int:
+    """TCP connections of `pid` on local `port`, from /proc (no tool needed)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        count += local_port == port and state == "01" and inode in inodes
+    return count
+
+
 @pytest.mark.slow
-def test_envol_serve_runs_several_web_processes(tmp_path: Path) -> None:
-    with running_envol(["serve", "--no-worker", "--workers", "2"], tmp_path):
-        wait_for(
-            lambda: (tmp_path / "server.log").read_text().count("Started server process") >= 2,
-            "two web processes",
-        )
+def test_envol_serve_spreads_connections_over_its_web_processes(tmp_path: Path) -> None:
+    """Each web process listens on a socket of its own (envol/serving.py): 40 connections opened
+    at once reach both processes (on one shared socket, all often went to one)."""
+    log = tmp_path / "server.log"
+    started = re.compile(r"Web process started \(pid (\d+)\)")
+    with running_envol(["serve", "--no-worker", "--workers", "2"], tmp_path) as base:
+        wait_for(lambda: log.read_text().count("Started server process") >= 2, "two processes")
+        pids = [int(pid) for pid in started.findall(log.read_text())]
+        port = int(base.rsplit(":", 1)[1])
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        try:
+            for connection in connections:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            for connection in connections:
+                assert connection.recv(64).startswith(b"HTTP/1.1 200")
+            served = {pid: established_connections(pid, port) for pid in pids}
+        finally:
+            for connection in connections:
+                connection.close()
+        assert len(served) == 2 and sum(served.values()) == 40
+        assert min(served.values()) >= 1, served
+        # A web process that dies is started again; the server answers throughout.
+        os.kill(pids[0], signal.SIGKILL)
+        wait_for(lambda: len(started.findall(log.read_text())) >= 3, "the web process restarted")
+        assert httpx.get(f"{base}/healthz").status_code == 200
+    assert "killed by SIGKILL" in log.read_text()
+
+
+def test_a_port_taken_by_another_program_is_refused_before_any_web_process_starts() -> None:
+    from envol.serving import serve_balanced
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        with pytest.raises(OSError):
+            serve_balanced("127.0.0.1", taken.getsockname()[1], 2)
+    finally:
+        taken.close()
