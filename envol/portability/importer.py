@@ -209,9 +209,9 @@ class ArchiveWriter:
         ) as reader:
             yield self._shared(reader)
 
-    def _batches_here(self, shard: Shard | None = None) -> Iterator[tuple[list[Row], list[Row]]]:
+    def _batches_here(self) -> Iterator[tuple[list[Row], list[Row]]]:
         rows = TweetRows(self._account_pk, self._import_pk, self._adapt, self._media_rows)
-        yield from rows.batches(self.archive.tweets(shard), self.batch_rows)
+        yield from rows.batches(self.archive.tweets(), self.batch_rows)
         self._noted(rows.mentions, rows.first, rows.last)
 
     def _shared(self, reader: Reader) -> Iterator[tuple[list[Row], list[Row]]]:
