@@ -186,7 +186,7 @@ def child(args: argparse.Namespace) -> None:
     for network in ("bluesky", "mastodon"):
         dropped &= drop_caches()
         started = time.perf_counter()
-        matches = compute_matches(archive, network)
+        matches = compute_matches(archive, network, in_parts=True)  # as the job does
         took = time.perf_counter() - started
         print(
             f"[{vendor}] matching of {matches.relations:,} following on {network}: {took:.2f} s "

@@ -152,7 +152,7 @@ def match(import_id: int, network: str, kind: str, as_json: bool) -> None:
                 "or import one with `envol archive import`."
             ).format(id=import_id)
         )
-    summary = compute_matches(archive, network, kind)
+    summary = compute_matches(archive, network, kind, in_parts=True)
     if as_json:
         print_json(summary.as_json())
         return

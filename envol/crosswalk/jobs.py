@@ -42,8 +42,12 @@ def begin(job: MatchingJob, step: Step) -> Outcome:
 
 
 def match(job: MatchingJob, step: Step) -> Outcome:
-    """Run atomically by the engine: the matches and "done" commit together."""
-    summary = compute_matches(job.archive_import, job.network, job.kind, now=step.now)
+    """Run atomically by the engine: the matches and "done" commit together (a large import's
+    matches are written in parts that commit first, each on its connection: a retry after a
+    crash recomputes them, an upsert)."""
+    summary = compute_matches(
+        job.archive_import, job.network, job.kind, now=step.now, in_parts=True
+    )
     return to(MatchingJob.State.DONE, fields={"summary": summary.as_json()})
 
 

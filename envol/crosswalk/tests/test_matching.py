@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
 from envol.cli import main
+from envol.crosswalk import matching
 from envol.crosswalk.matching import compute_matches
 from envol.crosswalk.models import Band, Decision, IdentityLink, Match
 from envol.crosswalk.services import accepted_matches, decide, forget_source, import_dataset
 from envol.crosswalk.tests.conftest import HEADER, archive_with_following, did_for, write_csv
 from envol.orgs.models import Role
 from envol.orgs.services import add_member, create_organisation
-from envol.portability.models import Relation
+from envol.portability.models import ArchiveImport, Relation
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +147,57 @@ def test_a_match_goes_with_its_import_its_relation_and_its_link(crosswalk: None)
     assert Match.objects.get(x_id="2").link_id is None
     archive.delete()
     assert not Match.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the parts' connections see committed rows only
+def test_a_large_import_matched_in_parts_gives_what_one_statement_gives(
+    crosswalk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("parts on PostgreSQL only (runs in pytest --db=postgres)")
+    monkeypatch.setattr(matching, "PARALLEL_MIN_RELATIONS", 1)
+    monkeypatch.setattr(matching.os, "cpu_count", lambda: 3)
+    org = create_organisation("ville-a", "Ville A")
+    user = add_member(org, "a@a.test", Role.EDITOR).user
+    whole = archive_with_following(org, ["1", "2", "3", "4", "5"])
+    parted = archive_with_following(org, [])  # the same account, so the same relations
+    seen = ("relation_id", "remote_id", "band", "decision", "candidates", "candidate_count")
+
+    def matched(archive: ArchiveImport) -> list[tuple[object, ...]]:
+        return list(
+            Match.objects.filter(archive_import=archive).order_by("relation").values_list(*seen)
+        )
+
+    for network in ("bluesky", "mastodon"):
+        assert compute_matches(whole, network) == compute_matches(parted, network, in_parts=True)
+    assert matched(parted) == matched(whole) and len(matched(whole)) == 4
+    # Again, in parts (the upsert): decisions kept, the match whose link went removed.
+    decide(org, [Match.objects.get(archive_import=parted, x_id="2").pk], Decision.REJECTED, user)
+    IdentityLink.objects.filter(x_id=1).delete()
+    compute_matches(parted, "bluesky", in_parts=True)
+    kept = Match.objects.filter(archive_import=parted, network="bluesky")
+    assert sorted(kept.values_list("x_id", "decision")) == [
+        ("2", Decision.REJECTED),
+        ("3", Decision.PENDING),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_that_fails_fails_the_matching(
+    crosswalk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("parts on PostgreSQL only (runs in pytest --db=postgres)")
+    monkeypatch.setattr(matching, "PARALLEL_MIN_RELATIONS", 1)
+    monkeypatch.setattr(matching.os, "cpu_count", lambda: 2)
+    real = matching._insert
+
+    def second_part_fails(cursor: Any, params: dict[str, Any], *args: Any) -> bool:
+        if params.get("part") == 1:
+            raise RuntimeError("part 1 failed")
+        return real(cursor, params, *args)
+
+    monkeypatch.setattr(matching, "_insert", second_part_fails)
+    archive = archive_with_following(create_organisation("ville-a", "A"), ["1", "2"])
+    with pytest.raises(RuntimeError, match="part 1 failed"):
+        compute_matches(archive, "bluesky", in_parts=True)
