@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from envol import readahead
 from envol.cli import main
 from envol.crosswalk import matching
 from envol.crosswalk.matching import compute_matches
@@ -149,13 +150,20 @@ def test_a_match_goes_with_its_import_its_relation_and_its_link(crosswalk: None)
     assert not Match.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)  # the parts' connections see committed rows only
-def test_a_large_import_matched_in_parts_gives_what_one_statement_gives(
+@pytest.mark.django_db(transaction=True)  # the helpers' connections see committed rows only
+def test_a_large_import_matched_in_parts_or_read_ahead_gives_what_one_statement_gives(
     crosswalk: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("parts on PostgreSQL only (runs in pytest --db=postgres)")
+    """Parts on PostgreSQL; on SQLite, one statement with its pages read ahead."""
     monkeypatch.setattr(matching, "PARALLEL_MIN_RELATIONS", 1)
+    shares: list[tuple[str, list[list[Any]]]] = []
+    read_ahead = readahead.read_ahead
+
+    def spied(query: str, parts: list[list[Any]]) -> Any:
+        shares.append((query, parts))
+        return read_ahead(query, parts)
+
+    monkeypatch.setattr(readahead, "read_ahead", spied)
     monkeypatch.setattr(matching.os, "cpu_count", lambda: 3)
     org = create_organisation("ville-a", "Ville A")
     user = add_member(org, "a@a.test", Role.EDITOR).user
@@ -171,6 +179,14 @@ def test_a_large_import_matched_in_parts_gives_what_one_statement_gives(
     for network in ("bluesky", "mastodon"):
         assert compute_matches(whole, network) == compute_matches(parted, network, in_parts=True)
     assert matched(parted) == matched(whole) and len(matched(whole)) == 4
+    if connection.vendor == "sqlite":  # the readers' shares: every candidate, once
+        candidates = {"bluesky": (4, 2), "mastodon": (1, 1)}  # in all, most for a relation
+        assert [parts[0][-1] for _, parts in shares] == list(candidates)
+        for query, parts in shares:
+            read = [connection.connection.execute(query, part).fetchone()[0] for part in parts]
+            assert (sum(read), max(read)) == candidates[parts[0][-1]]
+    else:
+        assert shares == []
     # Again, in parts (the upsert): decisions kept, the match whose link went removed.
     decide(org, [Match.objects.get(archive_import=parted, x_id="2").pk], Decision.REJECTED, user)
     IdentityLink.objects.filter(x_id=1).delete()
