@@ -81,7 +81,7 @@ postgres-server:
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy envol
+	$(BIN)/mypy envol bench
 	$(BIN)/lint-imports
 
 pytest: venv

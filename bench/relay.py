@@ -156,8 +156,9 @@ def run_bench(data: Path, servers: list[subprocess.Popen[str]]) -> int:
     )
 
     client = httpx.Client()
-    etags = {}
-    bare_unchanged, bare_changed = [], []
+    etags: dict[str, str] = {}
+    bare_unchanged: list[float] = []
+    bare_changed: list[float] = []
     for n in range(RELAYS):
         url = f"{feeds_url}/rss/f{n}.xml"
         cpu = time.process_time()
