@@ -22,9 +22,9 @@ from typing import Any
 from django.db import connection
 
 READERS = 8
-"""Measured on 2 cores, 100k relations against 5M links, caches dropped, the matching in
-`bench/matching.py`'s way: none 2.6–3.0 s, 8 readers 1.6–1.9 s (4: 2.6 s, 12: 2.5 s in an
-earlier trial). With the pages already cached, the readers cost 0.15–0.25 s."""
+"""Measured on 2 cores, 100k relations against 5M links, caches dropped: none 2.6–3.0 s; 6 to
+64 readers all 1.5–1.9 s, within the noise of one another; with the pages already cached, 8
+readers cost 0.1–0.25 s, 32 or 48 readers 0.15–0.3 s."""
 CHECK_EVERY = 10_000
 """A reader checks every this many SQLite instructions whether the statement has ended."""
 
