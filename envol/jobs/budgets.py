@@ -28,9 +28,11 @@ Windows = list[dict[str, Any]]
 STALE_RESERVATION = timedelta(days=2)  # longer than any window: their points have rolled out
 
 
-def reservation_key(job: Job) -> str:
-    """The key of a job's reservation (one batch in flight per job at most)."""
-    return f"{job._meta.label_lower}:{job.pk}"
+def reservation_key(job: Job, batch: int = 0) -> str:
+    """The key of the reservation of a job's batch: numbered when a job may have more than one
+    in flight (the follow migration numbers its batches from 1), the job's own key otherwise."""
+    key = f"{job._meta.label_lower}:{job.pk}"
+    return f"{key}:{batch}" if batch else key
 
 
 def _reset(window: Mapping[str, Any]) -> datetime | None:

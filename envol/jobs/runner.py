@@ -177,6 +177,26 @@ def _where(model: type[Job], job_id: int) -> Stored:
     return found
 
 
+def others_due(job: Job, now: datetime) -> bool:
+    """Whether another job sharing `job`'s fairness key (another job of its account, of any
+    kind) is due: a handler that may do several batches in a step then does one, so that the
+    account's jobs keep even turns."""
+    key = kind_of(job).fairness
+    if key == "pk":
+        return False
+    for kind in registered():
+        if kind.fairness != key:
+            continue
+        due = kind.model._default_manager.filter(
+            **{key: getattr(job, key)}, state__in=kind.model.machine.runnable, due_at__lte=now
+        )
+        if kind.model is type(job):
+            due = due.exclude(pk=job.pk)
+        if due.exists():
+            return True
+    return False
+
+
 # --- in this process, to the end (the CLI's --wait, benches) -----------------------------------
 
 

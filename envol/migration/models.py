@@ -50,8 +50,8 @@ ITEM_MACHINE = batch_items("migration item", ItemState)
 
 
 class MigrationJob(Job, BatchTally):
-    """Refollow the accepted matches of one archive import with one connected account, one
-    batch per step of the job engine (`migration/jobs.py`); the rate budget it draws on is the
+    """Refollow the accepted matches of one archive import with one connected account, a few
+    batches per step of the job engine (`migration/jobs.py`); the rate budget it draws on is the
     account's, shared with the account's other jobs (`jobs.budgets`). Its tally (`BatchTally`)
     counts follows; `calls`, the follow batches sent."""
 
@@ -112,6 +112,9 @@ class MigrationItem(models.Model):
     record_key = models.CharField(max_length=20, blank=True)  # Bluesky TID, set before the write
     remote_uri = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The job's call that sent it last (its reservation's key): two batches may be `sent` at
+    # once, each reconciled on its own. 0: sent before batches were numbered.
+    batch = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=30, blank=True)  # stable code: not_found, blocked…
     last_error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -332,9 +332,10 @@ def budgets_for(job: MigrationJob, clock: Callable[[], datetime]) -> AccountBudg
 
 
 def follow_step(job: MigrationJob, step: Step) -> Outcome:
-    """One bounded step: at most one batch. Pending and waiting jobs first move to running;
-    a spent budget or a 429 parks the job in `waiting_rate_limit` until the window resets
-    (never failing an item); network errors are retried with backoff, then fail the job."""
+    """One bounded step: at most the driver's `batches_per_step` batches. Pending and
+    waiting jobs first move to running; a spent budget or a 429 parks the job in
+    `waiting_rate_limit` until the window resets (never failing an item); network errors are
+    retried with backoff, then fail the job."""
     if job.state != JobState.RUNNING:
         return to(JobState.RUNNING)
     driver: Driver | None = None
@@ -364,12 +365,11 @@ def _work(job: MigrationJob, driver: Driver) -> Outcome:
     driver.reconcile_sent()
     if not job.items.filter(state__in=OPEN_ITEM_STATES).exists():
         return to(JobState.DONE)
-    if MigrationJob.objects.filter(pk=job.pk).values_list("state", flat=True)[0] != job.state:
+    if not driver.still_running():
         return again()  # paused or cancelled meanwhile: send nothing more (the pause wins)
     batch = driver.plan()
     if batch.size == 0:
         return to(JobState.WAITING, at=batch.not_before, reason="budget")
-    MigrationJob.objects.filter(pk=job.pk).update(calls=F("calls") + 1)  # before the call
     driver.send(batch.size)  # False: another job of the account took the points; replan
     return again()
 

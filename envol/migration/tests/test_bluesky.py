@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from envol.cli import main
 from envol.jobs.budgets import reservation_key
-from envol.jobs.runner import run_to_end
+from envol.jobs.runner import run_to_end, step
 from envol.migration import services
 from envol.migration.models import ItemState, JobState, MigrationItem, MigrationJob
-from envol.networks.base import FollowRequest
+from envol.networks.base import FollowRequest, RateLimited
 from envol.networks.bluesky import new_tid
 from envol.orgs.accounts import network_for
 from envol.orgs.models import ConnectedAccount, Organisation
@@ -193,3 +193,84 @@ def test_a_batch_that_never_landed_gives_its_points_back(
     assert budgets.reserved(reservation_key(job)) == {}
     assert budgets.view("write").available() == 5000 - 4800 - 60 * 3  # charged once, when sent
     assert {f.key for f in network_for(bluesky).list_follows()} == {i.record_key for i in items}
+
+
+def test_two_batches_left_sent_are_reconciled_each_on_its_own(
+    org: Organisation, bluesky: ConnectedAccount, listings: list[str]
+) -> None:
+    """While a call is out the next batch is begun, so a crash can leave two batches `sent`:
+    the one whose call landed and the one begun meanwhile. Each is looked up by its own keys;
+    the first is done, the second sent again with the same keys, its points given back first."""
+    dids = [random_did() for _ in range(60)]
+    job = services.create_job(org, accepted_import(org, "bluesky", dids).pk, bluesky, "bluesky")
+    budgets = services.budgets_for(job, timezone.now)
+    items = list(job.items.order_by("id"))
+    for number, batch in ((1, items[:30]), (2, items[30:])):
+        assert budgets.reserve(reservation_key(job, number), {"write": 30 * 3})
+        for item in batch:
+            item.state, item.record_key, item.attempts = ItemState.SENT, new_tid(), 1
+            item.batch = number
+    MigrationItem.objects.bulk_update(items, ["state", "record_key", "attempts", "batch"])
+    MigrationJob.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING, existing_listed=True, calls=2
+    )
+    network_for(bluesky).follow_many([FollowRequest(i.subject, i.record_key) for i in items[:30]])
+
+    finished = run_to_end(job)
+
+    assert finished.state == JobState.DONE and finished.count_done == 60
+    assert listings == []  # four keys looked up, two a batch
+    assert {f.key for f in network_for(bluesky).list_follows()} == {i.record_key for i in items}
+    assert sorted(repo_subjects(bluesky)) == sorted(dids)
+    for number in (1, 2, 3):
+        assert budgets.reserved(reservation_key(job, number)) == {}
+    assert budgets.view("write").available() == 5000 - 30 * 3 - 30 * 3  # each batch charged once
+    assert finished.calls == 3
+
+
+def test_a_step_sends_several_batches_and_a_refused_call_takes_back_the_next(
+    org: Organisation, bluesky: ConnectedAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step sends up to five batches, the next one begun while a call is out. When a call is
+    refused (429), the batch begun meanwhile was never sent: it is pending again, its attempt
+    and its points given back; the refused batch stays `sent` and is reconciled when the job
+    resumes. Nothing is followed twice, nothing lost."""
+    dids = [random_did() for _ in range(80)]
+    archive = accepted_import(org, "bluesky", dids)
+    job = services.create_job(org, archive.pk, bluesky, "bluesky", options={"batch_size": 10})
+    adapter = network_for(bluesky)
+    real = adapter.follow_many
+    sizes: list[int] = []
+
+    def third_refused(requests: Any) -> Any:
+        sizes.append(len(requests))
+        if len(sizes) == 3:
+            raise RateLimited(timezone.now(), 0.0)
+        return real(requests)
+
+    monkeypatch.setattr(adapter, "follow_many", third_refused)
+    context = {"network": adapter}
+    assert step(job, context=context).state == JobState.RUNNING  # pending → running
+    assert step(job, context=context).state == JobState.WAITING
+    job.refresh_from_db()
+    assert sizes == [10, 10, 10] and job.calls == 3  # the fourth begun, never sent
+    states = Counter(job.items.values_list("batch", "state"))
+    assert states == {
+        (1, ItemState.DONE): 10,
+        (2, ItemState.DONE): 10,
+        (3, ItemState.SENT): 10,
+        (4, ItemState.PENDING): 10,
+        (0, ItemState.PENDING): 40,
+    }
+    assert set(job.items.filter(batch=4).values_list("attempts", flat=True)) == {0}
+    budgets = services.budgets_for(job, timezone.now)
+    assert budgets.reserved(reservation_key(job, 4)) == {}
+    assert budgets.view("write").available() == 5000 - 3 * 10 * 3  # the refused call counts
+
+    monkeypatch.setattr(adapter, "follow_many", real)
+    MigrationJob.objects.filter(pk=job.pk).update(due_at=timezone.now())
+    finished = run_to_end(job, context=context)
+
+    assert finished.state == JobState.DONE and finished.count_done == 80
+    subjects = repo_subjects(bluesky)
+    assert max(Counter(subjects).values()) == 1 and set(subjects) == set(dids)
