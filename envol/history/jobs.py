@@ -28,5 +28,6 @@ HISTORY_MIGRATION = register(
         fairness="account_id",
         on_transition=moving.on_transition,
         select_related=("organisation", "account"),
+        batched=True,
     )
 )

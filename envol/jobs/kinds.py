@@ -93,7 +93,10 @@ class JobKind(Generic[J]):
       (an archive import: its rows and "done" commit together, or not at all);
     - `on_transition(job, previous_state, actor, detail)`: called after every move that won
       (audit, a checklist tick), by the runner and by `transitions.move` alike;
-    - `select_related`: loaded with the job for the handler.
+    - `select_related`: loaded with the job for the handler;
+    - `batched`: the job sends items in batches from the account's rate budget, over many
+      steps (the follow and history migrations); such jobs of one account keep even turns
+      (`runner.others_due`).
     """
 
     model: type[J]
@@ -104,6 +107,7 @@ class JobKind(Generic[J]):
     backoff: Callable[[int], timedelta] = default_backoff
     on_transition: TransitionHook[J] | None = None
     select_related: tuple[str, ...] = ()
+    batched: bool = False
 
     @property
     def label(self) -> str:

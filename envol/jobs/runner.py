@@ -178,14 +178,15 @@ def _where(model: type[Job], job_id: int) -> Stored:
 
 
 def others_due(job: Job, now: datetime) -> bool:
-    """Whether another job sharing `job`'s fairness key (another job of its account, of any
-    kind) is due: a handler that may do several batches in a step then does one, so that the
-    account's jobs keep even turns."""
+    """Whether another batched job sharing `job`'s fairness key (another migration of its
+    account, of either kind) is due: a handler that may do several batches in a step then
+    does one, so that the account's batched jobs keep even turns. A one-step job (a metrics
+    snapshot) does not count: it waits one step at most."""
     key = kind_of(job).fairness
     if key == "pk":
         return False
     for kind in registered():
-        if kind.fairness != key:
+        if kind.fairness != key or not kind.batched:
             continue
         due = kind.model._default_manager.filter(
             **{key: getattr(job, key)}, state__in=kind.model.machine.runnable, due_at__lte=now

@@ -14,5 +14,6 @@ FOLLOW_MIGRATION = register(
         fairness="account_id",
         on_transition=services.on_transition,
         select_related=("organisation", "account"),
+        batched=True,
     )
 )
