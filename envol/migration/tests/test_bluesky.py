@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from django.utils import timezone
 
 from envol.cli import main
+from envol.insights.models import SnapshotJob
 from envol.jobs.budgets import reservation_key
 from envol.jobs.runner import run_to_end, step
 from envol.migration import services
@@ -23,6 +24,7 @@ from envol.orgs.accounts import network_for
 from envol.orgs.models import ConnectedAccount, Organisation
 
 from .conftest import accepted_import, bluesky_connected, random_did
+from .test_fairness import second_import
 
 pytestmark = [pytest.mark.pds, pytest.mark.django_db]
 
@@ -274,3 +276,24 @@ def test_a_step_sends_several_batches_and_a_refused_call_takes_back_the_next(
     assert finished.state == JobState.DONE and finished.count_done == 80
     subjects = repo_subjects(bluesky)
     assert max(Counter(subjects).values()) == 1 and set(subjects) == set(dids)
+
+
+def test_a_step_sends_five_batches_unless_another_migration_of_the_account_is_due(
+    org: Organisation, bluesky: ConnectedAccount
+) -> None:
+    """Alone, a step sends five batches in a row; the account's metrics reading being due
+    changes nothing (one step of its own), another migration of the account being due makes
+    each step one batch, so that the two take even turns."""
+    archive = accepted_import(org, "bluesky", [random_did() for _ in range(100)])
+    job = services.create_job(org, archive.pk, bluesky, "bluesky", options={"batch_size": 10})
+    reading, _created = SnapshotJob.objects.get_or_create(account=bluesky)
+    SnapshotJob.objects.filter(pk=reading.pk).update(due_at=timezone.now())
+    step(job)  # pending → running
+    step(job)
+    job.refresh_from_db()
+    assert (job.calls, job.count_done) == (5, 50)
+
+    services.create_job(org, second_import(archive).pk, bluesky, "bluesky")  # due at once
+    step(job)
+    job.refresh_from_db()
+    assert (job.calls, job.count_done) == (6, 60)
