@@ -223,11 +223,10 @@ class Driver(abc.ABC):
             return []
         return list(self.job.items.filter(state=ItemState.PENDING).order_by("id")[:size])
 
-    def _count_call(self) -> int:
-        """The job's calls, this one counted before it is made; its number."""
-        self.job.calls += 1
+    def _count_calls(self, change: int) -> None:
+        """The job's calls: one counted before it is made, taken back if it never was."""
+        self.job.calls += change
         MigrationJob.objects.filter(pk=self.job.pk).update(calls=self.job.calls)
-        return self.job.calls
 
     def _begin(self, items: Sequence[MigrationItem]) -> bool:
         if not items:
@@ -235,7 +234,7 @@ class Driver(abc.ABC):
         number = self.job.calls + 1
         if not self.budgets.reserve(reservation_key(self.job, number), self._points(items)):
             return False
-        self._count_call()
+        self._count_calls(+1)
         for item in items:
             self._mark_sent(item)
             item.batch = number
@@ -263,8 +262,7 @@ class Driver(abc.ABC):
             item.attempts -= 1
         save_items(items)
         self.budgets.release(self._batch_key(items))
-        self.job.calls -= 1  # counted when begun: it was the last one
-        MigrationJob.objects.filter(pk=self.job.pk).update(calls=self.job.calls)
+        self._count_calls(-1)  # counted when begun: it was the last one
 
 
 def apply_result(item: MigrationItem, result: FollowResult) -> None:
@@ -402,7 +400,7 @@ class MastodonDriver(Driver):
         )
         if not self.budgets.reserve(self.key, {"request": len(items) * RESOLVE_REQUESTS}):
             return False
-        self._count_call()
+        self._count_calls(+1)
         self.budgets.settle(self.key)  # resolving is reading: nothing to reconcile
         try:
             for item in items:
