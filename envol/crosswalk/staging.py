@@ -43,16 +43,28 @@ def insert_sql(placeholder: str, rows: int = 1) -> str:
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COLUMN_COUNT = 9
+_COPY_LINE = "\t".join(["%s"] * _COLUMN_COUNT)  # %s writes what str() does
 
 
 def copy_text(links: Sequence[StagedLink]) -> bytes:
     """`links` in PostgreSQL's COPY text format, for one `copy.write` per batch: psycopg's
     `write_row` costs a Python call per row and value, more than the server's whole COPY
-    (measured, bench/matching.py). A row whose joined text shows a tab, backslash or line
-    break inside a value (rare: a handle or an evidence text) is escaped field by field."""
+    (measured, bench/matching.py). The batch is formatted in one pass of C loops (a third of
+    the time of joining each row's values); only when its text shows a tab, backslash or line
+    break inside a value (rare: a handle or an evidence text) are its rows escaped one by one."""
+    if not links:
+        return b""
+    text = "\n".join(map(_COPY_LINE.__mod__, links))
+    if (
+        text.count("\t") == (_COLUMN_COUNT - 1) * len(links)
+        and text.count("\n") == len(links) - 1
+        and "\\" not in text
+        and "\r" not in text
+    ):
+        return (text + "\n").encode()
     lines = []
     for link in links:
-        line = "\t".join(map(str, link))
+        line = _COPY_LINE % link
         if line.count("\t") != _COLUMN_COUNT - 1 or "\\" in line or "\n" in line or "\r" in line:
             line = "\t".join(str(value).translate(_COPY_ESCAPES) for value in link)
         lines.append(line)
