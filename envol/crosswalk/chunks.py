@@ -52,9 +52,11 @@ CHUNK_DIRECTORY = "envol-crosswalk-"  # + the importing process's pid, in the te
 class Chunk:
     table: str  # where its links are staged
     last_line: int  # the file's last line it covers
+    after_line: int = 0  # the line before its first
     links: int = 0
     errors: list[RowError] = field(default_factory=list)  # kept rejections (see Rejections)
     rejected: int = 0
+    shared: bool = False  # staged where other connections read it: merged in halves
 
 
 class _ChunkCutter:
@@ -72,7 +74,7 @@ class _ChunkCutter:
     def add(self, links: int, last_line: int, table: str) -> bool:
         """Counts a batch of `links` up to `last_line` in the current chunk; True when full."""
         if self.chunk is None:
-            self.chunk = Chunk(table, self.last_line)
+            self.chunk = Chunk(table, self.last_line, self.last_line)
         self.chunk.links += links
         self.chunk.last_line = self.last_line = last_line
         return self.chunk.links >= self.target
@@ -94,10 +96,14 @@ def staged_chunks(
     after_line: int = 0,
     progress: Callable[[int], None] | None = None,
     size: int | None = None,
+    shared_as: str | None = None,
+    settle: Callable[[str | None], None] | None = None,
 ) -> Generator[Chunk, None, None]:
     """The file's links from the line after `after_line`, staged chunk by chunk (of about
     `size` links, CHUNK_LINKS by default). Merge each chunk before asking for the next: its
-    table is then emptied or detached."""
+    table is then emptied or detached — except with `shared_as` (a name for this import's
+    tables), where a large file on PostgreSQL outside a transaction is staged in tables
+    other connections read (see `_chunks_in_shared_tables`; then `Chunk.shared`)."""
     links = size if size else int(getattr(settings, "ENVOL_CROSSWALK_CHUNK_LINKS", CHUNK_LINKS))
     try:
         large = path.stat().st_size > CHILD_ABOVE_BYTES
@@ -113,6 +119,9 @@ def staged_chunks(
         batches = _copy_text_batches(
             path, default_confidence, rejections, progress, after_line, depth
         )
+        if shared_as and settle and not connection.in_atomic_block:
+            cutter = _ChunkCutter(rejections, after_line, links)
+            return _chunks_in_shared_tables(batches, cutter, shared_as, settle)
     else:
         batches = (
             _Batch(batch.links, len(batch.links), batch.last_line)
@@ -170,10 +179,10 @@ def _copy_text_batches(
             yield batch
 
 
-def _stage_here(cursor: Any, batch: _Batch) -> None:
+def _stage_here(cursor: Any, batch: _Batch, table: str = staging.STAGING) -> None:
     if connection.vendor == "postgresql":
         rows = batch.rows if isinstance(batch.rows, bytes) else staging.copy_text(batch.rows)
-        with cursor.cursor.copy(f"COPY {staging.STAGING} FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
             copy.write(rows)
     else:
         staging.stage(cursor, batch.rows)
@@ -192,6 +201,67 @@ def _chunks_in_temporary_table(
             yield from _emptied_after(cursor, cutter.cut())
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {staging.STAGING}")
+
+
+def _shared_tables(name: str) -> list[str]:
+    """The two staging tables of the import `name`."""
+    return [f"{staging.STAGING}_{name}_{slot}" for slot in (0, 1)]
+
+
+def drop_shared_tables(keep: Iterable[str]) -> None:
+    """Drop the staging tables a killed import left (PostgreSQL), but those of the imports
+    `keep` names (those that may resume: theirs are emptied then)."""
+    if connection.vendor != "postgresql":
+        return
+    kept = {table for name in keep for table in _shared_tables(name)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename LIKE %s",
+            [staging.STAGING.replace("_", "\\_") + "\\_%"],
+        )
+        for (table,) in cursor.fetchall():
+            if table not in kept:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _chunks_in_shared_tables(
+    batches: Iterable[_Batch],
+    cutter: _ChunkCutter,
+    name: str,
+    settle: Callable[[str | None], None],
+) -> Generator[Chunk, None, None]:
+    """Chunks staged in turn into two unlogged tables (no log written: the rows are the file's,
+    staged again if the server stops), each COPY committed, so that other connections merge a
+    chunk while the next one is staged. A table is emptied just before it is filled again,
+    and the tables dropped at the end, once settled."""
+    tables = _shared_tables(name)
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE UNLOGGED TABLE {table} ({staging.COLUMNS})")
+        try:
+            slot = 0
+            for batch in batches:
+                _stage_here(cursor, batch, tables[slot])
+                if cutter.add(batch.links, batch.last_line, tables[slot]):
+                    yield _shared(cutter.cut())
+                    slot = 1 - slot
+                    settle(tables[slot])
+                    cursor.execute(f"TRUNCATE {tables[slot]}")
+            last = cutter.cut()
+            if last is not None:
+                yield _shared(last)
+        finally:
+            settle(None)
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _shared(chunk: Chunk | None) -> Chunk:
+    assert chunk is not None  # a batch was just added to it
+    chunk.shared = True
+    return chunk
 
 
 def _emptied_after(cursor: Any, chunk: Chunk | None) -> Generator[Chunk, None, None]:

@@ -331,6 +331,9 @@ class DatasetImport(models.Model):
     default_confidence = models.FloatField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
     lines_done = models.PositiveBigIntegerField(default=0)  # the file's lines merged so far
+    # Halves of chunks past lines_done already merged (store.Part as JSON): a resumed import
+    # skips their rows. Each half of a chunk commits on its own (see halves.py).
+    parts_done = models.JSONField(default=list)
     imported = models.PositiveBigIntegerField(default=0)
     updated = models.PositiveBigIntegerField(default=0)
     rejected = models.PositiveBigIntegerField(default=0)

@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from envol.crosswalk import store, tallies
-from envol.crosswalk.chunks import staged_chunks
+from envol.crosswalk.chunks import drop_shared_tables, staged_chunks
 from envol.crosswalk.dataset import ERRORS_KEPT, DatasetError
+from envol.crosswalk.halves import InHalves
 from envol.crosswalk.import_session import ImportSession
 from envol.crosswalk.models import DatasetImport
 from envol.orgs.models import Organisation
@@ -86,20 +87,43 @@ def import_dataset(
     if not 0.0 <= default_confidence <= 1.0:
         raise DatasetError(f"--confidence {default_confidence} is outside [0, 1].")
     run = _resumable_run(path, source, default_confidence)
+    drop_shared_tables(
+        str(pk)
+        for pk in DatasetImport.objects.filter(state=DatasetImport.State.RUNNING).values_list(
+            "pk", flat=True
+        )
+    )
     if run.lines_done and on_resume is not None:
         on_resume(run.lines_done)
-    chunks = staged_chunks(path, default_confidence, after_line=run.lines_done, progress=progress)
-    with ImportSession() as session, closing(chunks):
+    in_halves = InHalves(run, source)
+    chunks = staged_chunks(
+        path,
+        default_confidence,
+        after_line=run.lines_done,
+        progress=progress,
+        shared_as=str(run.pk),
+        settle=in_halves.settle,
+    )
+    merged = [store.Part.of_json(part) for part in run.parts_done]
+    with ImportSession() as session, in_halves, closing(chunks):
         for chunk in chunks:
+            if chunk.shared:
+                in_halves.merge(chunk)
+                continue
             with transaction.atomic(), connection.cursor() as cursor:
-                result = store.merge_staged(cursor, chunk.table, chunk.links, source)
+                whole = store.Part(chunk.after_line, chunk.last_line)
+                skipped = [part for part in merged if part.shares_lines_with(whole)]
+                staged = None if skipped else chunk.links  # None: counted by the merge
+                result = store.merge_staged(cursor, chunk.table, staged, source, merged=skipped)
                 run.imported += result.imported
                 run.updated += result.updated
                 run.rejected += chunk.rejected
                 run.errors = (run.errors + [list(e) for e in chunk.errors])[:ERRORS_KEPT]
                 run.lines_done = chunk.last_line
+                run.parts_done = [p for p in run.parts_done if p["until"] > run.lines_done]
                 run.save()
             session.committed()
+    run.refresh_from_db()
     run.state = DatasetImport.State.DONE
     run.finished_at = timezone.now()
     run.save()

@@ -26,7 +26,16 @@ from django.utils import timezone
 from envol.crosswalk import tallies
 from envol.crosswalk.staging import STAGING, StagedLink, create_temporary, stage
 
-__all__ = ["MergeResult", "StagedLink", "analyse", "forget", "merge_links", "merge_staged"]
+__all__ = [
+    "MergeResult",
+    "Part",
+    "StagedLink",
+    "analyse",
+    "forget",
+    "merge_links",
+    "merge_staged",
+    "staged_condition",
+]
 
 LINKS = "crosswalk_identitylink"
 OBSERVATIONS = "crosswalk_linkobservation"
@@ -50,19 +59,69 @@ class MergeResult:
     updated: int  # existing links observed again
 
 
+@dataclass(frozen=True)
+class Part:
+    """The staged rows of the file's lines `after` < line ≤ `until` whose X id is in
+    [`low`, `high`) (None: unbounded): one half of a chunk, merged in a transaction of its own
+    (see `halves.py`)."""
+
+    after: int
+    until: int
+    low: int | None = None
+    high: int | None = None
+
+    def x_condition(self) -> tuple[str, list[Any]]:
+        """SQL over an `x_id` column: the part's X ids."""
+        sql, params = ["true"], []
+        if self.low is not None:
+            sql.append("x_id >= %s")
+            params.append(self.low)
+        if self.high is not None:
+            sql.append("x_id < %s")
+            params.append(self.high)
+        return " AND ".join(sql), params
+
+    def row_condition(self) -> tuple[str, list[Any]]:
+        """SQL over staged rows (`row_no`, `x_id`): the part's rows."""
+        sql, params = self.x_condition()
+        return f"row_no > %s AND row_no <= %s AND {sql}", [self.after, self.until, *params]
+
+    def shares_lines_with(self, other: Part) -> bool:
+        return self.after < other.until and other.after < self.until
+
+    def as_json(self) -> dict[str, Any]:
+        return {"after": self.after, "until": self.until, "low": self.low, "high": self.high}
+
+    @classmethod
+    def of_json(cls, value: dict[str, Any]) -> Part:
+        return cls(value["after"], value["until"], value["low"], value["high"])
+
+
+def staged_condition(part: Part | None, merged: Sequence[Part]) -> tuple[str, list[Any]]:
+    """SQL over staged rows: those of `part` (all when None), less those of parts `merged`
+    before an interruption."""
+    sql, params = part.x_condition() if part else ("true", [])
+    for done in merged:
+        skip, skip_params = done.row_condition()
+        sql += f" AND NOT ({skip})"
+        params += skip_params
+    return sql, params
+
+
 def _db_now(now: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(now)
 
 
-def _deduplicated(table: str) -> str:
-    """The staged rows, the last occurrence of each key winning. PostgreSQL refuses to update a
-    row twice in one statement; SQLite applies duplicates in order (row_no sorts last wins)."""
+def _deduplicated(table: str, where: str) -> str:
+    """The staged rows `where` says, the last occurrence of each key winning. PostgreSQL refuses
+    to update a row twice in one statement; SQLite applies duplicates in order (row_no sorts
+    last wins). The WHERE also tells SQLite's parser that ON CONFLICT is the upsert's."""
     if connection.vendor == "postgresql":
         return (
-            f"(SELECT DISTINCT ON (x_id, network, remote_id) * FROM {table} "
-            "ORDER BY x_id, network, remote_id, row_no DESC) AS s"
+            f"(SELECT DISTINCT ON (x_id, network, remote_id) * FROM {table} WHERE {where} "
+            "ORDER BY x_id, network, remote_id, row_no DESC) AS s WHERE true"
         )
-    return f"{table} AS s"
+    return f"{table} AS s WHERE {where}"
 
 
 def _merge_order() -> str:
@@ -82,7 +141,7 @@ def _prepare_merge(cursor: Any, table: str) -> None:
         cursor.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'")
 
 
-def _merge_sql(table: str) -> str:
+def _merge_sql(table: str, where: str = "true") -> str:
     link, new = LINKS, "excluded"
     same = f"{new}.source = {link}.source"
     # The incoming assertion takes the link over when at least as confident, or from itself.
@@ -107,7 +166,7 @@ def _merge_sql(table: str) -> str:
         "source, organisation_id, evidence, confidence, first_seen, last_verified) "
         "SELECT s.x_id, s.x_handle, s.network, s.remote_id, s.remote_handle, s.remote_url, "
         "%s, %s, s.evidence, s.confidence, %s, %s "
-        f"FROM {_deduplicated(table)} WHERE true "
+        f"FROM {_deduplicated(table, where)} "
         f"ORDER BY {_merge_order()} "
         "ON CONFLICT (x_id, network, remote_id) DO UPDATE SET " + ", ".join(sets)
     )
@@ -140,26 +199,38 @@ def _move_aside(cursor: Any, source: str) -> None:
 def merge_staged(
     cursor: Any,
     table: str,
-    staged: int,
+    staged: int | None,
     source: str,
     *,
     organisation_id: int | None = None,
     now: datetime | None = None,
+    part: Part | None = None,
+    merged: Sequence[Part] = (),
 ) -> MergeResult:
-    """Merge the `staged` rows of `table` as asserted by `source`, in the caller's transaction.
+    """Merge the `staged` rows of `table` as asserted by `source`, in the caller's transaction:
+    only those of `part` if given, none of the parts `merged` before an interruption (`staged`
+    None: they are counted here).
 
     `updated` counts the rows that named a link which already existed, one named twice in a
     file included (counting distinct keys would sort the rows once more)."""
+    where, params = staged_condition(part, merged)
+    if staged is None:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)
+        staged = int(cursor.fetchone()[0])
     if not staged:
         return MergeResult(0, 0)
     when = _db_now(now or timezone.now())
+    _prepare_merge(cursor, table)
     cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {LINKS}")
     (last_before,) = cursor.fetchone()
-    _prepare_merge(cursor, table)
-    cursor.execute(_merge_sql(table), [source, organisation_id, when, when])
-    # New links have ids above the largest one before the merge (ids only grow).
+    cursor.execute(_merge_sql(table, where), [source, organisation_id, when, when, *params])
+    # New links have ids above the largest one before the merge (ids only grow); the other
+    # half of a chunk, merged at the same time, has X ids of its own. (Counting the rows
+    # the merge returns as inserted was no faster, measured.)
+    mine, mine_params = part.x_condition() if part else ("true", [])
     cursor.execute(
-        f"SELECT COUNT(*) FROM {LINKS} WHERE id > %s AND first_seen = %s", [last_before, when]
+        f"SELECT COUNT(*) FROM {LINKS} WHERE id > %s AND first_seen = %s AND {mine}",
+        [last_before, when, *mine_params],
     )
     new = int(cursor.fetchone()[0])
     if new < staged:  # some rows met a link: only then may something be set aside

@@ -226,3 +226,99 @@ def test_staged_values_come_back_unchanged(evidence: str) -> None:
         finally:
             cursor.execute(f"DROP TABLE {chunks.staging.STAGING}")
     assert rows == [link, (*link[:7], "after", 0.5)]
+
+
+def on_postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("halves on PostgreSQL only (runs in pytest --db=postgres)")
+
+
+def test_a_half_merged_before_a_crash_is_neither_merged_nor_counted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """PostgreSQL merges a large file's chunks in two halves at once, each committing on its
+    own. The upper half of the second chunk fails after the lower one committed: the resumed
+    import skips the lower half's rows, and the summary is the whole file's, exactly."""
+    on_postgresql_only()
+    monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0)
+    settings.ENVOL_CROSSWALK_CHUNK_LINKS = 4_000
+    path = mixed_file(tmp_path / "links.csv", 30_000)
+    whole = import_dataset(mixed_file(tmp_path / "copy.csv", 30_000), "reference")
+    IdentityLink.objects.all().delete()
+
+    parts: list[store.Part] = []
+    real_merge = store.merge_staged
+
+    def upper_half_of_second_chunk_fails(*args: Any, **kwargs: Any) -> store.MergeResult:
+        part = kwargs["part"]
+        parts.append(part)
+        if part.high is None and len([p for p in parts if p.high is None]) == 2:
+            raise KeyboardInterrupt  # as if the process were stopped between the two commits
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(store, "merge_staged", upper_half_of_second_chunk_fails)
+    with pytest.raises(KeyboardInterrupt):
+        import_dataset(path, "resumed")
+    run = DatasetImport.objects.get(source="dataset:resumed")
+    first, second = sorted({(p.after, p.until) for p in parts})
+    assert run.lines_done == first[1] == second[0]
+    (noted,) = run.parts_done
+    assert (noted["after"], noted["until"], noted["low"]) == (*second, None)
+    assert noted["high"] is not None  # the lower half, up to the median X id
+    halfway = IdentityLink.objects.count()
+    assert halfway == run.imported > 0
+
+    monkeypatch.setattr(store, "merge_staged", real_merge)
+    summary = import_dataset(path, "resumed")
+    assert summary.as_json() == whole.as_json()
+    assert IdentityLink.objects.count() == whole.imported
+    run.refresh_from_db()
+    assert (run.state, run.lines_done, run.parts_done) == (DatasetImport.State.DONE, 30_001, [])
+
+
+def test_the_halves_of_a_chunk_hold_about_as_many_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    on_postgresql_only()
+    monkeypatch.setattr(chunks, "CHILD_ABOVE_BYTES", 0)
+    settings.ENVOL_CROSSWALK_CHUNK_LINKS = 40_000
+    path = mixed_file(tmp_path / "links.csv", 30_000)
+    results: list[tuple[store.Part, store.MergeResult]] = []
+    real_merge = store.merge_staged
+
+    def noted(*args: Any, **kwargs: Any) -> store.MergeResult:
+        results.append((kwargs["part"], real_merge(*args, **kwargs)))
+        return results[-1][1]
+
+    monkeypatch.setattr(store, "merge_staged", noted)
+    summary = import_dataset(path, "halves")
+    sizes = [result.imported for _, result in results]
+    assert sum(sizes) == summary.imported == IdentityLink.objects.count()
+    assert len(sizes) == 4  # a first chunk of a quarter of the size, then the rest
+    for low, high in zip(sizes[::2], sizes[1::2], strict=True):
+        assert abs(low - high) < 0.2 * (low + high)
+
+
+def test_an_import_drops_the_staging_tables_killed_imports_left(tmp_path: Path) -> None:
+    """But not those of an import that may still resume."""
+    on_postgresql_only()
+    resumable = DatasetImport.objects.create(
+        source="dataset:r", file_name="r.csv", fingerprint="1:x", default_confidence=0.8
+    )
+    finished = DatasetImport.objects.create(
+        source="dataset:f",
+        file_name="f.csv",
+        fingerprint="2:y",
+        default_confidence=0.8,
+        state=DatasetImport.State.DONE,
+    )
+    left = [
+        f"crosswalk_staging_{run.pk}_{slot}" for run in (resumable, finished) for slot in (0, 1)
+    ]
+    with connection.cursor() as cursor:
+        for table in left:
+            cursor.execute(f"CREATE UNLOGGED TABLE {table} (x_id bigint)")
+    import_dataset(write_csv(tmp_path / "a.csv", [["1", "", "", did_for(1), "", ""]]), "a")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'crosswalk_staging%%'")
+        assert sorted(row[0] for row in cursor.fetchall()) == left[:2]
