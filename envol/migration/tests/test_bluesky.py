@@ -17,6 +17,7 @@ from envol.insights.models import SnapshotJob
 from envol.jobs.budgets import reservation_key
 from envol.jobs.runner import run_to_end, step
 from envol.migration import services
+from envol.migration.drivers import BlueskyDriver
 from envol.migration.models import ItemState, JobState, MigrationItem, MigrationJob
 from envol.networks.base import FollowRequest, RateLimited
 from envol.networks.bluesky import new_tid
@@ -233,7 +234,7 @@ def test_two_batches_left_sent_are_reconciled_each_on_its_own(
 def test_a_step_sends_several_batches_and_a_refused_call_takes_back_the_next(
     org: Organisation, bluesky: ConnectedAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A step sends up to five batches, the next one begun while a call is out. When a call is
+    """A step sends several batches, the next one begun while a call is out. When a call is
     refused (429), the batch begun meanwhile was never sent: it is pending again, its attempt
     and its points given back; the refused batch stays `sent` and is reconciled when the job
     resumes. Nothing is followed twice, nothing lost."""
@@ -278,22 +279,23 @@ def test_a_step_sends_several_batches_and_a_refused_call_takes_back_the_next(
     assert max(Counter(subjects).values()) == 1 and set(subjects) == set(dids)
 
 
-def test_a_step_sends_five_batches_unless_another_migration_of_the_account_is_due(
+def test_a_step_sends_its_batches_unless_another_migration_of_the_account_is_due(
     org: Organisation, bluesky: ConnectedAccount
 ) -> None:
-    """Alone, a step sends five batches in a row; the account's metrics reading being due
-    changes nothing (one step of its own), another migration of the account being due makes
+    """Alone, a step sends the driver's batches in a row; the account's metrics reading being
+    due changes nothing (one step of its own), another migration of the account being due makes
     each step one batch, so that the two take even turns."""
-    archive = accepted_import(org, "bluesky", [random_did() for _ in range(100)])
+    batches = BlueskyDriver.batches_per_step
+    archive = accepted_import(org, "bluesky", [random_did() for _ in range(10 * batches + 50)])
     job = services.create_job(org, archive.pk, bluesky, "bluesky", options={"batch_size": 10})
     reading, _created = SnapshotJob.objects.get_or_create(account=bluesky)
     SnapshotJob.objects.filter(pk=reading.pk).update(due_at=timezone.now())
     step(job)  # pending → running
     step(job)
     job.refresh_from_db()
-    assert (job.calls, job.count_done) == (5, 50)
+    assert (job.calls, job.count_done) == (batches, 10 * batches)
 
     services.create_job(org, second_import(archive).pk, bluesky, "bluesky")  # due at once
     step(job)
     job.refresh_from_db()
-    assert (job.calls, job.count_done) == (6, 60)
+    assert (job.calls, job.count_done) == (batches + 1, 10 * batches + 10)
