@@ -33,12 +33,11 @@ SAMPLE_PERCENT = 5  # of the staged table's pages read to find the median X id
 
 
 class InHalves:
-    """`with InHalves(run, source) as halves:` … `halves.merge(chunk)` for each shared chunk."""
+    """`with InHalves(run, source, merged) as halves:` … `halves.merge(chunk)` for each shared
+    chunk; `merged`: the parts merged before an interruption, whose rows are skipped."""
 
-    def __init__(self, run: DatasetImport, source: str) -> None:
-        self.run_pk, self.source = run.pk, source
-        # Halves merged before an interruption: their rows are skipped.
-        self.merged = [store.Part.of_json(part) for part in run.parts_done]
+    def __init__(self, run: DatasetImport, source: str, merged: list[store.Part]) -> None:
+        self.run_pk, self.source, self.merged = run.pk, source, merged
         self._threads: list[tuple[str, threading.Thread]] = []
         self._errors: list[BaseException] = []
 
@@ -59,7 +58,7 @@ class InHalves:
     def merge(self, chunk: Chunk) -> None:
         """Once the previous chunk's halves have committed, start this chunk's two halves."""
         whole = store.Part(chunk.after_line, chunk.last_line)
-        skipped = [done for done in self.merged if done.shares_lines_with(whole)]
+        skipped = store.merged_among(self.merged, chunk.after_line, chunk.last_line)
         token = uuid.uuid4().hex
         if not chunk.links:  # every row rejected: only its progress to record
             self.wait()

@@ -95,7 +95,8 @@ def import_dataset(
     )
     if run.lines_done and on_resume is not None:
         on_resume(run.lines_done)
-    in_halves = InHalves(run, source)
+    merged = [store.Part.of_json(part) for part in run.parts_done]
+    in_halves = InHalves(run, source, merged)
     chunks = staged_chunks(
         path,
         default_confidence,
@@ -104,15 +105,13 @@ def import_dataset(
         shared_as=str(run.pk),
         settle=in_halves.settle,
     )
-    merged = [store.Part.of_json(part) for part in run.parts_done]
     with ImportSession() as session, in_halves, closing(chunks):
         for chunk in chunks:
             if chunk.shared:
                 in_halves.merge(chunk)
                 continue
             with transaction.atomic(), connection.cursor() as cursor:
-                whole = store.Part(chunk.after_line, chunk.last_line)
-                skipped = [part for part in merged if part.shares_lines_with(whole)]
+                skipped = store.merged_among(merged, chunk.after_line, chunk.last_line)
                 staged = None if skipped else chunk.links  # None: counted by the merge
                 result = store.merge_staged(cursor, chunk.table, staged, source, merged=skipped)
                 run.imported += result.imported

@@ -34,6 +34,7 @@ __all__ = [
     "forget",
     "merge_links",
     "merge_staged",
+    "merged_among",
     "staged_condition",
 ]
 
@@ -95,6 +96,12 @@ class Part:
     @classmethod
     def of_json(cls, value: dict[str, Any]) -> Part:
         return cls(value["after"], value["until"], value["low"], value["high"])
+
+
+def merged_among(merged: Sequence[Part], after: int, until: int) -> list[Part]:
+    """The parts `merged` before an interruption that hold lines `after` < line ≤ `until`."""
+    lines = Part(after, until)
+    return [part for part in merged if part.shares_lines_with(lines)]
 
 
 def staged_condition(part: Part | None, merged: Sequence[Part]) -> tuple[str, list[Any]]:
