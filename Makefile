@@ -108,7 +108,7 @@ bench-deps:
 
 ## Every benchmark (each prints one JSON line of figures and bars); fails when any bar is missed
 bench: venv testservers system-deps bench-deps
-	@missed=""; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || missed="$$missed $$b"; done; \
+	@missed=""; for b in bench/*.py; do echo "== $$b (load $$(cut -d" " -f1-3 /proc/loadavg))"; $(BIN)/python $$b || missed="$$missed $$b"; done; \
 	if [ -n "$$missed" ]; then echo "bars missed or bench failed:$$missed"; exit 1; fi
 
 clean:
