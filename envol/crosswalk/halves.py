@@ -26,7 +26,6 @@ from django.db import connection, transaction
 
 from envol.crosswalk import store
 from envol.crosswalk.chunks import Chunk
-from envol.crosswalk.dataset import ERRORS_KEPT
 from envol.crosswalk.models import DatasetImport
 
 SAMPLE_PERCENT = 5  # of the staged table's pages read to find the median X id
@@ -151,14 +150,7 @@ def _note(
     if len(twins) + 1 < halves:
         run.parts_done = [*run.parts_done, {**part.as_json(), "chunk": token}]
     else:
-        run.lines_done = chunk.last_line
-        run.rejected += chunk.rejected
-        run.errors = (run.errors + [list(e) for e in chunk.errors])[:ERRORS_KEPT]
-        run.parts_done = [
-            noted
-            for noted in run.parts_done
-            if noted.get("chunk") != token and noted["until"] > run.lines_done
-        ]
+        run.chunk_merged(chunk)
     run.save(
         update_fields=["imported", "updated", "rejected", "errors", "lines_done", "parts_done"]
     )

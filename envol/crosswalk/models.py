@@ -10,15 +10,21 @@ written with raw SQL in bulk (see `store.py`); the ORM serves the pages and the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from envol.crosswalk.dataset import ERRORS_KEPT
 from envol.jobs.machine import single_run
 from envol.jobs.models import Job
 from envol.orgs.models import ConnectedAccount, Organisation
 from envol.portability.models import ArchiveImport, Relation
+
+if TYPE_CHECKING:
+    from envol.crosswalk.chunks import Chunk
 
 
 class LinkNetwork(models.TextChoices):
@@ -343,6 +349,14 @@ class DatasetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} ← {self.file_name} ({self.state}, line {self.lines_done})"
+
+    def chunk_merged(self, chunk: Chunk) -> None:
+        """Move past a chunk merged whole (unsaved): its rejected rows counted, the first ones
+        kept, and the parts noted of it and of earlier chunks forgotten."""
+        self.lines_done = chunk.last_line
+        self.rejected += chunk.rejected
+        self.errors = (self.errors + [list(error) for error in chunk.errors])[:ERRORS_KEPT]
+        self.parts_done = [part for part in self.parts_done if part["until"] > chunk.last_line]
 
 
 class MatchingState(models.TextChoices):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from envol.crosswalk import store, tallies
 from envol.crosswalk.chunks import drop_shared_tables, staged_chunks
-from envol.crosswalk.dataset import ERRORS_KEPT, DatasetError
+from envol.crosswalk.dataset import DatasetError
 from envol.crosswalk.halves import InHalves
 from envol.crosswalk.import_session import ImportSession
 from envol.crosswalk.models import DatasetImport
@@ -116,10 +116,7 @@ def import_dataset(
                 result = store.merge_staged(cursor, chunk.table, staged, source, merged=skipped)
                 run.imported += result.imported
                 run.updated += result.updated
-                run.rejected += chunk.rejected
-                run.errors = (run.errors + [list(e) for e in chunk.errors])[:ERRORS_KEPT]
-                run.lines_done = chunk.last_line
-                run.parts_done = [p for p in run.parts_done if p["until"] > run.lines_done]
+                run.chunk_merged(chunk)
                 run.save()
             session.committed()
     run.refresh_from_db()
