@@ -191,7 +191,7 @@ def baseline(zip_path: Path, database: Path) -> tuple[float, dict[str, float]]:
     cpu = cpu_seconds()
     started = time.perf_counter()
     db = sqlite3.connect(database, isolation_level=None)
-    db.execute("PRAGMA page_size=16384")  # as envol's databases (settings.py)
+    db.execute("PRAGMA page_size=32768")  # as envol's databases (settings.py)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(BASELINE_SCHEMA)

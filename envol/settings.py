@@ -102,14 +102,15 @@ TEMPLATES = [
 DATABASES = {"default": dj_database_url.parse(config.database_url(DATA_DIR), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL and a busy timeout let the web server and the in-process worker share the file.
-    # Pages of 16 KiB, not 4 (for a new database; an existing one keeps its size): every
-    # page a write touches goes through the WAL one system call each, and a 5M-row
-    # crosswalk import made a quarter of those calls and ran ~18 % faster (bench/matching.py).
+    # Pages of 32 KiB, not 4 (for a new database; an existing one keeps its size): every
+    # page a write touches goes through the WAL one system call each, and every page a cold
+    # read needs is one read from the disk; a 5M-row crosswalk import and a first matching
+    # against it make fewer of both (bench/matching.py; docs/architecture.md has the figures).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
         "init_command": (
-            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
