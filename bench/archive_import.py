@@ -43,6 +43,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envol.settings")
 
+from django.conf import settings  # read once Django is set up (round_child)
+
 from envol.testing.bench import at_most, load_average, median, report
 from envol.testing.x_archive_factory import ArchiveSpec, XArchiveFactory
 
@@ -191,7 +193,7 @@ def baseline(zip_path: Path, database: Path) -> tuple[float, dict[str, float]]:
     cpu = cpu_seconds()
     started = time.perf_counter()
     db = sqlite3.connect(database, isolation_level=None)
-    db.execute("PRAGMA page_size=32768")  # as envol's databases (settings.py)
+    db.execute(f"PRAGMA page_size={settings.SQLITE_PAGE_SIZE}")  # as envol's databases
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(BASELINE_SCHEMA)
