@@ -150,7 +150,7 @@ class BlueskyNetwork:
         """The record as the AppView serves it (`com.atproto.repo.getRecord`), once indexed.
 
         Counts derived from it (a like's `likeCount`) are updated a moment later: wait for
-        those with `wait_until`."""
+        those with `counts_of`."""
         return self.wait_until(
             lambda: self.appview(
                 "com.atproto.repo.getRecord",
@@ -171,6 +171,16 @@ class BlueskyNetwork:
         """The post as `app.bsky.feed.getPosts` shows it (likeCount, repostCount…), or None."""
         posts = self.appview("app.bsky.feed.getPosts", uris=post.uri)["posts"]
         return posts[0] if posts else None
+
+    def counts_of(self, post: RecordRef, **expected: int) -> dict[str, Any]:
+        """`post_view` once every expected count (likeCount=1…) shows: the AppView updates
+        counts in the background after indexing a record."""
+
+        def matches() -> dict[str, Any] | None:
+            view = self.post_view(post)
+            return view if view and all(view[k] == v for k, v in expected.items()) else None
+
+        return self.wait_until(matches, what=f"{expected} on {post.uri}")
 
     # writing through the PDS
 

@@ -26,7 +26,7 @@ from envol.orgs.mastodon_accounts import connect_with_token
 from envol.orgs.models import AuditEvent, ConnectedAccount, Organisation, Role
 from envol.orgs.services import create_organisation
 from envol.publishing import services as publishing
-from envol.testing.appview import BlueskyNetwork, RecordRef
+from envol.testing.appview import BlueskyNetwork
 from envol.testing.fixtures.pds import connected_bluesky
 from envol.testing.mastodon.server import MastodonTestServer
 from envol.testing.subprocess_db import start_worker
@@ -147,18 +147,6 @@ def test_envol_insights_snapshot_reads_every_account_now_and_fails_loudly(
     assert SnapshotJob.objects.get(account=account).state == SnapshotJob.State.COLLECTING
 
 
-def counted(network: BlueskyNetwork, post: RecordRef, *, likes: int, reposts: int) -> None:
-    """Wait for the AppView's counts of `post`: it updates them a moment after it indexes
-    the like or repost (`BlueskyNetwork.wait_until_indexed` says so)."""
-    network.wait_until(
-        lambda: (
-            (view := network.post_view(post)) is not None
-            and (view.get("likeCount"), view.get("repostCount")) == (likes, reposts)
-        ),
-        what=f"{post.uri}: {likes} likes, {reposts} reposts",
-    )
-
-
 @pytest.mark.django_db
 def test_bluesky_counts_come_from_the_appview_and_a_like_raises_them(
     org: Organisation, bluesky_network: BlueskyNetwork
@@ -169,7 +157,7 @@ def test_bluesky_counts_come_from_the_appview_and_a_like_raises_them(
     bluesky_network.wait_until_indexed(bluesky_network.like(fans[0], post))
     bluesky_network.wait_until_indexed(bluesky_network.repost(fans[1], post))
     bluesky_network.wait_until_indexed(bluesky_network.follow(fans[0], author))
-    counted(bluesky_network, post, likes=1, reposts=1)
+    bluesky_network.counts_of(post, likeCount=1, repostCount=1)
     account = connected_bluesky(org, bluesky_network.pds, author)
     job = snapshot_job_for(account)
     assert job is not None
@@ -194,7 +182,7 @@ def test_bluesky_counts_come_from_the_appview_and_a_like_raises_them(
         assert ChannelPost.objects.get(remote_id=post.uri).tags == " cruevilaine "
 
         bluesky_network.wait_until_indexed(bluesky_network.like(fans[1], post))
-        counted(bluesky_network, post, likes=2, reposts=1)
+        bluesky_network.counts_of(post, likeCount=2, repostCount=1)
         rows = PostMetric.objects.count()
         # Later the same local day (two hours after 22:00 in Paris is tomorrow's reading).
         end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)

@@ -7,24 +7,12 @@ Every count is waited for (the AppView updates counts in the background after in
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from atproto import Client
 
-from envol.testing.appview import BlueskyNetwork, RecordRef
+from envol.testing.appview import BlueskyNetwork
 
 pytestmark = pytest.mark.pds
-
-
-def counts_of(network: BlueskyNetwork, post: RecordRef, **expected: int) -> dict[str, Any]:
-    """getPosts' view of `post` once every expected count (likeCount=1…) shows."""
-
-    def matches() -> dict[str, Any] | None:
-        view = network.post_view(post)
-        return view if view and all(view[k] == v for k, v in expected.items()) else None
-
-    return network.wait_until(matches, what=f"{expected} on {post.uri}")
 
 
 def test_a_like_from_another_account_raises_like_count_in_get_posts_and_author_feed(
@@ -33,18 +21,18 @@ def test_a_like_from_another_account_raises_like_count_in_get_posts_and_author_f
     author = bluesky_network.create_account("author")
     fan = bluesky_network.create_account("fan")
     post = bluesky_network.post(author, "Nous sommes sur Bluesky.")
-    indexed = counts_of(bluesky_network, post, likeCount=0)
+    indexed = bluesky_network.counts_of(post, likeCount=0)
     assert indexed["record"]["text"] == "Nous sommes sur Bluesky."
 
     like = bluesky_network.like(fan, post)
 
     assert bluesky_network.wait_until_indexed(like)["value"]["subject"]["uri"] == post.uri
-    assert counts_of(bluesky_network, post, likeCount=1)["author"]["did"] == author.did
+    assert bluesky_network.counts_of(post, likeCount=1)["author"]["did"] == author.did
     feed = bluesky_network.appview("app.bsky.feed.getAuthorFeed", actor=author.handle)["feed"]
     assert [(item["post"]["uri"], item["post"]["likeCount"]) for item in feed] == [(post.uri, 1)]
 
     bluesky_network.delete(fan, like)
-    counts_of(bluesky_network, post, likeCount=0)
+    bluesky_network.counts_of(post, likeCount=0)
 
 
 def test_reposts_replies_and_quotes_are_counted_on_the_post(
@@ -59,7 +47,7 @@ def test_reposts_replies_and_quotes_are_counted_on_the_post(
     answer = bluesky_network.reply(author, reply, "Merci.")
     quote = bluesky_network.quote(other, post, "À lire.")
 
-    counted = counts_of(bluesky_network, post, repostCount=1, replyCount=1, quoteCount=1)
+    counted = bluesky_network.counts_of(post, repostCount=1, replyCount=1, quoteCount=1)
     assert counted["likeCount"] == 0
     assert answer.root == post and reply.root == post
     thread = bluesky_network.appview("app.bsky.feed.getPostThread", uri=post.uri)["thread"]
@@ -117,9 +105,9 @@ def test_a_fresh_appview_database_catches_up_with_the_pds_history(
     author = bluesky_network.create_account("author")
     post = bluesky_network.post(author, "Avant le redémarrage")
     bluesky_network.like(bluesky_network.create_account("fan"), post)
-    counts_of(bluesky_network, post, likeCount=1)
+    bluesky_network.counts_of(post, likeCount=1)
 
     bluesky_network.restart(fresh_database=True)
 
-    assert counts_of(bluesky_network, post, likeCount=1)["author"]["handle"] == author.handle
+    assert bluesky_network.counts_of(post, likeCount=1)["author"]["handle"] == author.handle
     assert bluesky_network.profile(author)["postsCount"] == 1
