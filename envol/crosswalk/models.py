@@ -324,11 +324,14 @@ class MatchTally(models.Model):
 class DatasetImport(models.Model):
     """One import of a dataset file, committed chunk by chunk: a run that stopped (killed,
     machine restarted) resumes after its last committed line when the same file is imported
-    again for the same source."""
+    again for the same source. Importing another file (or the same one with another default
+    confidence) for that source supersedes the stopped run: it will never resume, so its
+    staging tables are dropped."""
 
     class State(models.TextChoices):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
+        SUPERSEDED = "superseded", _("Replaced by a later import")
 
     source = models.CharField(max_length=100)
     file_name = models.CharField(max_length=255)

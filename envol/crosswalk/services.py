@@ -158,7 +158,8 @@ def fingerprint(path: Path) -> str:
 
 
 def _resumable_run(path: Path, source: str, default_confidence: float) -> DatasetImport:
-    """The interrupted import of this very file for `source`, or a new one."""
+    """The interrupted import of this very file for `source`, or a new one that supersedes
+    the source's other interrupted imports (they could only resume with their own file)."""
     file_print = fingerprint(path)
     run = (
         DatasetImport.objects.filter(
@@ -171,6 +172,9 @@ def _resumable_run(path: Path, source: str, default_confidence: float) -> Datase
         .first()
     )
     if run is None:
+        DatasetImport.objects.filter(source=source, state=DatasetImport.State.RUNNING).update(
+            state=DatasetImport.State.SUPERSEDED
+        )
         run = DatasetImport.objects.create(
             source=source,
             file_name=path.name[:255],

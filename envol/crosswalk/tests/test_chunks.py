@@ -127,7 +127,11 @@ def test_a_changed_file_is_a_new_import(tmp_path: Path) -> None:
     write_csv(path, [["1", "", "", did_for(1), "", ""], ["2", "", "", did_for(2), "", ""]])
     summary = import_dataset(path, "a")
     assert (summary.imported, summary.updated) == (1, 1)
-    assert DatasetImport.objects.count() == 2
+    # The stopped import of the old file will never resume: superseded by the new one.
+    assert list(DatasetImport.objects.order_by("pk").values_list("state", flat=True)) == [
+        DatasetImport.State.SUPERSEDED,
+        DatasetImport.State.DONE,
+    ]
 
 
 def test_weaker_and_displaced_assertions_are_set_aside(tmp_path: Path) -> None:
@@ -312,8 +316,13 @@ def test_an_import_drops_the_staging_tables_killed_imports_left(tmp_path: Path) 
         default_confidence=0.8,
         state=DatasetImport.State.DONE,
     )
+    superseded = DatasetImport.objects.create(
+        source="dataset:a", file_name="old.csv", fingerprint="3:z", default_confidence=0.8
+    )
     left = [
-        f"crosswalk_staging_{run.pk}_{slot}" for run in (resumable, finished) for slot in (0, 1)
+        f"crosswalk_staging_{run.pk}_{slot}"
+        for run in (resumable, finished, superseded)
+        for slot in (0, 1)
     ]
     with connection.cursor() as cursor:
         for table in left:
@@ -322,3 +331,5 @@ def test_an_import_drops_the_staging_tables_killed_imports_left(tmp_path: Path) 
     with connection.cursor() as cursor:
         cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'crosswalk_staging%%'")
         assert sorted(row[0] for row in cursor.fetchall()) == left[:2]
+    superseded.refresh_from_db()
+    assert superseded.state == DatasetImport.State.SUPERSEDED
