@@ -41,6 +41,13 @@ def run_once(job: SnapshotJob, now: datetime) -> SnapshotJob:
     return run_now(job, clock=lambda: now)
 
 
+def later_the_same_day(now: datetime, hours: int) -> datetime:
+    """`hours` after `now`, or the local day's last second if that is sooner: a second reading
+    the same day (in Paris, an hour after 23:00 is the next day's reading)."""
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    return max(now, min(now + timedelta(hours=hours), end_of_day))
+
+
 def post_values(remote_id: str) -> dict[tuple[str, Any], float | None]:
     return {
         (m.metric, m.day): m.value for m in PostMetric.objects.filter(post__remote_id=remote_id)
@@ -101,7 +108,7 @@ def test_mastodon_counts_are_read_from_the_home_server_and_a_day_is_updated_not_
 
     mastodon_server.seed_favourite(other.username, first["id"])
     rows = PostMetric.objects.count()
-    run_once(job, now + timedelta(hours=1))
+    run_once(job, later_the_same_day(now, hours=1))
     assert PostMetric.objects.count() == rows  # the same day: updated, never doubled
     assert post_values(first["id"])[("likes", today)] == 2
 
@@ -184,9 +191,7 @@ def test_bluesky_counts_come_from_the_appview_and_a_like_raises_them(
         bluesky_network.wait_until_indexed(bluesky_network.like(fans[1], post))
         bluesky_network.counts_of(post, likeCount=2, repostCount=1)
         rows = PostMetric.objects.count()
-        # Later the same local day (two hours after 22:00 in Paris is tomorrow's reading).
-        end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
-        run_once(job, max(now, min(now + timedelta(hours=2), end_of_day)))
+        run_once(job, later_the_same_day(now, hours=2))
     assert post_values(post.uri)[("likes", today)] == 2  # the other account's like counted
     assert PostMetric.objects.count() == rows
 
