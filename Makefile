@@ -12,12 +12,12 @@ demo: venv messages vendor testservers postgres-server pdf-deps
 	$(BIN)/envol demo
 
 ## ruff, mypy, import-linter; the whole suite on SQLite; the tests that touch the database again on
-## PostgreSQL; the suite without its browser tests under three fake clocks (CLOCK=no skips them).
+## PostgreSQL; the suite without its browser tests under four fake clocks (CLOCK=no skips them).
 ## The phases run TEST_JOBS at a time (default 2: each is mostly one process on one core), each
 ## with its own data folder and log (var/phases/), printed whole when it ends. Every phase runs
 ## even when another failed; the command fails at the end, naming the phases that failed.
 CLOCK ?= yes
-CLOCK_SCENARIOS := new-year dst-spring dst-autumn
+CLOCK_SCENARIOS := new-year paris-evening dst-spring dst-autumn
 TEST_JOBS ?= 2
 # also available: last-hour (23:00 UTC: a daily window resets within the hour), `make test-clock-last-hour`
 test: venv messages vendor system-deps testservers
@@ -91,7 +91,8 @@ pytest-postgres: venv
 	$(BIN)/pytest --db=postgres --durations=20
 
 ## The suite on SQLite, each test starting one second before a risky instant (libfaketime:
-## see envol/testing/faketime.py): New Year in UTC, and each change of hour in Europe/Paris.
+## see envol/testing/faketime.py): New Year in UTC, half an hour before midnight in Paris, and
+## each change of hour in Europe/Paris.
 ## Browser tests are left out: Chromium runs on the real clock. Tests running envol as a threaded
 ## child process (serve, worker) run under the fake clock only with ENVOL_CLOCK_ALL=1 (slow).
 test-clock: $(addprefix test-clock-,$(CLOCK_SCENARIOS))

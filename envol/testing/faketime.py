@@ -5,7 +5,9 @@ change day depends on the hour (the project's rule: it must not). ``pytest --clo
 sets the wall clock back to one second before the next New Year in UTC before *each* test, so each
 test starts at 23:59:59 and crosses midnight while it runs; ``dst-spring`` and ``dst-autumn`` do
 the same one second before Europe/Paris changes hour (01:00 UTC on the last Sunday of March and of
-October). An ISO-8601 instant with its UTC offset works too. ``make test-clock`` runs all three.
+October); ``paris-evening`` starts half an hour before midnight in Paris (22:30 UTC on New
+Year's Eve), so a test's "later the same day" is the next local day. An ISO-8601 instant with
+its UTC offset works too. ``make test-clock`` runs all four.
 
 How: libfaketime, preloaded into pytest *and into the processes it starts* (the Bluesky PDS,
 envol commands: they inherit ``LD_PRELOAD``; not chromium, nor threaded envol child processes, see
@@ -64,6 +66,9 @@ SCENARIOS: dict[str, Callable[[int], datetime]] = {
     # The last hour before a day's window resets (UTC), when Paris is already the next day:
     # what a test assuming "the reset is hours away" gets wrong.
     "last-hour": lambda year: datetime(year, 12, 31, 23, 0, 0, tzinfo=UTC),
+    # Half an hour before midnight in Paris (New Year's Eve): "an hour later, the same day"
+    # is the next local day and year, what a test of daily readings gets wrong.
+    "paris-evening": lambda year: datetime(year, 12, 31, 22, 30, 0, tzinfo=UTC),
     "dst-spring": _dst_change(3),
     "dst-autumn": _dst_change(10),
 }

@@ -16,6 +16,7 @@ from envol.testing.faketime import PARIS, clock_start
         ("new-year", datetime(2026, 12, 2, tzinfo=UTC), datetime(2026, 12, 31, 23, 59, 59)),
         ("new-year", datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, 23, 59, 59)),
         ("last-hour", datetime(2026, 12, 2, tzinfo=UTC), datetime(2026, 12, 31, 23, 0, 0)),
+        ("paris-evening", datetime(2026, 12, 2, tzinfo=UTC), datetime(2026, 12, 31, 22, 30)),
         ("dst-spring", datetime(2026, 12, 2, tzinfo=UTC), datetime(2027, 3, 28, 0, 59, 59)),
         ("dst-autumn", datetime(2026, 12, 2, tzinfo=UTC), datetime(2027, 10, 31, 0, 59, 59)),
         ("dst-autumn", datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 10, 25, 0, 59, 59)),
@@ -29,6 +30,9 @@ def test_scenarios_start_just_before_the_change(
     if scenario.startswith("dst"):  # two seconds later, Paris has changed hour
         later = datetime.fromtimestamp(start.timestamp() + 2, UTC).astimezone(PARIS)
         assert start.astimezone(PARIS).utcoffset() != later.utcoffset()
+    if scenario == "paris-evening":  # an hour later, Paris is in the next day and year
+        later = datetime.fromtimestamp(start.timestamp() + 3600, UTC).astimezone(PARIS)
+        assert (later.year, later.month, later.day) == (start.year + 1, 1, 1)
 
 
 def test_an_instant_needs_its_offset() -> None:
