@@ -34,6 +34,7 @@ import httpcore
 import httpx
 
 from envol.networks.base import NetworkError
+from envol.networks.sent import tracing
 
 Resolver = Callable[[str, int], Sequence[str]]
 """(host, port) → the IP addresses (as text) the host name resolves to."""
@@ -297,6 +298,7 @@ class GuardedTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         check_shape(str(request.url), self.policy)
+        tracing(request.extensions)  # tells a waiting job step when the body has left
         return super().handle_request(request)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import httpx
 import pytest
 
+from envol.networks.sent import when_sent
 from envol.networks.ssrf import (
     FetchFailed,
     FetchPolicy,
@@ -258,3 +259,29 @@ def test_timeouts_become_fetch_failed() -> None:
             transport=guarded(resolving_to(PUBLIC_V4), ScriptedNetwork(slow)),
         )
     assert failed.value.code == "timeout"
+
+
+def test_a_listener_hears_each_request_leave_with_its_whole_body() -> None:
+    """`when_sent`: the job step's signal that a call's request has left (`envol.jobs.overlap`),
+    heard once per request sent in the block, after the server has the whole body; a trace
+    already on the request still hears everything."""
+    network = answering(ok)
+    heard: list[bytes] = []
+    traced: list[str] = []
+    body = b"w" * 100_000
+
+    def request_left() -> None:
+        heard.append(network.connections[-1].requests[-1].content)
+
+    transport = guarded(resolving_to(PUBLIC_V4), network)
+    with httpx.Client(transport=transport) as client:
+        with when_sent(request_left):
+            client.post("https://pds.example/a", content=body)
+            client.post(
+                "https://pds.example/b",
+                content=b"short",
+                extensions={"trace": lambda event, info: traced.append(event)},
+            )
+        client.post("https://pds.example/c", content=b"not listened to")
+    assert heard == [body, b"short"]
+    assert "http11.send_request_body.complete" in traced
