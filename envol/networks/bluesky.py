@@ -514,15 +514,18 @@ class BlueskyNetwork(Network):
             else:
                 to_send.append(request)
         if to_send:
-            created = self._create_many(FOLLOW, [(r.key, self._follow_record(r)) for r in to_send])
+            now = _timestamp(self._clock())  # one instant for the call's records, formatted once
+            created = self._create_many(
+                FOLLOW, [(r.key, self._follow_record(r, now)) for r in to_send]
+            )
             for request in to_send:
                 results[request.key] = FollowResult(
                     request.subject, FollowStatus.FOLLOWED, request.key, uri=created[request.key][0]
                 )
         return [results[request.key] for request in requests]
 
-    def _follow_record(self, request: FollowRequest) -> dict[str, Any]:
-        return {"$type": FOLLOW, "subject": request.subject, "createdAt": _timestamp(self._clock())}
+    def _follow_record(self, request: FollowRequest, created_at: str) -> dict[str, Any]:
+        return {"$type": FOLLOW, "subject": request.subject, "createdAt": created_at}
 
     def _create_many(
         self, collection: str, records: Sequence[tuple[str, dict[str, Any]]]
