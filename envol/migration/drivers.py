@@ -60,12 +60,16 @@ ITEM_FIELDS = [
     "reason",
     "last_error",
 ]
+# What a batch's beginning and its answer change: only these columns are written on the hot path
+# (fewer values prepared, fewer index entries touched), once per call each.
+BEGUN_FIELDS = ["state", "record_key", "attempts", "batch"]
+ANSWERED_FIELDS = ["state", "remote_uri", "reason", "last_error"]
 RESOLVE_REQUESTS = 2  # Mastodon: an address is looked up, then searched when unknown
 
 
-def save_items(items: Sequence[MigrationItem]) -> None:
+def save_items(items: Sequence[MigrationItem], fields: Sequence[str] = ITEM_FIELDS) -> None:
     """Commit item changes at once (before a network call, this is the exactly-once point)."""
-    update_rows(MigrationItem, ITEM_FIELDS, items)
+    update_rows(MigrationItem, fields, items)
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
@@ -238,7 +242,7 @@ class Driver(abc.ABC):
         for item in items:
             self._mark_sent(item)
             item.batch = number
-        save_items(items)  # committed BEFORE the call
+        save_items(items, BEGUN_FIELDS)  # committed BEFORE the call
         return True
 
     def _call(self, items: Sequence[MigrationItem]) -> list[FollowResult]:
@@ -251,7 +255,7 @@ class Driver(abc.ABC):
         self.budgets.settle(self._batch_key(items))
         for item, result in zip(items, results, strict=False):
             apply_result(item, result)
-        save_items(items[: len(results)])
+        save_items(items[: len(results)], ANSWERED_FIELDS)
 
     def _take_back(self, items: Sequence[MigrationItem]) -> None:
         """A batch begun but never sent: pending again (its keys kept), its points given back."""
@@ -260,7 +264,7 @@ class Driver(abc.ABC):
         for item in items:
             item.move_to(ItemState.PENDING)
             item.attempts -= 1
-        save_items(items)
+        save_items(items, ["state", "attempts"])
         self.budgets.release(self._batch_key(items))
         self._count_calls(-1)  # counted when begun: it was the last one
 

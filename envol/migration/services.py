@@ -370,8 +370,9 @@ def _work(job: MigrationJob, driver: Driver) -> Outcome:
     batch = driver.plan()
     if batch.size == 0:
         return to(JobState.WAITING, at=batch.not_before, reason="budget")
-    driver.send(batch.size)  # False: another job of the account took the points; replan
-    return again()
+    if driver.send(batch.size) and not job.items.filter(state__in=OPEN_ITEM_STATES).exists():
+        return to(JobState.DONE)  # the last batch answered: done now, not one step (claim) later
+    return again()  # False from `send`: another job of the account took the points; replan
 
 
 def _save_progress(job: MigrationJob, driver: Driver | None) -> None:

@@ -105,7 +105,9 @@ def test_a_resumed_job_reads_relationships_and_never_follows_twice(
     assert job.items.filter(state=ItemState.DONE).count() == 4
     # A crash after the follows went out but before the answers were recorded:
     MigrationItem.objects.filter(job=job).update(state=ItemState.SENT, attempts=1)
-    MigrationJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING)
+    MigrationJob.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING, due_at=clock_of(server)(), finished_at=None
+    )
     job = run_to_end(job, clock=clock_of(server))
     assert (job.state, job.count_done, job.count_already) == (JobState.DONE, 4, 0)
     assert server.counters["follows_created"] == 4
@@ -145,3 +147,19 @@ def test_the_daily_follow_budget_parks_the_job_without_failing_anything(
     job = run_until_parked_or_done(job, server)
     assert (job.state, job.count_done, job.count_failed) == (JobState.DONE, 7, 0)
     assert server.counters["follows_created"] == 7
+
+
+def test_the_step_that_sends_the_last_batch_finishes_the_job(
+    org: Organisation, server: MastodonTestServer
+) -> None:
+    """No step (a claim, a reconciliation, a commit) is spent after the last answer only to say
+    `done`: a step to start, one to resolve the addresses, one to follow them and finish."""
+    me = Me(server)
+    connected = mastodon_account_connected(org, me)
+    archive = accepted_import(org, "mastodon", accounts(server, 3))
+    job = services.create_job(org, archive.pk, connected, "mastodon")
+    states = [step(job, clock=clock_of(server)).state for _ in range(3)]
+    assert states == [JobState.RUNNING, JobState.RUNNING, JobState.DONE]
+    job.refresh_from_db()
+    assert (job.count_done, job.count_pending, job.calls) == (3, 0, 2)
+    assert server.counters["follows_created"] == 3
