@@ -1,6 +1,6 @@
 """Benchmark of the follow migration on a real PDS (limits off) and of its rate model.
 
-    python bench/migration.py [--follows 5000] [--rounds 11]
+    python bench/migration.py [--follows 5000] [--rounds 21]
 
 1. Throughput: a migration job of N follows (`create_job` then `run_to_end`, the public service
    API: items in SQLite, keys committed before each applyWrites, counters, stored budget)
@@ -393,7 +393,7 @@ def simulation(hours: float = SIMULATED_HOURS, follows: int = 30_000) -> dict[st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--follows", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument(
         "--simulated-hours", type=float, default=SIMULATED_HOURS, help="of the rate simulation"
     )
