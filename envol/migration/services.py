@@ -363,16 +363,21 @@ def _work(job: MigrationJob, driver: Driver) -> Outcome:
         job.existing_listed = True
         MigrationJob.objects.filter(pk=job.pk).update(existing_listed=True)
     driver.reconcile_sent()
-    if not job.items.filter(state__in=OPEN_ITEM_STATES).exists():
+    if not _anything_open(job):
         return to(JobState.DONE)
     if not driver.still_running():
         return again()  # paused or cancelled meanwhile: send nothing more (the pause wins)
     batch = driver.plan()
     if batch.size == 0:
         return to(JobState.WAITING, at=batch.not_before, reason="budget")
-    if driver.send(batch.size) and not job.items.filter(state__in=OPEN_ITEM_STATES).exists():
+    if driver.send(batch.size) and not _anything_open(job):
         return to(JobState.DONE)  # the last batch answered: done now, not one step (claim) later
     return again()  # False from `send`: another job of the account took the points; replan
+
+
+def _anything_open(job: MigrationJob) -> bool:
+    """Items still to send or to settle: the job is done when there are none."""
+    return job.items.filter(state__in=OPEN_ITEM_STATES).exists()
 
 
 def _save_progress(job: MigrationJob, driver: Driver | None) -> None:
